@@ -1,0 +1,29 @@
+# Two entry points: `make demo` and `make test`. Each builds its own virtual environment.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+
+.PHONY: demo test ui clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(DAGSTER_HOME)/dagster.yaml:
+	mkdir -p $(DAGSTER_HOME)
+	ln -sf $(CURDIR)/dagster.yaml $@
+
+demo: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml  ## run the whole pipeline on the bundled sample data
+	$(BIN)/visitor-intent demo
+
+test: $(BIN)/.installed  ## run the test suite
+	$(BIN)/python -m pytest
+
+ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dagster dev
+
+clean:
+	rm -rf $(VENV) .visitor-intent $(DAGSTER_HOME)

@@ -1,0 +1,130 @@
+"""The settings file (config/settings.yaml): one validated model, errors that name file and field.
+
+Relative paths in the file are resolved against the folder that holds the file, so a
+settings file can be copied elsewhere together with its taxonomy and account list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from enrichment.errors import ConfigError
+from enrichment.scoring import ScoringWeights
+
+DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[1] / "config" / "settings.yaml"
+SETTINGS_ENV_VAR = "VISITOR_INTENT_SETTINGS"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HitSourceSettings(_Strict):
+    """Where hits come from: file globs, their format (auto-detected by default)."""
+
+    paths: list[str] = Field(min_length=1)
+    log_format: str | None = None
+    trust_forwarded_for: bool = False
+    column_mapping: dict[str, str | None] | None = None
+
+
+class MaxMindSettings(_Strict):
+    """MaxMind databases: a folder searched by edition name, or explicit files per edition."""
+
+    directory: str | None = None
+    databases: dict[str, str] = Field(default_factory=dict)
+    max_age_days: int = Field(default=14, ge=1)
+
+    @model_validator(mode="after")
+    def _one_location(self) -> MaxMindSettings:
+        if not (self.directory or self.databases):
+            raise ValueError("set `directory` or `databases`")
+        return self
+
+
+class CleaningSettings(_Strict):
+    office_networks: list[str] = Field(default_factory=list)
+    max_pages_per_minute: int = Field(default=30, ge=1)
+
+    @field_validator("office_networks")
+    @classmethod
+    def _valid_networks(cls, networks: list[str]) -> list[str]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not a CIDR network such as 203.0.113.0/24") from None
+        return networks
+
+
+class ReportSettings(_Strict):
+    window_days: int = Field(default=14, ge=14, le=28)
+    every_weeks: int = Field(default=2, ge=2, le=4)
+    directory: str = "../.visitor-intent/reports"
+
+
+class Band(_Strict):
+    """An expected range for a rate (0..1)."""
+
+    min: float = Field(ge=0, le=1)
+    max: float = Field(ge=0, le=1)
+
+
+class QualitySettings(_Strict):
+    """Thresholds of the asset checks."""
+
+    max_parse_error_rate: float = Field(default=0.02, ge=0, le=1)
+    identification_rate: Band = Band(min=0.02, max=0.8)
+
+
+class Settings(_Strict):
+    """Everything marketing ops configures, in one file."""
+
+    partitions_start: dt.date
+    sources: list[HitSourceSettings] = Field(min_length=1)
+    maxmind: MaxMindSettings
+    taxonomy: str = "taxonomy.yaml"
+    target_accounts: str = "target_accounts.csv"
+    warehouse_file: str = "../.visitor-intent/warehouse.db"
+    cleaning: CleaningSettings = CleaningSettings()
+    fuzzy_match_threshold: float = Field(default=90.0, ge=50, le=100)
+    report: ReportSettings = ReportSettings()
+    quality: QualitySettings = QualitySettings()
+    scoring: ScoringWeights = ScoringWeights()
+    base_dir: Path = Path(".")
+
+    def path(self, value: str) -> Path:
+        """Resolve a path from the settings file against the file's folder."""
+        candidate = Path(value).expanduser()
+        return candidate if candidate.is_absolute() else (self.base_dir / candidate).resolve()
+
+
+def settings_file() -> Path:
+    """The settings file in use: $VISITOR_INTENT_SETTINGS, else config/settings.yaml."""
+    return Path(os.environ.get(SETTINGS_ENV_VAR) or DEFAULT_SETTINGS_FILE)
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read and validate a settings file; any mistake raises one ConfigError naming the field."""
+    path = Path(path or settings_file())
+    try:
+        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: settings file not found") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        return Settings(**raw, base_dir=path.resolve().parent)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"{path}: field `{field}`: {first['msg']}") from None

@@ -1,0 +1,94 @@
+"""Enrichment: unique IPs become companies, unique URLs become topics, companies become accounts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetsDefinition,
+    DailyPartitionsDefinition,
+    Output,
+    asset,
+)
+
+from enrichment.attribution import attribute_hits
+from enrichment.matching import match_companies
+from enrichment.resolution import classify_lookups
+from enrichment.settings import QualitySettings
+from enrichment.tagging import tag_pages, untagged_pages
+from pipelines.metadata import markdown_table
+from pipelines.resources import IntentRulesResource, MaxMindResource
+
+
+def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
+    band = quality.identification_rate
+
+    @asset(
+        partitions_def=partitions,
+        group_name="resolution",
+        check_specs=[
+            AssetCheckSpec(
+                "identification_rate", asset="ip_companies",
+                description=f"Between {band.min:.0%} and {band.max:.0%} of clean hits come from company networks.",
+            ),
+            AssetCheckSpec(
+                "maxmind_database_age", asset="ip_companies",
+                description="MaxMind publishes weekly: warn when a database is older than the configured age.",
+            ),
+        ],
+    )
+    def ip_companies(context: AssetExecutionContext, clean_hits: pd.DataFrame, maxmind: MaxMindResource):
+        """Each unique visitor IP of the day, resolved once with MaxMind and classified with its reason."""
+        databases = maxmind.opened
+        companies = classify_lookups(databases.lookup(clean_hits["ip"].unique()))
+        hits_by_class = (
+            clean_hits[["ip"]].merge(companies[["ip", "classification"]], on="ip", how="left")
+            .groupby("classification").size().rename("hits").reset_index()
+            .sort_values("hits", ascending=False)
+        )
+        company_hits = int(hits_by_class.loc[hits_by_class["classification"] == "company", "hits"].sum())
+        rate = company_hits / len(clean_hits) if len(clean_hits) else None
+        yield Output(companies, metadata={"unique IPs": len(companies), "hits by classification": markdown_table(hits_by_class)})
+        yield AssetCheckResult(
+            check_name="identification_rate",
+            passed=rate is None or band.min <= rate <= band.max,
+            metadata={"rate": round(rate, 4) if rate is not None else "no hits", "band": f"{band.min}–{band.max}"},
+        )
+        age_days = (dt.datetime.now(dt.timezone.utc) - databases.oldest_build).days
+        yield AssetCheckResult(
+            check_name="maxmind_database_age",
+            passed=age_days <= maxmind.max_age_days,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"oldest build (days)": age_days, "limit (days)": maxmind.max_age_days},
+        )
+
+    @asset(partitions_def=partitions, group_name="tagging")
+    def page_tags(context: AssetExecutionContext, clean_hits: pd.DataFrame, rules: IntentRulesResource):
+        """Topic, funnel stage and content type of each unique URL read that day."""
+        tags = tag_pages(clean_hits["url"].unique(), rules.taxonomy())
+        untagged = untagged_pages(tags, clean_hits["url"].value_counts())
+        return Output(tags, metadata={"pages": len(tags), "untagged pages": markdown_table(untagged)})
+
+    @asset(partitions_def=partitions, group_name="matching")
+    def account_matches(ip_companies: pd.DataFrame, rules: IntentRulesResource):
+        """Company IPs matched to target accounts (IP range, domain, name, alias, fuzzy); the rest are prospects."""
+        companies = ip_companies.loc[ip_companies["classification"] == "company", ["ip", "organization", "domain"]]
+        matches = match_companies(companies, rules.target_accounts(), fuzzy_threshold=rules.fuzzy_match_threshold)
+        matched = matches.dropna(subset=["account_id"])
+        by_account = matched.groupby(["account_id", "matched_by"]).size().rename("IPs").reset_index()
+        return Output(matches, metadata={
+            "matched IPs": len(matched), "prospect IPs": len(matches) - len(matched), "accounts": markdown_table(by_account),
+        })
+
+    @asset(partitions_def=partitions, group_name="matching")
+    def attributed_hits(clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame):
+        """Clean hits with their company, account, topics, stage, visitor and visit."""
+        hits = attribute_hits(clean_hits, ip_companies, account_matches, page_tags)
+        return Output(hits, metadata={"hits with an account": int(hits["account_id"].notna().sum())})
+
+    return [ip_companies, page_tags, account_matches, attributed_hits]

@@ -1,0 +1,76 @@
+"""Ingestion: log lines become hits; bots, static files and our own office are set aside."""
+
+from __future__ import annotations
+
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetIn,
+    AssetKey,
+    AssetOut,
+    AssetsDefinition,
+    DailyPartitionsDefinition,
+    Output,
+    multi_asset,
+)
+import pandas as pd
+
+from enrichment.cleaning import clean_hits, drop_counts
+from enrichment.settings import QualitySettings
+from pipelines.metadata import markdown_table
+from pipelines.resources import HitSourcesResource, IntentRulesResource
+
+
+def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
+    @multi_asset(
+        outs={
+            "raw_hits": AssetOut(group_name="ingestion", description="Every parsed hit of the day, as read from the logs."),
+            "quarantined_lines": AssetOut(
+                group_name="ingestion",
+                description="Log lines that could not be parsed, with source file, line number and reason.",
+            ),
+        },
+        partitions_def=partitions,
+        check_specs=[
+            AssetCheckSpec(
+                "parse_error_rate", asset="raw_hits",
+                description=f"At most {quality.max_parse_error_rate:.0%} of the day's log lines are quarantined.",
+            )
+        ],
+    )
+    def ingested_hits(context: AssetExecutionContext, hit_sources: HitSourcesResource):
+        """Parse the day's hits from every configured source; malformed lines go to quarantine."""
+        day = context.partition_time_window.start.date()
+        batch = hit_sources.read_day(day)
+        error_rate = len(batch.quarantine) / batch.lines if batch.lines else 0.0
+        reasons = batch.quarantine["reason"].value_counts().rename_axis("reason").reset_index(name="lines")
+        yield Output(batch.hits, "raw_hits", metadata={
+            "files read": len(batch.files), "lines": batch.lines, "unique IPs": batch.hits["ip"].nunique(),
+        })
+        yield Output(batch.quarantine, "quarantined_lines", metadata={"reasons": markdown_table(reasons)})
+        yield AssetCheckResult(
+            check_name="parse_error_rate", asset_key=AssetKey("raw_hits"),
+            passed=error_rate <= quality.max_parse_error_rate,
+            metadata={"rate": round(error_rate, 4), "limit": quality.max_parse_error_rate, "quarantined": len(batch.quarantine)},
+        )
+
+    @multi_asset(
+        ins={"raw_hits": AssetIn()},
+        outs={
+            "clean_hits": AssetOut(group_name="ingestion", description="Page views by people: no bots, static files, own office or private addresses."),
+            "hit_drop_counts": AssetOut(group_name="ingestion", description="How many of the day's hits were dropped, by reason."),
+        },
+        partitions_def=partitions,
+    )
+    def cleaned_hits(raw_hits: pd.DataFrame, rules: IntentRulesResource):
+        """Drop what isn't a person reading a page, counting every dropped hit by reason."""
+        cleaned = clean_hits(
+            raw_hits, office_networks=rules.office_networks, max_pages_per_minute=rules.max_pages_per_minute
+        )
+        drops = drop_counts(cleaned)
+        kept = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
+        yield Output(kept, "clean_hits", metadata={"kept": len(kept), "dropped": len(cleaned) - len(kept)})
+        yield Output(drops, "hit_drop_counts", metadata={"drop reasons": markdown_table(drops)})
+
+    return [ingested_hits, cleaned_hits]

@@ -1,0 +1,150 @@
+"""`visitor-intent`: the demo, one-off runs, and debugging a MaxMind lookup or a log file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from enrichment.errors import ConfigError
+from enrichment.settings import Settings, load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.command(args)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="visitor-intent", description=__doc__)
+    parser.add_argument("--settings", type=Path, help="settings file (default: $VISITOR_INTENT_SETTINGS or config/settings.yaml)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="build the demo data and database, run everything, print where the reports are")
+    demo.set_defaults(command=_demo)
+
+    run = commands.add_parser("run", help="run the pipeline in-process on log files and write the reports")
+    run.add_argument("--hits", nargs="+", required=True, type=Path, metavar="PATH", help="log files (any supported format, .gz too)")
+    run.add_argument("--accounts", type=Path, metavar="CSV", help="target accounts (default: from the settings)")
+    run.add_argument("--taxonomy", type=Path, metavar="YAML", help="content taxonomy (default: from the settings)")
+    run.add_argument("--maxmind-dir", type=Path, metavar="DIR", help="folder with GeoIP2-*.mmdb / GeoLite2-*.mmdb files")
+    run.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: from the settings)")
+    run.set_defaults(command=_run)
+
+    resolve = commands.add_parser("resolve", help="resolve IPs and show the decision chain")
+    resolve.add_argument("ips", nargs="+", metavar="IP")
+    resolve.add_argument("--maxmind-dir", type=Path, metavar="DIR")
+    resolve.add_argument("--json", action="store_true", help="one JSON object per line")
+    resolve.set_defaults(command=_resolve)
+
+    inspect = commands.add_parser("inspect-log", help="detect a log's format and count parsed and quarantined lines")
+    inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    inspect.add_argument("--json", action="store_true", help="one JSON object per file")
+    inspect.set_defaults(command=_inspect_log)
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.settings)
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from demo.hits import write_sample_hits
+    from demo.mmdb import build_demo_database
+
+    settings = _settings(args)
+    # The demo writes where the settings file reads, so `dagster dev` sees the same data afterwards.
+    hits_file = settings.path(settings.sources[0].paths[0]).parent / "access.log"
+    hits_file.parent.mkdir(parents=True, exist_ok=True)
+    write_sample_hits(hits_file)
+    maxmind_dir = settings.path(settings.maxmind.directory or "maxmind")
+    maxmind_dir.mkdir(parents=True, exist_ok=True)
+    database = build_demo_database(maxmind_dir)
+    print(f"demo hits:      {hits_file}")
+    print(f"demo database:  {database}")
+    return _run_and_report(settings, hits=[hits_file])
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return _run_and_report(
+        settings, hits=args.hits, accounts=args.accounts, taxonomy=args.taxonomy,
+        maxmind_dir=args.maxmind_dir, reports_dir=args.out,
+    )
+
+
+def _run_and_report(settings: Settings, *, hits: list[Path], **overrides: Path | None) -> int:
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import resources_from_settings
+    from pipelines.runner import hits_span, run_span
+
+    span = hits_span(hits)
+    if span is None:
+        print("error: no parsable hits in the given files (try `visitor-intent inspect-log`)", file=sys.stderr)
+        return 1
+    # Partitions start at the first day of the data, whatever the settings say.
+    settings = settings.model_copy(update={"partitions_start": span.first_day})
+    resources = resources_from_settings(
+        settings, hits=[str(h) for h in hits], **{k: str(v) for k, v in overrides.items() if v is not None}
+    )
+    locations = run_span(build_definitions(settings, resources), span, settings.report.window_days)
+    print(f"processed {span.first_day} to {span.last_day}; reports:")
+    for location in locations:
+        print(f"  {location}")
+    return 0
+
+
+def _resolve(args: argparse.Namespace) -> int:
+    from connectors.maxmind import MaxMindDatabases
+    from enrichment.resolution import classify
+
+    if args.maxmind_dir:
+        databases = MaxMindDatabases.from_directory(args.maxmind_dir)
+    else:
+        from pipelines.resources import resources_from_settings
+
+        databases = resources_from_settings(_settings(args))["maxmind"].open()
+    with databases:
+        lookups = databases.lookup(args.ips).set_index("ip")
+        for ip in args.ips:
+            record = {k: (None if _is_missing(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
+            decision = classify(record)
+            if args.json:
+                print(json.dumps({"ip": ip, **record, "classification": decision.classification,
+                                  "reason": decision.reason, "evidence": decision.evidence}, default=str))
+            else:
+                print(f"{ip}: {decision.classification} ({decision.reason})")
+                for edition, statement in databases.explain(ip):
+                    print(f"  {edition}: {statement}")
+                for step in decision.evidence:
+                    print(f"  rule: {step}")
+    return 0
+
+
+def _inspect_log(args: argparse.Namespace) -> int:
+    from connectors.hits import inspect_log
+
+    for path in args.paths:
+        report = inspect_log(path)
+        if args.json:
+            print(json.dumps(report.to_dict(), default=str))
+            continue
+        print(f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined")
+        for reason, count in sorted(report.reasons.items(), key=lambda item: -item[1]):
+            print(f"  {reason}: {count}")
+        for line_no, reason, raw in report.first_errors:
+            print(f"  line {line_no}: {reason}: {raw[:120]}")
+    return 0
+
+
+def _is_missing(value: object) -> bool:
+    try:
+        return bool(value != value) or value is None  # NaN and pandas.NA compare unequal to themselves
+    except TypeError:
+        return value is None

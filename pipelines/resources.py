@@ -1,0 +1,216 @@
+"""Dagster resources: the warehouse and its I/O manager, hit sources, MaxMind, rules, report sink.
+
+Each is a ``ConfigurableResource`` whose fields are what ``config/settings.yaml`` sets;
+``resources_from_settings`` builds them. Secrets (a PostgreSQL URL with a password,
+later CRM tokens) come only from the environment through ``EnvVar``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+from dagster import (
+    Config,
+    ConfigurableIOManager,
+    ConfigurableResource,
+    EnvVar,
+    InitResourceContext,
+    InputContext,
+    OutputContext,
+)
+from pydantic import PrivateAttr
+
+from connectors.hit_sources import DayOfHits, read_day
+from connectors.hits import ColumnMapping
+from connectors.maxmind import MaxMindDatabases
+from connectors.sinks.files import FileReportSink
+from connectors.warehouse import Warehouse
+from enrichment.matching import TargetAccount, load_target_accounts
+from enrichment.scoring import ScoringWeights
+from enrichment.settings import Settings
+from enrichment.tagging import Taxonomy, load_taxonomy
+
+DATABASE_URL_ENV_VAR = "VISITOR_INTENT_DATABASE_URL"
+
+
+class WarehouseResource(ConfigurableResource):
+    """The SQL warehouse (any SQLAlchemy URL: SQLite by default, PostgreSQL in production)."""
+
+    url: str
+
+    def get(self) -> Warehouse:
+        return Warehouse(self.url)
+
+
+class WarehouseIOManager(ConfigurableIOManager):
+    """Stores each asset's DataFrame as a table; a partition's rows are replaced on re-run."""
+
+    warehouse: WarehouseResource
+
+    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+        table = context.asset_key.path[-1]
+        partition_key = context.asset_partition_key if context.has_asset_partitions else None
+        rows = self.warehouse.get().replace_partition(table, obj, partition_key)
+        context.add_output_metadata({"dagster/row_count": rows, "table": table})
+
+    def load_input(self, context: InputContext) -> pd.DataFrame:
+        table = context.asset_key.path[-1]
+        partition_keys = context.asset_partition_keys if context.has_asset_partitions else None
+        return self.warehouse.get().read(table, partition_keys)
+
+
+class HitSource(Config):
+    """One group of log files: globs resolved to absolute paths, and how to read them."""
+
+    paths: list[str]
+    log_format: str | None = None
+    trust_forwarded_for: bool = False
+    column_mapping: dict[str, str | None] | None = None
+
+    def files(self) -> list[Path]:
+        found: set[Path] = set()
+        for pattern in self.paths:
+            anchor = Path(Path(pattern).anchor or ".")
+            found.update(p for p in anchor.glob(str(Path(pattern).relative_to(anchor))) if p.is_file())
+        return sorted(found)
+
+
+class HitSourcesResource(ConfigurableResource):
+    """Every configured hit source."""
+
+    sources: list[HitSource]
+
+    def read_day(self, day: dt.date) -> DayOfHits:
+        days = [
+            read_day(
+                source.files(), day,
+                log_format=source.log_format,
+                column_mapping=ColumnMapping(**source.column_mapping) if source.column_mapping else None,
+                trust_forwarded_for=source.trust_forwarded_for,
+            )
+            for source in self.sources
+        ]
+        return DayOfHits(
+            hits=pd.concat([d.hits for d in days], ignore_index=True).sort_values("timestamp", ignore_index=True),
+            quarantine=pd.concat([d.quarantine for d in days], ignore_index=True),
+            files=[f for d in days for f in d.files],
+        )
+
+
+class MaxMindResource(ConfigurableResource):
+    """MaxMind databases, opened and type-checked when a run starts (not at the first lookup)."""
+
+    directory: str | None = None
+    databases: dict[str, str] = {}
+    max_age_days: int = 14
+
+    _opened: MaxMindDatabases = PrivateAttr()
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        self._opened = self.open()
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        self._opened.close()
+
+    def open(self) -> MaxMindDatabases:
+        if self.databases:
+            return MaxMindDatabases.open({edition: Path(path) for edition, path in self.databases.items()})
+        return MaxMindDatabases.from_directory(Path(self.directory or "."))
+
+    @property
+    def opened(self) -> MaxMindDatabases:
+        return self._opened
+
+
+class IntentRulesResource(ConfigurableResource):
+    """What marketing ops edits: taxonomy, target accounts, cleaning, matching and scoring rules."""
+
+    taxonomy_file: str
+    target_accounts_file: str
+    office_networks: list[str] = []
+    max_pages_per_minute: int = 30
+    fuzzy_match_threshold: float = 90.0
+    scoring: dict[str, object] = {}
+
+    def taxonomy(self) -> Taxonomy:
+        return load_taxonomy(Path(self.taxonomy_file))
+
+    def target_accounts(self) -> list[TargetAccount]:
+        return load_target_accounts(Path(self.target_accounts_file))
+
+    def accounts_frame(self) -> pd.DataFrame:
+        """The account list as a frame (``account_id, name, crm_id, owner``) for reports."""
+        return pd.DataFrame(
+            [{"account_id": a.account_id, "name": a.name, "crm_id": a.crm_id, "owner": a.owner} for a in self.target_accounts()],
+            columns=["account_id", "name", "crm_id", "owner"],
+        )
+
+    def scoring_weights(self) -> ScoringWeights:
+        return ScoringWeights(**self.scoring)
+
+
+class FileReportSinkResource(ConfigurableResource):
+    """The embedded default sink: HTML and CSV reports in a folder."""
+
+    directory: str
+
+    def get(self) -> FileReportSink:
+        return FileReportSink(Path(self.directory))
+
+
+def resources_from_settings(
+    settings: Settings,
+    *,
+    hits: list[str] | None = None,
+    maxmind_dir: str | None = None,
+    taxonomy: str | None = None,
+    accounts: str | None = None,
+    reports_dir: str | None = None,
+) -> dict[str, ConfigurableResource | ConfigurableIOManager]:
+    """The resources a deployment runs with; keyword arguments override the settings file."""
+    database_url: str | EnvVar = (
+        EnvVar(DATABASE_URL_ENV_VAR)
+        if os.environ.get(DATABASE_URL_ENV_VAR)
+        else f"sqlite:///{settings.path(settings.warehouse_file)}"
+    )
+    warehouse = WarehouseResource(url=database_url)
+    if hits:
+        sources = [HitSource(paths=[str(Path(h).resolve()) for h in hits])]
+    else:
+        sources = [
+            HitSource(
+                paths=[str(settings.path(p)) for p in source.paths],
+                log_format=source.log_format,
+                trust_forwarded_for=source.trust_forwarded_for,
+                column_mapping=source.column_mapping,
+            )
+            for source in settings.sources
+        ]
+    if maxmind_dir:
+        maxmind = MaxMindResource(directory=str(Path(maxmind_dir).resolve()), max_age_days=settings.maxmind.max_age_days)
+    else:
+        maxmind = MaxMindResource(
+            directory=str(settings.path(settings.maxmind.directory)) if settings.maxmind.directory else None,
+            databases={edition: str(settings.path(p)) for edition, p in settings.maxmind.databases.items()},
+            max_age_days=settings.maxmind.max_age_days,
+        )
+    return {
+        "warehouse": warehouse,
+        "io_manager": WarehouseIOManager(warehouse=warehouse),
+        "hit_sources": HitSourcesResource(sources=sources),
+        "maxmind": maxmind,
+        "rules": IntentRulesResource(
+            taxonomy_file=str(Path(taxonomy).resolve() if taxonomy else settings.path(settings.taxonomy)),
+            target_accounts_file=str(Path(accounts).resolve() if accounts else settings.path(settings.target_accounts)),
+            office_networks=list(settings.cleaning.office_networks),
+            max_pages_per_minute=settings.cleaning.max_pages_per_minute,
+            fuzzy_match_threshold=settings.fuzzy_match_threshold,
+            scoring=settings.scoring.model_dump(),
+        ),
+        "report_sink": FileReportSinkResource(
+            directory=str(Path(reports_dir).resolve() if reports_dir else settings.path(settings.report.directory))
+        ),
+    }

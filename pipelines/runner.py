@@ -1,0 +1,69 @@
+"""Run the pipeline in-process over a span of days: the daily job per day, then report windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import DagsterInstance, Definitions
+
+from connectors.hits import read_hits
+
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class Span:
+    first_day: dt.date
+    last_day: dt.date
+
+    def days(self) -> list[dt.date]:
+        return [self.first_day + dt.timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
+
+    def window_ends(self, window_days: int) -> list[dt.date]:
+        """Window end days, latest first going back one window at a time, oldest first in the result."""
+        ends = []
+        end = self.last_day
+        while end >= self.first_day:
+            ends.append(end)
+            end -= dt.timedelta(days=window_days)
+        return sorted(ends)
+
+
+def hits_span(files: Iterable[Path]) -> Span | None:
+    """The first and last UTC day with hits in the files (None when no hit parses)."""
+    first = last = None
+    for path in files:
+        for chunk in read_hits(path, chunk_size=200_000):
+            if chunk.hits.empty:
+                continue
+            low, high = chunk.hits["timestamp"].min().date(), chunk.hits["timestamp"].max().date()
+            first = low if first is None else min(first, low)
+            last = high if last is None else max(last, high)
+    return Span(first, last) if first is not None else None
+
+
+def instance() -> DagsterInstance:
+    """The persistent instance when DAGSTER_HOME is set up (runs then show in the UI), else a throwaway one."""
+    home = os.environ.get("DAGSTER_HOME")
+    if home and Path(home, "dagster.yaml").exists():
+        return DagsterInstance.get()
+    return DagsterInstance.ephemeral()
+
+
+def run_span(defs: Definitions, span: Span, window_days: int) -> list[str]:
+    """Materialise every day of the span and its report windows; returns the report locations."""
+    run_instance = instance()
+    daily = defs.resolve_job_def("daily_hits_job")
+    for day in span.days():
+        daily.execute_in_process(partition_key=day.isoformat(), instance=run_instance, run_config=_QUIET)
+    report_job = defs.resolve_job_def("report_window_job")
+    locations = []
+    for end in span.window_ends(window_days):
+        result = report_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
+        for materialization in result.asset_materializations_for_node("account_reports"):
+            locations.append(str(materialization.metadata["report"].value))
+    return locations

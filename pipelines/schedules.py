@@ -1,0 +1,51 @@
+"""Schedules: hits every night; a report window every N weeks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from dagster import (
+    AssetSelection,
+    DailyPartitionsDefinition,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    SkipReason,
+    UnresolvedAssetJobDefinition,
+    build_schedule_from_partitioned_job,
+    define_asset_job,
+    schedule,
+)
+
+DAILY_GROUPS = ("ingestion", "resolution", "tagging", "matching")
+# Weeks are counted from a fixed Monday so "every 2 weeks" doesn't jump at a new year.
+_FIRST_MONDAY = dt.date(2024, 1, 1)
+
+
+def build_jobs(partitions: DailyPartitionsDefinition) -> tuple[UnresolvedAssetJobDefinition, UnresolvedAssetJobDefinition]:
+    daily = define_asset_job(
+        "daily_hits_job", selection=AssetSelection.groups(*DAILY_GROUPS), partitions_def=partitions,
+        description="Ingest, clean, resolve, tag and match one day of hits.",
+    )
+    report = define_asset_job(
+        "report_window_job", selection=AssetSelection.groups("reporting"), partitions_def=partitions,
+        description="Build the report window that ends on the partition day and deliver it.",
+    )
+    return daily, report
+
+
+def build_schedules(
+    daily_job: UnresolvedAssetJobDefinition, report_job: UnresolvedAssetJobDefinition, every_weeks: int
+) -> list[ScheduleDefinition]:
+    daily = build_schedule_from_partitioned_job(daily_job, hour_of_day=1, minute_of_hour=30)
+
+    @schedule(job=report_job, cron_schedule="0 6 * * 1", execution_timezone="UTC")
+    def report_window_schedule(context: ScheduleEvaluationContext):
+        """Every N weeks on Monday morning, report the window that ended on Sunday."""
+        monday = context.scheduled_execution_time.date()
+        if ((monday - _FIRST_MONDAY).days // 7) % every_weeks:
+            return SkipReason(f"reports run every {every_weeks} weeks; not this week")
+        window_end = (monday - dt.timedelta(days=1)).isoformat()
+        return RunRequest(run_key=f"report-{window_end}", partition_key=window_end)
+
+    return [daily, report_window_schedule]
