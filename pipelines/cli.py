@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from enrichment.errors import ConfigError
 from enrichment.settings import Settings, load_settings
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
+    """Entry point of the `visitor-intent` command; ``out`` receives each line of output."""
+    args = _parser().parse_args(argv)
+    args.out = out
     try:
         return args.command(args)
     except ConfigError as error:
@@ -66,20 +68,20 @@ def _demo(args: argparse.Namespace) -> int:
     maxmind_dir = settings.path(settings.maxmind.directory or "maxmind")
     maxmind_dir.mkdir(parents=True, exist_ok=True)
     database = build_demo_database(maxmind_dir)
-    print(f"demo hits:      {hits_file}")
-    print(f"demo database:  {database}")
-    return _run_and_report(settings, hits=[hits_file])
+    args.out(f"demo hits:      {hits_file}")
+    args.out(f"demo database:  {database}")
+    return _run_and_report(args, settings, hits=[hits_file])
 
 
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return _run_and_report(
-        settings, hits=args.hits, accounts=args.accounts, taxonomy=args.taxonomy,
+        args, settings, hits=args.hits, accounts=args.accounts, taxonomy=args.taxonomy,
         maxmind_dir=args.maxmind_dir, reports_dir=args.out,
     )
 
 
-def _run_and_report(settings: Settings, *, hits: list[Path], **overrides: Path | None) -> int:
+def _run_and_report(args: argparse.Namespace, settings: Settings, *, hits: list[Path], **overrides: Path | None) -> int:
     from pipelines.definitions import build_definitions
     from pipelines.resources import resources_from_settings
     from pipelines.runner import hits_span, run_span
@@ -94,9 +96,9 @@ def _run_and_report(settings: Settings, *, hits: list[Path], **overrides: Path |
         settings, hits=[str(h) for h in hits], **{k: str(v) for k, v in overrides.items() if v is not None}
     )
     locations = run_span(build_definitions(settings, resources), span, settings.report.window_days)
-    print(f"processed {span.first_day} to {span.last_day}; reports:")
+    args.out(f"processed {span.first_day} to {span.last_day}; reports:")
     for location in locations:
-        print(f"  {location}")
+        args.out(f"  {location}")
     return 0
 
 
@@ -116,14 +118,14 @@ def _resolve(args: argparse.Namespace) -> int:
             record = {k: (None if _is_missing(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
             decision = classify(record)
             if args.json:
-                print(json.dumps({"ip": ip, **record, "classification": decision.classification,
+                args.out(json.dumps({"ip": ip, **record, "classification": decision.classification,
                                   "reason": decision.reason, "evidence": decision.evidence}, default=str))
             else:
-                print(f"{ip}: {decision.classification} ({decision.reason})")
+                args.out(f"{ip}: {decision.classification} ({decision.reason})")
                 for edition, statement in databases.explain(ip):
-                    print(f"  {edition}: {statement}")
+                    args.out(f"  {edition}: {statement}")
                 for step in decision.evidence:
-                    print(f"  rule: {step}")
+                    args.out(f"  rule: {step}")
     return 0
 
 
@@ -133,13 +135,13 @@ def _inspect_log(args: argparse.Namespace) -> int:
     for path in args.paths:
         report = inspect_log(path)
         if args.json:
-            print(json.dumps(report.to_dict(), default=str))
+            args.out(json.dumps(report.to_dict(), default=str))
             continue
-        print(f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined")
+        args.out(f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined")
         for reason, count in sorted(report.reasons.items(), key=lambda item: -item[1]):
-            print(f"  {reason}: {count}")
+            args.out(f"  {reason}: {count}")
         for line_no, reason, raw in report.first_errors:
-            print(f"  line {line_no}: {reason}: {raw[:120]}")
+            args.out(f"  line {line_no}: {reason}: {raw[:120]}")
     return 0
 
 

@@ -18,7 +18,7 @@ from pipelines.schedules import build_jobs, build_schedules
 def build_definitions(settings: Settings, resources: Mapping[str, object] | None = None) -> Definitions:
     """Assets, checks, jobs and schedules for one settings file (partition start and window come from it)."""
     partitions = daily_partitions(settings.partitions_start)
-    daily_job, report_job = build_jobs(partitions)
+    daily_job, report_job = build_jobs()
     return Definitions(
         assets=[
             *build_ingestion_assets(partitions, settings.quality),

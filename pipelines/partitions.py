@@ -8,8 +8,9 @@ inputs are the daily partitions of the N days up to it.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
-from dagster import DailyPartitionsDefinition, TimeWindowPartitionMapping
+from dagster import BetaWarning, DailyPartitionsDefinition, TimeWindowPartitionMapping
 
 
 def daily_partitions(start: dt.date) -> DailyPartitionsDefinition:
@@ -18,9 +19,12 @@ def daily_partitions(start: dt.date) -> DailyPartitionsDefinition:
 
 def report_window(window_days: int) -> TimeWindowPartitionMapping:
     """Map a report partition (its end day) to the daily partitions of its window."""
-    return TimeWindowPartitionMapping(
-        start_offset=-(window_days - 1), end_offset=0, allow_nonexistent_upstream_partitions=True
-    )
+    # Windows near the first partition reach back before it; those days simply have no data.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BetaWarning)
+        return TimeWindowPartitionMapping(
+            start_offset=-(window_days - 1), end_offset=0, allow_nonexistent_upstream_partitions=True
+        )
 
 
 def window_bounds(end_key: str, window_days: int) -> tuple[dt.date, dt.date]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from dagster import (
@@ -133,7 +134,7 @@ class IntentRulesResource(ConfigurableResource):
     office_networks: list[str] = []
     max_pages_per_minute: int = 30
     fuzzy_match_threshold: float = 90.0
-    scoring: dict[str, object] = {}
+    scoring: dict[str, Any] = {}
 
     def taxonomy(self) -> Taxonomy:
         return load_taxonomy(Path(self.taxonomy_file))

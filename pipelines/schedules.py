@@ -1,17 +1,13 @@
 """Schedules: hits every night; a report window every N weeks."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 from dagster import (
     AssetSelection,
-    DailyPartitionsDefinition,
     RunRequest,
     ScheduleDefinition,
     ScheduleEvaluationContext,
     SkipReason,
-    UnresolvedAssetJobDefinition,
     build_schedule_from_partitioned_job,
     define_asset_job,
     schedule,
@@ -22,21 +18,21 @@ DAILY_GROUPS = ("ingestion", "resolution", "tagging", "matching")
 _FIRST_MONDAY = dt.date(2024, 1, 1)
 
 
-def build_jobs(partitions: DailyPartitionsDefinition) -> tuple[UnresolvedAssetJobDefinition, UnresolvedAssetJobDefinition]:
+def build_jobs():
+    """The nightly job for one day of hits and the job that builds one report window."""
     daily = define_asset_job(
-        "daily_hits_job", selection=AssetSelection.groups(*DAILY_GROUPS), partitions_def=partitions,
+        "daily_hits_job", selection=AssetSelection.groups(*DAILY_GROUPS),
         description="Ingest, clean, resolve, tag and match one day of hits.",
     )
     report = define_asset_job(
-        "report_window_job", selection=AssetSelection.groups("reporting"), partitions_def=partitions,
+        "report_window_job", selection=AssetSelection.groups("reporting"),
         description="Build the report window that ends on the partition day and deliver it.",
     )
     return daily, report
 
 
-def build_schedules(
-    daily_job: UnresolvedAssetJobDefinition, report_job: UnresolvedAssetJobDefinition, every_weeks: int
-) -> list[ScheduleDefinition]:
+def build_schedules(daily_job, report_job, every_weeks: int) -> list[ScheduleDefinition]:
+    """Yesterday's hits every night; the window ending on Sunday every ``every_weeks`` weeks."""
     daily = build_schedule_from_partitioned_job(daily_job, hour_of_day=1, minute_of_hour=30)
 
     @schedule(job=report_job, cron_schedule="0 6 * * 1", execution_timezone="UTC")

@@ -1,7 +1,5 @@
 """Enrichment: unique IPs become companies, unique URLs become topics, companies become accounts."""
 
-from __future__ import annotations
-
 import datetime as dt
 
 import pandas as pd

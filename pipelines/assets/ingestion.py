@@ -1,7 +1,5 @@
 """Ingestion: log lines become hits; bots, static files and our own office are set aside."""
 
-from __future__ import annotations
-
 from dagster import (
     AssetCheckResult,
     AssetCheckSpec,

@@ -1,7 +1,5 @@
 """Reporting: per-account activity over a report window, delivered to the report sink."""
 
-from __future__ import annotations
-
 import pandas as pd
 from dagster import (
     AssetExecutionContext,

@@ -1,0 +1,195 @@
+"""Turn chunks of parsed lines into typed hit and quarantine frames.
+
+Parsers only cut a line into raw field texts. Everything that can be done per column
+(timestamps, IP checks, URL reduction, statuses) happens here, once per distinct value:
+logs repeat the same IPs, URLs and seconds many times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from operator import attrgetter, itemgetter
+from typing import Generic, TypeVar
+
+import numpy as np
+import pandas as pd
+
+from connectors.hits.schema import (
+    BAD_TIMESTAMP,
+    HIT_DTYPES,
+    INVALID_IP,
+    INVALID_URL,
+    QUARANTINE_DTYPES,
+    ParsedChunk,
+)
+from connectors.hits.values import (
+    Target,
+    canonical_ip,
+    leftmost_public_ip,
+    parse_status,
+    parse_timestamps,
+    resolve_target,
+)
+
+# The raw values a parser may extract from a line. "url" is the request target as logged
+# (a path, an absolute URL or a tracking-pixel request); the assembler reduces it.
+RAW_FIELDS = (
+    "timestamp",
+    "ip",
+    "forwarded_for",
+    "method",
+    "host",
+    "url",
+    "status",
+    "referrer",
+    "user_agent",
+    "visitor_id",
+    "session_id",
+    "page_title",
+)
+_OPTIONAL_TEXT = ("method", "host", "referrer", "user_agent", "visitor_id", "session_id", "page_title")
+MAX_RAW_CHARS = 1000
+MEMO_SIZE = 100_000  # distinct values remembered per column, so memory stays bounded
+
+Value = TypeVar("Value", bound=Hashable)
+Result = TypeVar("Result")
+Columns = dict[str, list | None]
+_URL = attrgetter("url")
+_HOST = attrgetter("host")
+
+
+class Memo(Generic[Value, Result]):
+    """``function`` applied to a list, computed once per distinct value across chunks."""
+
+    def __init__(self, function: Callable[[Value], Result]) -> None:
+        self._function = function
+        self._results: dict[Value, Result] = {}
+
+    def __call__(self, values: list[Value]) -> list[Result]:
+        results = self._results
+        new = [value for value in set(values) if value not in results]
+        if len(results) + len(new) > MEMO_SIZE:
+            results.clear()
+            new = list(set(values))
+        results.update(zip(new, map(self._function, new)))
+        return list(map(results.__getitem__, values))
+
+
+class HitAssembler:
+    """Builds the ParsedChunks of one file; what it learns about values carries over."""
+
+    def __init__(
+        self, source_file: str, fields: tuple[str, ...], timestamp_format: str | None, trust_forwarded_for: bool
+    ) -> None:
+        self.source_file = source_file
+        self.fields = fields  # names of the values in each record tuple, from RAW_FIELDS
+        self.timestamp_format = timestamp_format
+        self.trust_forwarded_for = trust_forwarded_for and "forwarded_for" in fields
+        self._canonical_ips = Memo(canonical_ip)
+        self._forwarded_clients = Memo(leftmost_public_ip)
+        self._targets = Memo(resolve_target)
+        self._statuses = Memo(parse_status)
+
+    def build(
+        self,
+        records: list[tuple],
+        record_line_nos: list[int],
+        record_lines: list[str],
+        rejected: list[tuple[int, str, str]],
+    ) -> ParsedChunk:
+        """The chunk's hits and quarantine.
+
+        ``records`` are raw value tuples with their line numbers and lines; ``rejected``
+        holds ``(line_no, reason, line)`` of lines the parser already refused. A record
+        whose timestamp, client IP or URL is unusable is quarantined as ``bad_timestamp``,
+        ``invalid_ip`` or ``invalid_url`` (the first that applies).
+        """
+        lines_read = len(records) + len(rejected)
+        columns = self._raw_columns(records)
+        timestamps = parse_timestamps(columns["timestamp"], self.timestamp_format)
+        columns["ip"] = self._client_ips(columns)
+        for name in _OPTIONAL_TEXT:
+            if columns[name] is not None:
+                columns[name] = [None if not value or value == "-" else value for value in columns[name]]
+        _apply_targets(columns, self._targets(columns["url"]))
+        if columns["status"] is not None:
+            columns["status"] = self._statuses(columns["status"])
+
+        reasons = np.select(
+            [timestamps.isna(), _is_missing(columns["ip"]), _is_missing(columns["url"])],
+            [BAD_TIMESTAMP, INVALID_IP, INVALID_URL],
+            default="",
+        )
+        is_hit = reasons == ""
+        hits = self._hits_frame(timestamps, columns, record_line_nos)
+        if not is_hit.all():
+            hits = hits[is_hit].reset_index(drop=True)
+            rejected = rejected + [
+                (record_line_nos[row], str(reasons[row]), record_lines[row]) for row in np.flatnonzero(~is_hit)
+            ]
+        return ParsedChunk(hits, self._quarantine_frame(rejected), lines_read)
+
+    def _raw_columns(self, records: list[tuple]) -> Columns:
+        """Field name → list of raw values; None for a field the format does not have."""
+        columns: Columns = dict.fromkeys(RAW_FIELDS)
+        for position, name in enumerate(self.fields):
+            columns[name] = list(map(itemgetter(position), records))
+        return columns
+
+    def _client_ips(self, columns: Columns) -> list[str | None]:
+        connection = self._canonical_ips(columns["ip"])
+        if not self.trust_forwarded_for:
+            return connection
+        forwarded = self._forwarded_clients(columns["forwarded_for"])
+        return [client or peer for client, peer in zip(forwarded, connection)]
+
+    def _hits_frame(self, timestamps: pd.DatetimeIndex, columns: Columns, line_nos: list[int]) -> pd.DataFrame:
+        rows = pd.RangeIndex(len(line_nos))
+        values = {**columns, "timestamp": timestamps, "source_file": [self.source_file] * len(rows), "line_no": line_nos}
+        return _frame(values, HIT_DTYPES, rows)
+
+    def _quarantine_frame(self, rejected: list[tuple[int, str, str]]) -> pd.DataFrame:
+        rejected = sorted(rejected)
+        rows = pd.RangeIndex(len(rejected))
+        values = {
+            "source_file": [self.source_file] * len(rows),
+            "line_no": [line_no for line_no, _, _ in rejected],
+            "reason": [reason for _, reason, _ in rejected],
+            "raw": [line[:MAX_RAW_CHARS] for _, _, line in rejected],
+        }
+        return _frame(values, QUARANTINE_DTYPES, rows)
+
+
+def _apply_targets(columns: Columns, targets: list[Target]) -> None:
+    """Reduce request targets to path + query; let absolute URLs and tracking pixels fill in."""
+    columns["url"] = list(map(_URL, targets))
+    if not any(map(_HOST, targets)):  # plain paths only: the usual case
+        return
+    for name in ("host", "referrer", "visitor_id", "page_title"):
+        if columns[name] is None:
+            columns[name] = [None] * len(targets)
+    hosts, referrers = columns["host"], columns["referrer"]
+    visitor_ids, page_titles = columns["visitor_id"], columns["page_title"]
+    for row, target in enumerate(targets):
+        if target.is_tracking_pixel:
+            # The pixel request's own Referer is the tracked page; the page's referrer is urlref.
+            hosts[row] = target.host
+            referrers[row] = target.referrer
+            visitor_ids[row] = target.visitor_id or visitor_ids[row]
+            page_titles[row] = target.page_title or page_titles[row]
+        elif target.host and hosts[row] is None:
+            hosts[row] = target.host
+
+
+def _is_missing(values: list[object]) -> np.ndarray:
+    return pd.isna(np.array(values, dtype=object))
+
+
+def _frame(values: dict[str, object], dtypes: dict[str, str], rows: pd.RangeIndex) -> pd.DataFrame:
+    return pd.DataFrame({name: _typed(values[name], dtype, rows) for name, dtype in dtypes.items()}, index=rows, copy=False)
+
+
+def _typed(values: object, dtype: str, rows: pd.RangeIndex) -> pd.api.extensions.ExtensionArray | np.ndarray:
+    if values is None:  # a column the format does not have; building it from Nones is slow
+        return pd.Series(None, index=rows, dtype=dtype).array
+    return pd.array(values, dtype=dtype)

@@ -1,0 +1,134 @@
+"""The supported log formats: a parser for each name, and detection from a file's first lines."""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+from pathlib import Path
+
+from connectors.hits.apache import ApacheParser
+from connectors.hits.aws import LoadBalancerParser
+from connectors.hits.exports import REQUIRED_FIELDS, ColumnMapping, CsvExportParser, JsonlExportParser
+from connectors.hits.json_lines import SERVER_KEYS, JsonLinesParser
+from connectors.hits.line_parser import LineParser
+from connectors.hits.lines import numbered_lines, open_log
+from connectors.hits.schema import UNPARSEABLE
+from connectors.hits.snowplow import COLUMN_COUNT as SNOWPLOW_COLUMN_COUNT
+from connectors.hits.snowplow import SnowplowParser
+from connectors.hits.w3c import CloudFrontParser, W3CParser
+
+# Formats told apart by the shape of their lines, in order of preference on a tie.
+_LINE_SHAPED_FORMATS = ("apache_combined", "apache_vhost_combined", "apache_common", "aws_alb", "aws_elb")
+EXPORT_FORMATS = ("csv", "jsonl")
+LOG_FORMATS = (*_LINE_SHAPED_FORMATS, "w3c", "cloudfront", "json_lines", "snowplow_enriched", *EXPORT_FORMATS)
+_SAMPLE_RECORDS = 20  # record lines read for detection
+
+
+class UnknownLogFormat(ValueError):
+    """The format of a log file could not be detected."""
+
+    def __init__(self, path: str | Path, why: str) -> None:
+        super().__init__(
+            f"{path}: cannot tell its log format ({why}); tried {', '.join(LOG_FORMATS)}. "
+            "Pass log_format= with one of them (with a column_mapping for csv or jsonl exports)."
+        )
+
+
+def make_parser(log_format: str, column_mapping: ColumnMapping | None, source: str) -> LineParser:
+    """A fresh parser for ``log_format`` (parsers keep per-file state such as W3C columns)."""
+    if column_mapping is not None and log_format not in EXPORT_FORMATS:
+        raise ValueError(f"column_mapping applies to the {' and '.join(EXPORT_FORMATS)} formats, not {log_format!r}")
+    mapping = column_mapping or ColumnMapping()
+    match log_format:
+        case "apache_combined" | "apache_vhost_combined" | "apache_common":
+            return ApacheParser(log_format)
+        case "aws_alb" | "aws_elb":
+            return LoadBalancerParser(log_format)
+        case "w3c":
+            return W3CParser()
+        case "cloudfront":
+            return CloudFrontParser()
+        case "json_lines":
+            return JsonLinesParser()
+        case "snowplow_enriched":
+            return SnowplowParser()
+        case "csv":
+            return CsvExportParser(mapping, source)
+        case "jsonl":
+            return JsonlExportParser(mapping)
+    raise ValueError(f"unknown log format {log_format!r}; choose one of {', '.join(LOG_FORMATS)}")
+
+
+def detect_format(path: str | Path) -> str:
+    """The log format of ``path``, judged from its first record lines (gzip is opened transparently).
+
+    - a W3C ``#Fields:`` directive → ``cloudfront`` if it lists x-edge-location, else ``w3c``;
+    - a JSON object line → ``json_lines`` if it has a web-server key (``remote_addr``,
+      ``request``, ``request_uri``, ``time_iso8601``, ``time_local``, ``path``, ``date``,
+      ``http_user_agent``), else ``jsonl`` if it has the keys timestamp, ip and url;
+    - 131 tab-separated columns → ``snowplow_enriched``;
+    - the Apache or AWS load-balancer layout that fits most of the first 20 lines;
+    - a comma-separated header with the columns timestamp, ip and url → ``csv``.
+
+    Raises UnknownLogFormat naming the file and the formats tried.
+    """
+    fields_directive, records = _sample(path)
+    if fields_directive is not None:
+        return "cloudfront" if "x-edge-location" in fields_directive.lower().split() else "w3c"
+    if not records:
+        raise UnknownLogFormat(path, "it has no record lines")
+    first = records[0]
+    if first.startswith("{"):
+        return _json_format(path, first)
+    if first.count("\t") == SNOWPLOW_COLUMN_COUNT - 1:
+        return "snowplow_enriched"
+    shaped = {name: _count_shaped(name, records) for name in _LINE_SHAPED_FORMATS}
+    best = max(shaped, key=shaped.__getitem__)
+    if shaped[best]:
+        return best
+    if set(REQUIRED_FIELDS) <= {name.strip() for name in first.split(",")}:
+        return "csv"
+    raise UnknownLogFormat(path, f"line 1 of its records does not fit any: {first[:120]!r}")
+
+
+def detect_export_format(path: str | Path) -> str:
+    """``jsonl`` if the export's first record line is a JSON object, else ``csv``."""
+    _, records = _sample(path)
+    return "jsonl" if records and records[0].startswith("{") else "csv"
+
+
+def _sample(path: str | Path) -> tuple[str | None, list[str]]:
+    """The first W3C ``#Fields:`` directive (if one comes first) and the first record lines."""
+    fields_directive = None
+    records: list[str] = []
+    with open_log(path) as stream:
+        for _, line, reason in islice(numbered_lines(stream), 1000):
+            if reason is not None or not line.strip():
+                continue
+            if line.startswith("#"):
+                if line.lower().startswith("#fields:") and not records:
+                    fields_directive = line.partition(":")[2]
+                continue
+            records.append(line)
+            if len(records) == _SAMPLE_RECORDS:
+                break
+    return fields_directive, records
+
+
+def _json_format(path: str | Path, line: str) -> str:
+    try:
+        record = json.loads(line)
+    except ValueError:
+        raise UnknownLogFormat(path, "its first record starts like JSON but is not valid JSON") from None
+    keys = set(record) if isinstance(record, dict) else set()
+    if keys & SERVER_KEYS:
+        return "json_lines"
+    if set(REQUIRED_FIELDS) <= keys:
+        return "jsonl"
+    raise UnknownLogFormat(path, f"its JSON keys {sorted(keys)} are neither a web-server log's nor timestamp/ip/url")
+
+
+def _count_shaped(log_format: str, lines: list[str]) -> int:
+    """How many lines have the format's layout (even if a field in them is unusable)."""
+    parser = make_parser(log_format, None, source="")
+    return sum(parser.parse(line) != UNPARSEABLE for line in lines)

@@ -1,0 +1,55 @@
+"""The shape of parsed hits and quarantined lines, and the reasons a line is quarantined."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import pandas as pd
+
+HIT_DTYPES: dict[str, str] = {
+    "timestamp": "datetime64[us, UTC]",
+    "ip": "str",
+    "method": "str",
+    "host": "str",
+    "url": "str",
+    "status": "Int64",
+    "referrer": "str",
+    "user_agent": "str",
+    "visitor_id": "str",
+    "session_id": "str",
+    "page_title": "str",
+    "source_file": "str",
+    "line_no": "int64",
+}
+HIT_COLUMNS: list[str] = list(HIT_DTYPES)
+
+QUARANTINE_DTYPES: dict[str, str] = {
+    "source_file": "str",
+    "line_no": "int64",
+    "reason": "str",
+    "raw": "str",
+}
+QUARANTINE_COLUMNS: list[str] = list(QUARANTINE_DTYPES)
+
+# Quarantine reasons: short codes users can count, filter and look up.
+UNPARSEABLE = "unparseable"  # the line does not have the format's shape
+BAD_TIMESTAMP = "bad_timestamp"  # missing, or not a date the format allows
+INVALID_IP = "invalid_ip"  # the client field is not an IP address (e.g. a host name)
+INVALID_URL = "invalid_url"  # no path: neither "/..." nor an absolute http(s) URL
+NO_HTTP_REQUEST = "no_http_request"  # no request line (Apache "-", ELB layer-4 TCP entries)
+NOT_A_PAGE_VIEW = "not_a_page_view"  # Snowplow events other than page_view
+NO_FIELDS_DIRECTIVE = "no_fields_directive"  # a W3C record before any #Fields: line
+LINE_TOO_LONG = "line_too_long"  # more than MAX_LINE_BYTES
+TRUNCATED_GZIP = "truncated_gzip"  # the gzip stream ends early; lines before it are kept
+CORRUPT_GZIP = "corrupt_gzip"  # the gzip stream is damaged; lines before it are kept
+
+
+class ParsedChunk(NamedTuple):
+    """One chunk of a log: its hits, its quarantined lines and how many record lines it held.
+
+    ``len(hits) + len(quarantine) == lines_read`` for every chunk.
+    """
+
+    hits: pd.DataFrame
+    quarantine: pd.DataFrame
+    lines_read: int

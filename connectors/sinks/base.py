@@ -1,0 +1,57 @@
+"""Report sinks: where a window's report goes.
+
+The file sink writes a folder of HTML and CSV; CRM connectors will deliver the same
+report to HubSpot, Salesforce and others, account by account. All of them take a
+``WindowReport`` and say what they delivered in a ``SinkResult``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+import pandas as pd
+
+from enrichment.summary import WindowSummary
+
+
+@dataclass(frozen=True)
+class WindowReport:
+    """Everything one report window found, ready to deliver.
+
+    accounts: one row per active target account (``account_id, name, crm_id, owner,
+        matched_by, organizations, countries, visits, pageviews, visitors, first_seen,
+        last_seen, furthest_stage, top_topics, top_pages, intent_score, window_start,
+        window_end``).
+    path: each account's pages (``account_id, timestamp, visit_id, url, topics, stage,
+        content_type, excluded_from_intent, referrer``).
+    untagged_pages: URLs no taxonomy rule matched (``url, hits``).
+    """
+
+    window_start: date
+    window_end: date
+    accounts: pd.DataFrame
+    path: pd.DataFrame
+    summary: WindowSummary
+    untagged_pages: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SinkResult:
+    """What a sink delivered: how many accounts, where to find them, and sink-specific counts."""
+
+    sink: str
+    location: str
+    delivered: int
+    details: dict[str, int] = field(default_factory=dict)
+
+
+class ReportSink(Protocol):
+    """Somewhere a window's report is delivered: a folder, a CRM, a webhook."""
+
+    name: str
+
+    def deliver(self, report: WindowReport) -> SinkResult:
+        """Deliver the report. Delivering the same window again must not duplicate anything."""
+        ...

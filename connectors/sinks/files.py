@@ -1,0 +1,217 @@
+"""The file sink, the embedded default: one folder of HTML pages and CSV files per report window.
+
+    <directory>/<window_start>_<window_end>/
+        index.html                   the summary, accounts ranked by intent score
+        accounts/<account_id>.html   one page per account, with its digital path visit by visit
+        accounts.csv  digital_path.csv  prospects.csv
+        identification_by_country.csv  drop_reasons.csv  untagged_pages.csv
+
+Organisation names, URLs and referrers come from logs and MaxMind records, so they are
+untrusted: HTML is rendered with autoescaping, and CSV cells a spreadsheet would run as a
+formula are written as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from connectors.sinks.base import SinkResult, WindowReport
+from enrichment.summary import WindowSummary
+
+ACCOUNTS_CSV_COLUMNS = [
+    "account_id", "name", "visits", "pageviews", "visitors", "first_seen", "last_seen",
+    "furthest_stage", "top_topics", "intent_score", "matched_by",
+]
+PATH_CSV_COLUMNS = [
+    "account_id", "timestamp", "visit_id", "url", "topics", "stage", "content_type",
+    "excluded_from_intent", "referrer",
+]
+UNTAGGED_PAGES_SHOWN = 50
+
+FUNNEL_LABELS = {
+    "hits": "All parsed hits",
+    "clean": "Clean (no bots, assets or own office)",
+    "resolved": "Known to MaxMind",
+    "company": "From a company network",
+    "target_account": "From a target account",
+}
+
+_SAFE_PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
+# A spreadsheet evaluates a cell starting with one of these as a formula (CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _when(value: Any, pattern: str = "%Y-%m-%d %H:%M") -> str:
+    return "" if value is None else pd.Timestamp(value).strftime(pattern)
+
+
+def _number(value: Any) -> str:
+    return "" if value is None else f"{round(value):,}"
+
+
+def _percent(value: Any) -> str:
+    return "" if value is None else f"{value:.1%}"
+
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).with_name("templates")),
+    # Always on: select_autoescape() goes by extension and would leave "*.html.j2" unescaped.
+    autoescape=True,
+    undefined=StrictUndefined,
+    # Missing values reach the templates as None; print them as blanks, not "None".
+    finalize=lambda value: "" if value is None else value,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_TEMPLATES.filters.update(when=_when, number=_number, percent=_percent)
+
+
+class FileReportSink:
+    """Writes each window's report as HTML and CSV into ``<directory>/<window_start>_<window_end>/``."""
+
+    name = "files"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+
+    def deliver(self, report: WindowReport) -> SinkResult:
+        """Write the window's folder, replacing an earlier delivery of the same window entirely."""
+        folder = self.directory / f"{report.window_start.isoformat()}_{report.window_end.isoformat()}"
+        # The report is built beside the old one and swapped in: a failed delivery keeps the
+        # previous report, and a new one never keeps account pages the old one had.
+        staging = folder.with_name(f".{folder.name}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            account_pages = _write_report(report, staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if folder.exists():
+            shutil.rmtree(folder)
+        staging.rename(folder)
+        return SinkResult(
+            sink=self.name,
+            location=str(folder / "index.html"),
+            delivered=account_pages,
+            details={
+                "account_pages": account_pages,
+                "path_rows": len(report.path),
+                "prospects": len(report.summary.prospects),
+                "untagged_pages": len(report.untagged_pages),
+            },
+        )
+
+
+def account_page_name(account_id: str) -> str:
+    """The file name (without ``.html``) of an account's page.
+
+    The id itself when it is safe as a file name; otherwise its safe characters plus a
+    short hash of the id, so that two unsafe ids never share a page.
+    """
+    if _SAFE_PAGE_NAME.fullmatch(account_id):
+        return account_id
+    cleaned = _UNSAFE_CHARACTERS.sub("_", account_id).strip("._-")[:60]
+    digest = hashlib.sha256(account_id.encode("utf-8")).hexdigest()[:12]
+    return f"{cleaned}-{digest}" if cleaned else digest
+
+
+def _write_report(report: WindowReport, folder: Path) -> int:
+    """Write every file of the report into ``folder``; returns the number of account pages."""
+    accounts = _ranked(report.accounts)
+    untagged = report.untagged_pages.sort_values("hits", ascending=False, kind="stable")
+    summary = report.summary
+    (folder / "accounts").mkdir(parents=True)
+
+    _write_csv(accounts[ACCOUNTS_CSV_COLUMNS], folder / "accounts.csv")
+    path = report.path.sort_values(["account_id", "timestamp"], kind="stable")
+    _write_csv(path[PATH_CSV_COLUMNS], folder / "digital_path.csv")
+    _write_csv(summary.prospects, folder / "prospects.csv")
+    _write_csv(summary.identification_by_country, folder / "identification_by_country.csv")
+    _write_csv(summary.drop_reasons, folder / "drop_reasons.csv")
+    _write_csv(untagged, folder / "untagged_pages.csv")
+
+    window = {"window_start": report.window_start, "window_end": report.window_end}
+    ranked = [{**account, "page": account_page_name(str(account["account_id"]))} for account in _records(accounts)]
+    _render(folder / "index.html", "summary.html.j2", **window, **_summary_context(summary, ranked, untagged))
+    paths = dict(tuple(path.groupby("account_id", sort=False)))
+    for account in ranked:
+        context = _account_context(account, paths.get(account["account_id"], path.head(0)))
+        _render(folder / "accounts" / f"{account['page']}.html", "account.html.j2", **window, **context)
+    return len(ranked)
+
+
+def _ranked(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Highest intent first; among equal scores, the account that read more."""
+    return accounts.sort_values(["intent_score", "pageviews"], ascending=False, kind="stable")
+
+
+def _summary_context(summary: WindowSummary, accounts: list[dict[str, Any]], untagged: pd.DataFrame) -> dict[str, Any]:
+    funnel = _records(summary.funnel)
+    all_hits = funnel[0]["hits"] if funnel else 0
+    for step in funnel:
+        step["label"] = FUNNEL_LABELS.get(step["step"], step["step"])
+        step["share"] = step["hits"] / all_hits if all_hits else None
+    return {
+        "accounts": accounts,
+        "countries": _records(summary.identification_by_country),
+        "funnel": funnel,
+        "drop_reasons": _records(summary.drop_reasons),
+        "classifications": _records(summary.classifications),
+        "prospects": _records(summary.prospects),
+        "untagged_pages": _records(untagged.head(UNTAGGED_PAGES_SHOWN)),
+        "untagged_total": len(untagged),
+    }
+
+
+def _account_context(account: dict[str, Any], path: pd.DataFrame) -> dict[str, Any]:
+    ordered = path.sort_values("timestamp", kind="stable")
+    visits = [
+        {"started": pages["timestamp"].iloc[0], "pages": _records(pages)}
+        for _, pages in ordered.groupby("visit_id", sort=False)
+    ]
+    return {
+        "account": account,
+        "topics": _listed(account["top_topics"]),
+        "top_pages": _listed(account["top_pages"]),
+        "visits": visits,
+    }
+
+
+def _listed(ranked_text: str | None) -> list[str]:
+    """``"pricing (4); docs (1)"`` as ``["pricing (4)", "docs (1)"]``."""
+    return [item.strip() for item in (ranked_text or "").split(";") if item.strip()]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts, with missing values as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+def _render(target: Path, template: str, **context: Any) -> None:
+    target.write_text(_TEMPLATES.get_template(template).render(**context), encoding="utf-8")
+
+
+def _write_csv(frame: pd.DataFrame, target: Path) -> None:
+    # The byte-order mark makes Excel read the file as UTF-8 (Cyrillic names stay readable).
+    _formulas_as_text(frame).to_csv(target, index=False, encoding="utf-8-sig")
+
+
+def _formulas_as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy in which text cells a spreadsheet would evaluate start with a quote (OWASP's advice)."""
+    text_columns = frame.select_dtypes(include=["object", "string"]).columns
+    return frame.assign(**{column: frame[column].map(_as_text_cell) for column in text_columns})
+
+
+def _as_text_cell(value: Any) -> Any:
+    # A lone "-" (no referrer) is not a formula and stays readable.
+    if isinstance(value, str) and len(value) > 1 and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

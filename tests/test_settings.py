@@ -1,0 +1,57 @@
+"""The settings file: the shipped one loads, and every mistake names the file and the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from enrichment.errors import ConfigError
+from enrichment.settings import DEFAULT_SETTINGS_FILE, load_settings
+
+MINIMAL = """
+partitions_start: 2026-09-01
+sources: [{paths: ["logs/*.log"]}]
+maxmind: {directory: maxmind}
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_settings_load() -> None:
+    settings = load_settings(DEFAULT_SETTINGS_FILE)
+    assert settings.report.window_days == 14
+    assert settings.path(settings.taxonomy) == DEFAULT_SETTINGS_FILE.parent / "taxonomy.yaml"
+
+
+def test_relative_paths_are_relative_to_the_settings_file(tmp_path: Path) -> None:
+    settings = load_settings(_write(tmp_path, MINIMAL))
+    assert settings.path("maxmind") == tmp_path / "maxmind"
+    assert settings.path("/srv/GeoIP") == Path("/srv/GeoIP")
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "words"),
+    [
+        ("cleaning: {office_networks: [10.0.0.0/33]}", "cleaning.office_networks", "CIDR"),
+        ("report: {window_days: 30}", "report.window_days", "less than or equal to 28"),
+        ("report: {every_weeks: 1}", "report.every_weeks", "greater than or equal to 2"),
+        ("fuzzy_threshold: 80", "fuzzy_threshold", "Extra inputs are not permitted"),
+    ],
+)
+def test_a_mistake_names_file_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:
+    path = _write(tmp_path, MINIMAL + extra + "\n")
+    with pytest.raises(ConfigError) as raised:
+        load_settings(path)
+    message = str(raised.value)
+    assert str(path) in message and f"`{field}" in message and words in message
+
+
+def test_maxmind_needs_a_location(tmp_path: Path) -> None:
+    path = _write(tmp_path, MINIMAL.replace("maxmind: {directory: maxmind}", "maxmind: {max_age_days: 7}"))
+    with pytest.raises(ConfigError, match="maxmind.*`directory` or `databases`"):
+        load_settings(path)
