@@ -5,8 +5,10 @@ Every hit gets at most one ``drop_reason``, the first of these that applies:
 ``private_address``  the IP is not a public unicast address (private, loopback, link-local,
                      shared/CGNAT, documentation, reserved, multicast, unspecified) or not an IP
 ``own_office``       the IP is in one of our ``office_networks``
-``not_a_page``       the method is neither GET nor POST, or the status is 400 or above
-                     (a missing method or status is fine: many exports have neither)
+``not_a_page``       the method is neither GET nor POST, the status is 400 or above, or it
+                     is a redirect (3xx but 304): the page it points to is the page view,
+                     counting both would read one page twice (a missing method or status is
+                     fine: many exports have neither; 304 is a page served from cache)
 ``static_asset``     a file the browser fetches for a page (scripts, styles, images, fonts,
                      video) or a machine file (robots.txt, sitemaps, /.well-known/). PDFs are
                      kept: whitepapers and data sheets are content people read
@@ -47,6 +49,7 @@ STATIC_EXTENSIONS = (
 )
 PAGE_METHODS = frozenset({"GET", "POST"})
 FIRST_ERROR_STATUS = 400
+NOT_MODIFIED = 304
 BURST_WINDOW = np.timedelta64(60, "s")
 
 _MACHINE_FILES = re.compile(r"^/(?:robots\.txt|sitemap[\w-]*\.xml|\.well-known/)", re.IGNORECASE)
@@ -118,8 +121,9 @@ def _in_any(ip: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Networ
 
 def _not_a_page(hits: pd.DataFrame) -> pd.Series:
     other_method = _per_unique(hits["method"], lambda method: method.upper() not in PAGE_METHODS)
-    error_status = (hits["status"] >= FIRST_ERROR_STATUS).fillna(False).astype(bool)
-    return other_method | error_status
+    status = hits["status"]
+    not_a_view = (status >= FIRST_ERROR_STATUS) | ((status >= 300) & (status != NOT_MODIFIED))
+    return other_method | not_a_view.fillna(False).astype(bool)
 
 
 def _is_static(url: str, extensions: frozenset[str]) -> bool:

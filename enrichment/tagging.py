@@ -185,10 +185,13 @@ def _rule_attributes(taxonomy: Taxonomy) -> pd.DataFrame:
 
 
 def untagged_pages(page_tags: pd.DataFrame, url_hits: pd.Series) -> pd.DataFrame:
-    """URLs no rule matched with their hit counts (``url, hits``), most hits first: candidates for new rules.
+    """Pages no rule matched with their hit counts (``url, hits``), most hits first: candidates for new rules.
 
     ``url_hits`` is a hit count indexed by URL, such as ``hits["url"].value_counts()``.
+    Pages are listed by the normalised path the rules see, so ``/partners?utm_source=x``
+    and ``/partners/`` add up under ``/partners``: one rule covers them all.
     """
-    urls = page_tags.loc[page_tags["rule"].isna(), "url"]
-    untagged = pd.DataFrame({"url": urls.to_numpy(), "hits": url_hits.reindex(urls, fill_value=0).to_numpy()})
-    return untagged.sort_values(["hits", "url"], ascending=[False, True], ignore_index=True)
+    untagged = page_tags.loc[page_tags["rule"].isna(), ["url", "path"]].drop_duplicates("url")
+    untagged["hits"] = url_hits.reindex(untagged["url"], fill_value=0).to_numpy()
+    by_path = untagged.groupby("path", as_index=False)["hits"].sum().rename(columns={"path": "url"})
+    return by_path.sort_values(["hits", "url"], ascending=[False, True], ignore_index=True)

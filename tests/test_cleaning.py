@@ -45,6 +45,8 @@ def _reasons(*hits: dict[str, object], **options: object) -> list[str | None]:
         (_hit(method="HEAD"), "not_a_page"),
         (_hit(status=404), "not_a_page"),
         (_hit(status=503), "not_a_page"),
+        (_hit(status=301), "not_a_page"),  # the redirect's target is the page view
+        (_hit(status=302), "not_a_page"),
         (_hit(url="/static/app.js?v=3"), "static_asset"),
         (_hit(url="/img/Logo.PNG"), "static_asset"),
         (_hit(url="/robots.txt"), "static_asset"),

@@ -162,7 +162,7 @@ def test_accounts_without_a_company_are_reported_and_no_company_is_created(hubsp
 
     assert result.details == details(delivered=1, not_found=1)
     assert len(hubspot.companies) == 1
-    assert hubspot.calls("companies/batch/create") == []
+    assert hubspot.calls("objects/2026-09/companies/batch/create") == []
     assert ledger.entries("hubspot", END)["NOWHERE"].status is DeliveryStatus.NOT_FOUND
 
 

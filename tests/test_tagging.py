@@ -150,3 +150,9 @@ def test_a_mistake_names_file_line_rule_and_field(
     message = str(raised.value)
     assert message.startswith(f"{path}:{line}: {where}: ")
     assert words in message
+
+
+def test_untagged_variants_of_one_page_add_up_under_its_path(taxonomy: Taxonomy) -> None:
+    hits = pd.Series(["/partners?utm_source=x", "/partners/", "/Partners", "/partners?utm_source=y"])
+    tags = tag_pages(hits.unique(), taxonomy)
+    assert untagged_pages(tags, hits.value_counts()).to_dict("records") == [{"url": "/partners", "hits": 4}]

@@ -115,14 +115,10 @@ class HitAssembler:
         if columns["status"] is not None:
             columns["status"] = self._statuses(columns["status"])
 
-        reasons = np.select(
-            [timestamps.isna(), _is_missing(columns["ip"]), _is_missing(columns["url"])],
-            [BAD_TIMESTAMP, INVALID_IP, INVALID_URL],
-            default="",
-        )
-        is_hit = reasons == ""
         hits = self._hits_frame(timestamps, columns, record_line_nos)
-        if not is_hit.all():
+        reasons = _failures(timestamps, columns)
+        if reasons is not None:
+            is_hit = reasons == ""
             hits = hits[is_hit].reset_index(drop=True)
             rejected = rejected + [
                 (record_line_nos[row], str(reasons[row]), record_lines[row]) for row in np.flatnonzero(~is_hit)
@@ -179,6 +175,18 @@ def _apply_targets(columns: Columns, targets: list[Target]) -> None:
             page_titles[row] = target.page_title or page_titles[row]
         elif target.host and hosts[row] is None:
             hosts[row] = target.host
+
+
+def _failures(timestamps: pd.DatetimeIndex, columns: Columns) -> np.ndarray | None:
+    """Per record, why it cannot be a hit ("" when it can); None when every record can."""
+    bad_timestamps = timestamps.isna()
+    if not bad_timestamps.any() and None not in columns["ip"] and None not in columns["url"]:
+        return None
+    return np.select(
+        [bad_timestamps, _is_missing(columns["ip"]), _is_missing(columns["url"])],
+        [BAD_TIMESTAMP, INVALID_IP, INVALID_URL],
+        default="",
+    )
 
 
 def _is_missing(values: list[object]) -> np.ndarray:

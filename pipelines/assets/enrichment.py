@@ -68,7 +68,8 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
     @asset(partitions_def=partitions, group_name="tagging")
     def page_tags(context: AssetExecutionContext, clean_hits: pd.DataFrame, rules: IntentRulesResource):
         """Topic, funnel stage and content type of each unique URL read that day."""
-        tags = tag_pages(clean_hits["url"].unique(), rules.taxonomy())
+        titles = clean_hits.dropna(subset=["page_title"]).drop_duplicates("url").set_index("url")["page_title"]
+        tags = tag_pages(clean_hits["url"].unique(), rules.taxonomy(), titles=titles.to_dict())
         untagged = untagged_pages(tags, clean_hits["url"].value_counts())
         return Output(tags, metadata={"pages": len(tags), "untagged pages": markdown_table(untagged)})
 
