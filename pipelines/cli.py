@@ -8,8 +8,15 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
+
+from connectors.hits import UnknownLogFormat
+from connectors.maxmind import MaxMindDatabaseError
 from enrichment.errors import ConfigError
 from enrichment.settings import Settings, load_settings
+
+# Mistakes a user can fix from the message alone: print it, no traceback.
+USER_ERRORS = (ConfigError, MaxMindDatabaseError, UnknownLogFormat, FileNotFoundError)
 
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
@@ -18,7 +25,7 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
     args.out = out
     try:
         return args.command(args)
-    except ConfigError as error:
+    except USER_ERRORS as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 
@@ -115,7 +122,7 @@ def _resolve(args: argparse.Namespace) -> int:
     with databases:
         lookups = databases.lookup(args.ips).set_index("ip")
         for ip in args.ips:
-            record = {k: (None if _is_missing(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
+            record = {k: (None if pd.isna(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
             decision = classify(record)
             if args.json:
                 args.out(json.dumps({"ip": ip, **record, "classification": decision.classification,
@@ -143,10 +150,3 @@ def _inspect_log(args: argparse.Namespace) -> int:
         for line_no, reason, raw in report.first_errors:
             args.out(f"  line {line_no}: {reason}: {raw[:120]}")
     return 0
-
-
-def _is_missing(value: object) -> bool:
-    try:
-        return bool(value != value) or value is None  # NaN and pandas.NA compare unequal to themselves
-    except TypeError:
-        return value is None

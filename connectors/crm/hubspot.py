@@ -34,7 +34,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 import requests
@@ -311,7 +311,7 @@ class HubSpotClient:
     def _write(self, path: str, body: dict[str, Any], *, accepted: tuple[int, ...] = ()) -> requests.Response | None:
         """POST a request that changes data; in a dry run, write it to a file instead (and return None)."""
         if self.dry_run_dir is not None:
-            self._record("POST", path, body)
+            self._record(self.dry_run_dir, "POST", path, body)
             return None
         return self._request("POST", path, body, accepted=accepted)
 
@@ -340,10 +340,10 @@ class HubSpotClient:
         except requests.Timeout:
             raise _Transient(f"no answer within {self.timeout:g}s") from None
         except requests.ConnectionError as error:
-            raise _Transient(self._redact(f"connection failed: {type(error).__name__}")) from None
+            raise _Transient(f"connection failed ({type(error).__name__})") from None
         status = response.status_code
         if status == 429:
-            return self._rate_limited(response, method, path)
+            self._raise_rate_limited(response, method, path)
         if status >= 500:
             raise _Transient(f"{status} {self._reason(response)}")
         if status in (401, 403):
@@ -352,7 +352,7 @@ class HubSpotClient:
             raise HubSpotRequestError(status, f"{method} {path} was refused: {status} {self._reason(response)}")
         return response
 
-    def _rate_limited(self, response: requests.Response, method: str, path: str) -> requests.Response:
+    def _raise_rate_limited(self, response: requests.Response, method: str, path: str) -> NoReturn:
         policy = _json(response).get("policyName", "")
         if policy == "DAILY":
             raise HubSpotDailyLimitReached(
@@ -380,9 +380,8 @@ class HubSpotClient:
             now = self._clock()
         self._last_search = now
 
-    def _record(self, method: str, path: str, body: dict[str, Any]) -> None:
-        assert self.dry_run_dir is not None
-        self.dry_run_dir.mkdir(parents=True, exist_ok=True)
+    def _record(self, folder: Path, method: str, path: str, body: dict[str, Any]) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
         self._recorded += 1
         request = {
             "method": method,
@@ -391,7 +390,7 @@ class HubSpotClient:
             "json": body,
         }
         name = f"{self._recorded:04d}-{method}-{path.strip('/').replace('/', '_')}.json"
-        (self.dry_run_dir / name).write_text(json.dumps(request, indent=2, ensure_ascii=False), encoding="utf-8")
+        (folder / name).write_text(json.dumps(request, indent=2, ensure_ascii=False), encoding="utf-8")
 
     def _auth_message(self, response: requests.Response) -> str:
         what = "was rejected" if response.status_code == 401 else "lacks a scope this connector needs"
@@ -531,8 +530,9 @@ class HubSpotSink:
         records = _records(report.accounts)
         previous = self.ledger.previous_scores(self.name, report.window_end, [str(r["account_id"]) for r in records])
         paths = dict(tuple(report.path.groupby("account_id", sort=False)))
+        no_pages = report.path.head(0)
         return [
-            self._account(record, paths.get(record["account_id"], report.path.head(0)), previous.get(str(record["account_id"])), report)
+            self._account(record, paths.get(record["account_id"], no_pages), previous.get(str(record["account_id"])), report)
             for record in records
         ]
 
@@ -575,22 +575,8 @@ class HubSpotSink:
         pending = [a for a in accounts if not (a.account_id in entries and entries[a.account_id].is_delivered(a.payload_hash))]
         companies = self._find_companies(pending)
         missing = [account for account in pending if account.account_id not in companies]
-        found = sorted((a for a in pending if a.account_id in companies), key=lambda a: -a.intent_score)
-        targets: list[_Target] = []
-        conflicts: list[tuple[_Account, str]] = []
-        owners: dict[str, str] = {}
-        for account in found:
-            company_id = companies[account.account_id]
-            if company_id in owners:
-                # One company, one set of intent properties: two accounts can't both own it.
-                conflicts.append((account, (
-                    f"HubSpot company {company_id} is already delivered for account {owners[company_id]}; "
-                    "give each target account its own company (crm_id or domain)"
-                )))
-                continue
-            owners[company_id] = account.account_id
-            entry = entries.get(account.account_id)
-            targets.append(_Target(account, company_id, entry.note_id if entry else None))
+        found = [account for account in pending if account.account_id in companies]
+        targets, conflicts = _claim_companies(found, companies, entries)
         stray = [t.account for t in targets if t.note_id is None and _in_flight(entries.get(t.account.account_id))]
         if stray:
             # An earlier run died after HubSpot stored these notes but before the ledger did.
@@ -612,11 +598,9 @@ class HubSpotSink:
         return companies
 
     def _apply(self, plan: _Plan, window_end: dt.date) -> Counter[str]:
-        counts: Counter[str] = Counter(unchanged=plan.unchanged)
-        if not (plan.targets or plan.missing or plan.conflicts):
-            return counts
         sink, ledger = self.name, self.ledger
-        self.client.ensure_company_properties()
+        if self._writes_companies(plan):
+            self.client.ensure_company_properties()
         targets = plan.targets + self._created_companies(plan.missing)
         created = {t.account.account_id for t in targets}
         missing = [account for account in plan.missing if account.account_id not in created]
@@ -625,22 +609,25 @@ class HubSpotSink:
                               + [account.attempt() for account, _ in plan.conflicts])
         ledger.mark_failed(sink, window_end, {account.account_id: reason for account, reason in plan.conflicts})
         try:
-            note_ids, failures = self._write(targets)
+            note_ids, failures = self._send_targets(targets)
         except HubSpotError as error:
             ledger.note_error(sink, window_end, [t.account.account_id for t in targets], str(error))
             raise
         ledger.mark_delivered(sink, window_end, note_ids)
         ledger.mark_failed(sink, window_end, failures)
         known_notes = {t.account.account_id for t in targets if t.note_id}
-        counts.update(
+        return Counter(
             delivered=len(note_ids.keys() - known_notes),
             updated=len(note_ids.keys() & known_notes),
+            unchanged=plan.unchanged,
             not_found=len(missing),
             failed=len(failures) + len(plan.conflicts),
         )
-        return counts
 
-    def _write(self, targets: list[_Target]) -> tuple[dict[str, str], dict[str, str]]:
+    def _writes_companies(self, plan: _Plan) -> bool:
+        return bool(plan.targets or (plan.missing and self.create_missing_companies))
+
+    def _send_targets(self, targets: list[_Target]) -> tuple[dict[str, str], dict[str, str]]:
         """Update the companies, then their notes; returns note ids and failures by account id.
 
         An account whose fate HubSpot left unknown is in neither: it stays in flight.
@@ -666,18 +653,18 @@ class HubSpotSink:
 
     def _rehearse(self, plan: _Plan) -> SinkResult:
         """Dry run: write the requests a real delivery would send; the ledger stays untouched."""
-        if plan.targets or plan.missing:
+        if self._writes_companies(plan):
             self.client.ensure_company_properties()
-            self._created_companies(plan.missing)
-            self.client.update_companies([_company_update(t) for t in plan.targets])
-            self.client.update_notes([_note_update(t) for t in plan.targets if t.note_id])
-            self.client.create_notes([_note_create(t) for t in plan.targets if not t.note_id])
+        self._created_companies(plan.missing)
+        self.client.update_companies([_company_update(t) for t in plan.targets])
+        self.client.update_notes([_note_update(t) for t in plan.targets if t.note_id])
+        self.client.create_notes([_note_create(t) for t in plan.targets if not t.note_id])
         return SinkResult(
             sink=self.name,
             location=str(self.client.dry_run_dir),
             delivered=0,
-            details={"unchanged": plan.unchanged, "not_found": len(plan.missing), "would_write": len(plan.targets),
-                     "failed": len(plan.conflicts)},
+            details={"delivered": 0, "updated": 0, "unchanged": plan.unchanged, "not_found": len(plan.missing),
+                     "failed": len(plan.conflicts), "would_write": len(plan.targets)},
         )
 
     def _report_url(self, account_id: str, report: WindowReport) -> str | None:
@@ -685,6 +672,30 @@ class HubSpotSink:
             return None
         folder = f"{report.window_start.isoformat()}_{report.window_end.isoformat()}"
         return f"{self.report_base_url}/{folder}/accounts/{account_page_name(account_id)}.html"
+
+
+def _claim_companies(
+    accounts: list[_Account], companies: Mapping[str, str], entries: Mapping[str, LedgerEntry]
+) -> tuple[list[_Target], list[tuple[_Account, str]]]:
+    """Each company goes to one account, the one with the highest score; the others can't be delivered.
+
+    One company has one set of intent properties: two accounts writing it would overwrite each other.
+    """
+    targets: list[_Target] = []
+    conflicts: list[tuple[_Account, str]] = []
+    owners: dict[str, str] = {}
+    for account in sorted(accounts, key=lambda a: -a.intent_score):
+        company_id = companies[account.account_id]
+        if company_id in owners:
+            conflicts.append((account, (
+                f"HubSpot company {company_id} is already delivered for account {owners[company_id]}; "
+                "give each target account its own company (crm_id or domain)"
+            )))
+            continue
+        owners[company_id] = account.account_id
+        entry = entries.get(account.account_id)
+        targets.append(_Target(account, company_id, entry.note_id if entry else None))
+    return targets, conflicts
 
 
 def _company_update(target: _Target) -> dict[str, Any]:

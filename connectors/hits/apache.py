@@ -1,8 +1,9 @@
 """Apache/nginx access logs: common (CLF), combined, and combined with the virtual host first.
 
-This is the hot path. A strict pattern covers ordinary lines and yields the record tuple
-straight from the match; anything else (backslash escapes, "-" requests, odd request
-lines) takes a tolerant pattern and a slower look.
+This is the hot path. A strict pattern covers ordinary lines and yields record tuples
+straight from the regex engine, a whole block of lines per call when they are all
+ordinary; anything else (backslash escapes, "-" requests, odd request lines) takes a
+tolerant pattern and a slower look.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ _ESCAPED = re.compile(r'\\(["\\])')
 
 def _pattern(*, vhost: bool, request: str, status: str, headers: str) -> re.Pattern[str]:
     host = r"(?P<host>[^ ]+) " if vhost else ""
+    # MULTILINE: the same pattern matches one line, or every line of a block with findall.
     return re.compile(
-        host + r"(?P<ip>[^ ]+) [^ ]+ [^ ]+ \[(?P<timestamp>[^\]]+)\] "
-        + request + f" (?P<status>{status}) (?:[0-9]+|-)" + headers + r"\s*$"
+        "^" + host + r"(?P<ip>[^ ]+) [^ ]+ [^ ]+ \[(?P<timestamp>[^\]]+)\] "
+        + request + f" (?P<status>{status}) (?:[0-9]+|-)" + headers + r"[ \t]*$",
+        re.MULTILINE,
     )
 
 
@@ -49,6 +52,13 @@ class ApacheParser(LineParser):
         if match is not None and "\\" not in line:  # escapes need the tolerant pattern
             return match.groups()
         return self._parse_unusual(line)
+
+    def parse_block(self, text: str, line_count: int) -> list[tuple] | None:
+        if "\\" in text:
+            return None
+        records = self._fast.findall(text)
+        # One match per line start, none overlapping: equal counts mean one per line.
+        return records if len(records) == line_count else None
 
     def _parse_unusual(self, line: str) -> ParseResult:
         match = self._tolerant.match(line)

@@ -8,6 +8,7 @@ logs repeat the same IPs, URLs and seconds many times.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from typing import Generic, TypeVar
 
@@ -75,6 +76,35 @@ class Memo(Generic[Value, Result]):
         return list(map(results.__getitem__, values))
 
 
+@dataclass
+class PendingChunk:
+    """The lines of a chunk being read: records (raw value tuples) and refused lines."""
+
+    records: list[tuple] = field(default_factory=list)
+    record_line_nos: list[int] = field(default_factory=list)
+    record_lines: list[str] = field(default_factory=list)
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (line_no, reason, line)
+
+    @property
+    def size(self) -> int:
+        return len(self.records) + len(self.rejected)
+
+    def add(self, line_no: int, line: str, result: tuple | str) -> None:
+        """Add a record (a tuple) or a refused line (a quarantine reason)."""
+        if type(result) is tuple:
+            self.records.append(result)
+            self.record_line_nos.append(line_no)
+            self.record_lines.append(line)
+        else:
+            self.rejected.append((line_no, result, line))
+
+    def add_block(self, first_line_no: int, lines: list[str], records: list[tuple]) -> None:
+        """Add consecutive lines that are all records."""
+        self.records += records
+        self.record_line_nos += range(first_line_no, first_line_no + len(lines))
+        self.record_lines += lines
+
+
 class HitAssembler:
     """Builds the ParsedChunks of one file; what it learns about values carries over."""
 
@@ -90,22 +120,14 @@ class HitAssembler:
         self._targets = Memo(resolve_target)
         self._statuses = Memo(parse_status)
 
-    def build(
-        self,
-        records: list[tuple],
-        record_line_nos: list[int],
-        record_lines: list[str],
-        rejected: list[tuple[int, str, str]],
-    ) -> ParsedChunk:
+    def build(self, chunk: PendingChunk) -> ParsedChunk:
         """The chunk's hits and quarantine.
 
-        ``records`` are raw value tuples with their line numbers and lines; ``rejected``
-        holds ``(line_no, reason, line)`` of lines the parser already refused. A record
-        whose timestamp, client IP or URL is unusable is quarantined as ``bad_timestamp``,
-        ``invalid_ip`` or ``invalid_url`` (the first that applies).
+        A record whose timestamp, client IP or URL is unusable is quarantined as
+        ``bad_timestamp``, ``invalid_ip`` or ``invalid_url`` (the first that applies).
         """
-        lines_read = len(records) + len(rejected)
-        columns = self._raw_columns(records)
+        record_line_nos, rejected = chunk.record_line_nos, chunk.rejected
+        columns = self._raw_columns(chunk.records)
         timestamps = parse_timestamps(columns["timestamp"], self.timestamp_format)
         columns["ip"] = self._client_ips(columns)
         for name in _OPTIONAL_TEXT:
@@ -121,9 +143,9 @@ class HitAssembler:
             is_hit = reasons == ""
             hits = hits[is_hit].reset_index(drop=True)
             rejected = rejected + [
-                (record_line_nos[row], str(reasons[row]), record_lines[row]) for row in np.flatnonzero(~is_hit)
+                (record_line_nos[row], str(reasons[row]), chunk.record_lines[row]) for row in np.flatnonzero(~is_hit)
             ]
-        return ParsedChunk(hits, self._quarantine_frame(rejected), lines_read)
+        return ParsedChunk(hits, self._quarantine_frame(rejected), chunk.size)
 
     def _raw_columns(self, records: list[tuple]) -> Columns:
         """Field name → list of raw values; None for a field the format does not have."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from itertools import islice
 from pathlib import Path
 
 from connectors.hits.apache import ApacheParser
@@ -11,7 +10,7 @@ from connectors.hits.aws import LoadBalancerParser
 from connectors.hits.exports import REQUIRED_FIELDS, ColumnMapping, CsvExportParser, JsonlExportParser
 from connectors.hits.json_lines import SERVER_KEYS, JsonLinesParser
 from connectors.hits.line_parser import LineParser
-from connectors.hits.lines import numbered_lines, open_log
+from connectors.hits.lines import line_blocks, open_log
 from connectors.hits.schema import UNPARSEABLE
 from connectors.hits.snowplow import COLUMN_COUNT as SNOWPLOW_COLUMN_COUNT
 from connectors.hits.snowplow import SnowplowParser
@@ -102,16 +101,19 @@ def _sample(path: str | Path) -> tuple[str | None, list[str]]:
     fields_directive = None
     records: list[str] = []
     with open_log(path) as stream:
-        for _, line, reason in islice(numbered_lines(stream), 1000):
-            if reason is not None or not line.strip():
+        for block in line_blocks(stream):
+            if block.reason is not None:
                 continue
-            if line.startswith("#"):
-                if line.lower().startswith("#fields:") and not records:
-                    fields_directive = line.partition(":")[2]
-                continue
-            records.append(line)
-            if len(records) == _SAMPLE_RECORDS:
-                break
+            for line in block.lines:
+                if not line.strip():
+                    continue
+                if line.startswith("#"):
+                    if line.lower().startswith("#fields:") and not records:
+                        fields_directive = line.partition(":")[2]
+                    continue
+                records.append(line)
+                if len(records) == _SAMPLE_RECORDS:
+                    return fields_directive, records
     return fields_directive, records
 
 

@@ -21,6 +21,14 @@ class LineParser:
         the line holds no record (a CSV header)."""
         raise NotImplementedError
 
+    def parse_block(self, text: str, line_count: int) -> list[tuple] | None:
+        """Records for all ``line_count`` lines of ``text`` (lines joined by "\\n") when every
+        one is an ordinary record, else None and the lines are parsed one by one.
+
+        A shortcut for formats on the hot path; by default there is none.
+        """
+        return None
+
     def directive(self, line: str) -> None:
         """Take note of a ``#`` line; only W3C logs declare anything (their columns) there."""
 

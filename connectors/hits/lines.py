@@ -1,57 +1,107 @@
-"""Physical lines of a log file, plain or gzip, read with bounded memory."""
+"""Physical lines of a log file, plain or gzip, read in blocks with bounded memory."""
 
 from __future__ import annotations
 
 import gzip
+import io
+import re
 import zlib
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import NamedTuple
 
 from connectors.hits.schema import CORRUPT_GZIP, LINE_TOO_LONG, TRUNCATED_GZIP
 
 MAX_LINE_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
-_SKIP_BLOCK_BYTES = 1024 * 1024
+BLOCK_BYTES = 1024 * 1024
+_TRAILING_CARRIAGE_RETURNS = re.compile(r"\r+$", re.MULTILINE)
 
 
-def open_log(path: str | Path) -> BinaryIO:
+class LineBlock(NamedTuple):
+    """Consecutive physical lines (split at ``\\n``): ``lines[i]`` is line ``first_line_no + i``.
+
+    Lines are decoded as UTF-8 with replacement characters, without their line break and
+    trailing carriage returns; ``text`` is the same lines joined by ``\\n``. ``reason`` is
+    None, or a quarantine reason for a single line that cannot be a record: a line over
+    MAX_LINE_BYTES (its start), or the point where a gzip stream breaks off (empty).
+    """
+
+    first_line_no: int
+    lines: list[str]
+    text: str
+    reason: str | None = None
+
+
+def open_log(path: str | Path) -> io.BufferedIOBase:
     """Open ``path`` for binary reading, decompressing it when its first bytes say gzip."""
     with open(path, "rb") as probe:
         compressed = probe.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
-def numbered_lines(stream: BinaryIO) -> Iterator[tuple[int, str, str | None]]:
-    """``(line_no, text, reason)`` for each physical line (split at ``\\n``), 1-based.
-
-    ``text`` is decoded as UTF-8 with replacement characters, without its line break.
-    ``reason`` is None, or a quarantine reason for a line that cannot be a record: a line
-    over MAX_LINE_BYTES, or a final pseudo-line where a gzip stream breaks off.
-    """
-    line_no = 0
-    # A bounded readline keeps one enormous line from filling memory.
-    read_line = partial(stream.readline, MAX_LINE_BYTES + 1)
+def line_blocks(stream: io.BufferedIOBase) -> Iterator[LineBlock]:
+    """The stream's lines, up to about BLOCK_BYTES at a time; line numbers start at 1."""
+    next_line_no = 1
+    partial_line = b""  # the start of a line whose end has not been read yet
     try:
-        for raw in iter(read_line, b""):
-            line_no += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+        # read1 returns what is at hand, so a broken gzip stream loses little.
+        for data in iter(partial(stream.read1, BLOCK_BYTES), b""):
+            data = partial_line + data
+            end = data.rfind(b"\n")
+            if end < 0 and len(data) > MAX_LINE_BYTES:
+                yield _rejected(next_line_no, data[:MAX_LINE_BYTES], LINE_TOO_LONG)
                 _skip_rest_of_line(stream)
-                yield line_no, _decode(raw), LINE_TOO_LONG
+                next_line_no, partial_line = next_line_no + 1, b""
+            elif end < 0:
+                partial_line = data
             else:
-                yield line_no, _decode(raw), None
+                partial_line = data[end + 1 :]
+                for block in _blocks(data[:end], next_line_no):
+                    yield block
+                    next_line_no = block.first_line_no + len(block.lines)
+        if partial_line:  # a last line without a line break
+            yield from _blocks(partial_line, next_line_no)
     except EOFError:
-        yield line_no + 1, "", TRUNCATED_GZIP
+        yield _rejected(next_line_no, b"", TRUNCATED_GZIP)
     except (gzip.BadGzipFile, zlib.error):
-        yield line_no + 1, "", CORRUPT_GZIP
+        yield _rejected(next_line_no, b"", CORRUPT_GZIP)
 
 
-def _decode(raw: bytes) -> str:
-    return raw.decode("utf-8", "replace").rstrip("\r\n")
+def _blocks(complete_lines: bytes, first_line_no: int) -> list[LineBlock]:
+    if not _may_hold_a_long_line(complete_lines):
+        text = _decode(complete_lines)
+        return [LineBlock(first_line_no, text.split("\n"), text)]
+    blocks = []
+    for line_no, line in enumerate(complete_lines.split(b"\n"), first_line_no):
+        if len(line) > MAX_LINE_BYTES:
+            blocks.append(_rejected(line_no, line[:MAX_LINE_BYTES], LINE_TOO_LONG))
+        else:
+            text = _decode(line)
+            blocks.append(LineBlock(line_no, [text], text))
+    return blocks
 
 
-def _skip_rest_of_line(stream: BinaryIO) -> None:
-    for block in iter(partial(stream.readline, _SKIP_BLOCK_BYTES), b""):
-        if block.endswith(b"\n"):
+def _may_hold_a_long_line(data: bytes) -> bool:
+    # A line over MAX_LINE_BYTES spans a whole aligned window of half that size, so a
+    # block with a line break in every window has none; finding one break per window
+    # is much cheaper than splitting the block.
+    window = MAX_LINE_BYTES // 2
+    return any(data.find(b"\n", start, start + window) < 0 for start in range(0, len(data), window))
+
+
+def _rejected(line_no: int, data: bytes, reason: str) -> LineBlock:
+    text = _decode(data)
+    return LineBlock(line_no, [text], text, reason)
+
+
+def _skip_rest_of_line(stream: io.BufferedIOBase) -> None:
+    for piece in iter(partial(stream.readline, BLOCK_BYTES), b""):
+        if piece.endswith(b"\n"):
             return
+
+
+def _decode(data: bytes) -> str:
+    text = data.decode("utf-8", "replace")
+    return _TRAILING_CARRIAGE_RETURNS.sub("", text) if "\r" in text else text

@@ -8,11 +8,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from connectors.hits.chunks import HitAssembler
+from connectors.hits.chunks import HitAssembler, PendingChunk
 from connectors.hits.exports import ColumnMapping
 from connectors.hits.formats import detect_export_format, detect_format, make_parser
 from connectors.hits.line_parser import LineParser
-from connectors.hits.lines import numbered_lines, open_log
+from connectors.hits.lines import LineBlock, line_blocks, open_log
 from connectors.hits.schema import ParsedChunk
 
 _FIRST_ERRORS = 5
@@ -54,39 +54,41 @@ def resolve_format(path: str | Path, log_format: str | None, column_mapping: Col
 def _read_chunks(
     path: str | Path, parser: LineParser, assembler: HitAssembler, chunk_size: int
 ) -> Iterator[ParsedChunk]:
-    parse, directive = parser.parse, parser.directive
-    # The hot loop: plain lists and local names, no calls per line beyond parse.
-    records: list[tuple] = []
-    record_line_nos: list[int] = []
-    record_lines: list[str] = []
-    rejected: list[tuple[int, str, str]] = []
-    size = 0
+    chunk = PendingChunk()
     with open_log(path) as stream:
-        for line_no, line, reason in numbered_lines(stream):
-            if reason is None:
-                if not line or line.isspace():
-                    continue
-                if line[0] == "#":
-                    directive(line)
-                    continue
-                result = parse(line)
-                if result is None:
-                    continue
+        for block in line_blocks(stream):
+            records = None
+            if block.reason is None and chunk.size + len(block.lines) <= chunk_size:
+                records = parser.parse_block(block.text, len(block.lines))
+            if records is not None:
+                chunk.add_block(block.first_line_no, block.lines, records)
             else:
-                result = reason
-            if type(result) is tuple:
-                records.append(result)
-                record_line_nos.append(line_no)
-                record_lines.append(line)
-            else:
-                rejected.append((line_no, result, line))
-            size += 1
-            if size == chunk_size:
-                yield assembler.build(records, record_line_nos, record_lines, rejected)
-                records, record_line_nos, record_lines, rejected = [], [], [], []
-                size = 0
-    if size:
-        yield assembler.build(records, record_line_nos, record_lines, rejected)
+                for line_no, line, result in _parse_lines(parser, block):
+                    chunk.add(line_no, line, result)
+                    if chunk.size == chunk_size:
+                        yield assembler.build(chunk)
+                        chunk = PendingChunk()
+            if chunk.size == chunk_size:
+                yield assembler.build(chunk)
+                chunk = PendingChunk()
+    if chunk.size:
+        yield assembler.build(chunk)
+
+
+def _parse_lines(parser: LineParser, block: LineBlock) -> Iterator[tuple[int, str, tuple | str]]:
+    """``(line_no, line, record or quarantine reason)`` for the record lines of a block."""
+    if block.reason is not None:
+        yield block.first_line_no, block.text, block.reason
+        return
+    for line_no, line in enumerate(block.lines, block.first_line_no):
+        if not line or line.isspace():
+            continue
+        if line[0] == "#":
+            parser.directive(line)
+            continue
+        result = parser.parse(line)
+        if result is not None:
+            yield line_no, line, result
 
 
 @dataclass

@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -74,6 +75,8 @@ class FakeHubSpot:
         # Portal validation rules: company id -> the message HubSpot gives when it rejects a write.
         self.validation_rules: dict[str, str] = {}
         self._faults: list[_Fault] = []
+        # The server is threaded (a slow answer must not hold up the client's retry): one change at a time.
+        self._lock = threading.Lock()
         self._ids = itertools.count(9001)
         self._routes: dict[str, Callable[[dict[str, Any]], tuple[int, Any]]] = {
             f"/crm/properties/{VERSION}/companies/batch/read": self._read_properties,
@@ -128,7 +131,8 @@ class FakeHubSpot:
 
     def _handle(self, request: Request) -> Response:
         body = request.get_json(silent=True)
-        self.requests.append(RecordedRequest(request.method, request.path, body, request.headers.get("Authorization")))
+        with self._lock:
+            self.requests.append(RecordedRequest(request.method, request.path, body, request.headers.get("Authorization")))
         try:
             SPEC.validate_request(WerkzeugOpenAPIRequest(request))
         except Exception as error:  # noqa: BLE001  every kind of violation is reported the same way
@@ -140,16 +144,23 @@ class FakeHubSpot:
                 "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
                 "INVALID_AUTHENTICATION",
             ))
-        fault = next((f for f in self._faults if request.path.endswith(f.path_suffix)), None)
+        fault = self._take_fault(request.path)
         if fault:
-            self._faults.remove(fault)
             time.sleep(fault.delay)
             return self._answer(request, fault.status, fault.body, fault.headers)
         route = self._routes.get(request.path)
         if route is None:
             return self._answer(request, 404, _error(f"no route for {request.path}", "OBJECT_NOT_FOUND"))
-        status, answer = route(body)
+        with self._lock:
+            status, answer = route(body)
         return self._answer(request, status, answer)
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        with self._lock:
+            fault = next((f for f in self._faults if path.endswith(f.path_suffix)), None)
+            if fault:
+                self._faults.remove(fault)
+            return fault
 
     def _answer(self, request: Request, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
         response = Response(json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8")

@@ -1,0 +1,88 @@
+"""The `visitor-intent` command as users call it: resolve, inspect-log, run, and validation."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipelines.cli import main
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(*argv: str) -> tuple[int, list[str]]:
+    lines: list[str] = []
+    return main(list(argv), out=lines.append), lines
+
+
+def test_resolve_tells_a_company_from_a_home_connection(maxmind_test_dir: Path) -> None:
+    code, lines = _run("resolve", "--maxmind-dir", str(maxmind_test_dir), "--json", "89.160.20.112", "74.209.24.1")
+
+    assert code == 0
+    company, home = (json.loads(line) for line in lines)
+    assert company["ip"] == "89.160.20.112"
+    assert company["classification"] == "company" and company["organization"] == "Bevtec"
+    assert home["ip"] == "74.209.24.1"
+    assert home["classification"] != "company" and home["reason"] == "user_type:residential"
+    for result in (company, home):
+        assert {"ip", "classification", "organization", "domain", "reason"} <= result.keys()
+
+
+def test_resolve_shows_which_database_said_what(maxmind_test_dir: Path) -> None:
+    code, lines = _run("resolve", "--maxmind-dir", str(maxmind_test_dir), "74.209.24.1")
+
+    assert code == 0
+    assert lines[0] == "74.209.24.1: isp (user_type:residential)"
+    assert "  GeoIP2-Enterprise: user_type=residential" in lines
+
+
+def test_a_wrong_database_type_is_a_one_line_error(tmp_path: Path, maxmind_test_dir: Path, capsys) -> None:
+    (tmp_path / "GeoIP2-ISP-Test.mmdb").write_bytes((maxmind_test_dir / "GeoIP2-City-Test.mmdb").read_bytes())
+
+    code, _ = _run("resolve", "--maxmind-dir", str(tmp_path), "1.2.3.4")
+
+    error = capsys.readouterr().err
+    assert code == 2
+    assert "GeoIP2-ISP-Test.mmdb" in error and "GeoIP2-ISP" in error and "Traceback" not in error
+
+
+def test_inspect_log_counts_lines_by_outcome(sample_hits_dir: Path) -> None:
+    code, lines = _run("inspect-log", "--json", str(sample_hits_dir / "aws-elb-classic_matomo-elb.log"))
+
+    assert code == 0
+    report = json.loads(lines[0])
+    assert report["format"] == "aws_elb"
+    assert (report["lines"], report["parsed"], report["quarantined"]) == (2, 1, 1)
+    assert report["reasons"] == {"no_http_request": 1}
+
+
+def test_run_on_a_real_log_writes_reports(tmp_path: Path, sample_hits_dir: Path, maxmind_test_dir: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VISITOR_INTENT_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+
+    code, lines = _run(
+        "run", "--hits", str(sample_hits_dir / "apache-combined_matomo-tracking-hits.log"),
+        "--maxmind-dir", str(maxmind_test_dir), "--out", str(tmp_path / "reports"),
+    )
+
+    assert code == 0
+    reports = [Path(line.strip()) for line in lines if line.strip().endswith("index.html")]
+    assert reports and all(report.is_file() for report in reports)
+    assert list(pd.read_csv(reports[-1].parent / "accounts.csv").columns)[:3] == ["account_id", "name", "visits"]
+
+
+def test_dagster_loads_the_definitions(tmp_path: Path) -> None:
+    environment = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster", "definitions", "validate"],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Validation successful" in result.stderr + result.stdout
