@@ -72,15 +72,16 @@ def _page_day_points(hits: pd.DataFrame, window_end: pd.Timestamp, weights: Scor
     day = hits["timestamp"].dt.floor("D")
     age_days = (pd.Timestamp(window_end).floor("D") - day).dt.days
     points = (
-        hits["stage"].map(weights.stage_points).fillna(0.0)
-        * hits["content_type"].map(weights.content_type_multipliers).fillna(1.0)
+        # Cast before filling: mapping an all-missing text column keeps its text dtype.
+        hits["stage"].map(weights.stage_points).astype("float64").fillna(0.0)
+        * hits["content_type"].map(weights.content_type_multipliers).astype("float64").fillna(1.0)
         * 0.5 ** (age_days / weights.half_life_days)
     ).where(~hits["excluded_from_intent"], 0.0)
     page_days = pd.DataFrame({
         "account_id": hits["account_id"],
         "path": hits["path"],
         "day": day,
-        "points": points.astype("float64"),  # mapping an empty column gives objects
+        "points": points.astype("float64"),
     })
     # Hits of one page on one day share their points: reloads add nothing.
     return page_days.groupby(["account_id", "path", "day"], as_index=False)["points"].max()

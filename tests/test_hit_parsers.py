@@ -427,6 +427,16 @@ def test_caddy_json_log(tmp_path: Path) -> None:
     assert hit["timestamp"] == utc("2023-10-10 08:00:00.25")
 
 
+def test_json_lines_that_are_not_objects_are_quarantined(tmp_path: Path) -> None:
+    good = json.dumps({"remote_addr": "198.51.100.4", "time_iso8601": "2023-10-10T08:00:00Z", "request_uri": "/"})
+    path = write_lines(tmp_path / "access.json", good, "[1, 2]", "{broken", "[" * 100_000, good)
+
+    hits, quarantine = read_all(path)
+
+    assert hits["line_no"].tolist() == [1, 5]
+    assert quarantined(quarantine) == [(2, "unparseable"), (3, "unparseable"), (4, "unparseable")]
+
+
 def test_csv_export_with_a_custom_mapping(tmp_path: Path) -> None:
     path = write_lines(
         tmp_path / "export.csv",

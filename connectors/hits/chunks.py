@@ -163,14 +163,19 @@ class HitAssembler:
 
     def _hits_frame(self, timestamps: pd.DatetimeIndex, columns: Columns, line_nos: list[int]) -> pd.DataFrame:
         rows = pd.RangeIndex(len(line_nos))
-        values = {**columns, "timestamp": timestamps, "source_file": [self.source_file] * len(rows), "line_no": line_nos}
+        values = {
+            **columns,
+            "timestamp": timestamps,
+            "source_file": self.source_file,
+            "line_no": np.array(line_nos, dtype=np.int64),
+        }
         return _frame(values, HIT_DTYPES, rows)
 
     def _quarantine_frame(self, rejected: list[tuple[int, str, str]]) -> pd.DataFrame:
         rejected = sorted(rejected)
         rows = pd.RangeIndex(len(rejected))
         values = {
-            "source_file": [self.source_file] * len(rows),
+            "source_file": self.source_file,
             "line_no": [line_no for line_no, _, _ in rejected],
             "reason": [reason for _, reason, _ in rejected],
             "raw": [line[:MAX_RAW_CHARS] for _, _, line in rejected],
@@ -219,7 +224,7 @@ def _frame(values: dict[str, object], dtypes: dict[str, str], rows: pd.RangeInde
     return pd.DataFrame({name: _typed(values[name], dtype, rows) for name, dtype in dtypes.items()}, index=rows, copy=False)
 
 
-def _typed(values: object, dtype: str, rows: pd.RangeIndex) -> pd.api.extensions.ExtensionArray | np.ndarray:
-    if values is None:  # a column the format does not have; building it from Nones is slow
-        return pd.Series(None, index=rows, dtype=dtype).array
+def _typed(values: object, dtype: str, rows: pd.RangeIndex) -> pd.api.extensions.ExtensionArray:
+    if values is None or isinstance(values, str):  # one value for all rows: broadcasting is fast
+        return pd.Series(values, index=rows, dtype=dtype).array
     return pd.array(values, dtype=dtype)

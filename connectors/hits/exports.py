@@ -7,11 +7,10 @@ per line: a CSV value with a line break inside quotes is not supported.
 from __future__ import annotations
 
 import csv
-import json
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.hits.line_parser import LineParser, ParseResult, json_scalar, json_text
+from connectors.hits.line_parser import LineParser, ParseResult, json_object, json_scalar, json_text
 from connectors.hits.schema import UNPARSEABLE
 
 REQUIRED_FIELDS = ("timestamp", "ip", "url")
@@ -103,11 +102,8 @@ class JsonlExportParser(LineParser):
         self.timestamp_format = mapping.timestamp_format
 
     def parse(self, line: str) -> ParseResult:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            return UNPARSEABLE
-        if not isinstance(record, dict):
+        record = json_object(line)
+        if record is None:
             return UNPARSEABLE
         return tuple(
             json_scalar(record.get(key)) if name == "timestamp" else json_text(record.get(key))

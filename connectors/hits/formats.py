@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from connectors.hits.apache import ApacheParser
 from connectors.hits.aws import LoadBalancerParser
 from connectors.hits.exports import REQUIRED_FIELDS, ColumnMapping, CsvExportParser, JsonlExportParser
 from connectors.hits.json_lines import SERVER_KEYS, JsonLinesParser
-from connectors.hits.line_parser import LineParser
+from connectors.hits.line_parser import LineParser, json_object
 from connectors.hits.lines import line_blocks, open_log
 from connectors.hits.schema import UNPARSEABLE
 from connectors.hits.snowplow import COLUMN_COUNT as SNOWPLOW_COLUMN_COUNT
@@ -87,7 +86,7 @@ def detect_format(path: str | Path) -> str:
         return best
     if set(REQUIRED_FIELDS) <= {name.strip() for name in first.split(",")}:
         return "csv"
-    raise UnknownLogFormat(path, f"line 1 of its records does not fit any: {first[:120]!r}")
+    raise UnknownLogFormat(path, f"its first record line fits none of them: {first[:120]!r}")
 
 
 def detect_export_format(path: str | Path) -> str:
@@ -118,11 +117,10 @@ def _sample(path: str | Path) -> tuple[str | None, list[str]]:
 
 
 def _json_format(path: str | Path, line: str) -> str:
-    try:
-        record = json.loads(line)
-    except ValueError:
-        raise UnknownLogFormat(path, "its first record starts like JSON but is not valid JSON") from None
-    keys = set(record) if isinstance(record, dict) else set()
+    record = json_object(line)
+    if record is None:
+        raise UnknownLogFormat(path, "its first record starts like JSON but is not a JSON object")
+    keys = set(record)
     if keys & SERVER_KEYS:
         return "json_lines"
     if set(REQUIRED_FIELDS) <= keys:

@@ -3,10 +3,9 @@ Matomo's example keys, and Caddy's structured access log."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
-from connectors.hits.line_parser import LineParser, ParseResult, json_scalar, json_text, split_request
+from connectors.hits.line_parser import LineParser, ParseResult, json_object, json_scalar, json_text, split_request
 from connectors.hits.schema import UNPARSEABLE
 
 # Top-level keys per hit value, best first. Caddy nests the request (see _caddy_values).
@@ -35,11 +34,8 @@ class JsonLinesParser(LineParser):
     timestamp_format = None  # ISO 8601 (nginx, Matomo), Apache's time_local, Caddy's epoch ts
 
     def parse(self, line: str) -> ParseResult:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            return UNPARSEABLE
-        if not isinstance(record, dict):
+        record = json_object(line)
+        if record is None:
             return UNPARSEABLE
         values = {name: _first(record, keys) for name, keys in _ALIASES.items()}
         request = record.get("request")

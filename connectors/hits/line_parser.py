@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 ParseResult = tuple | str | None
 
 
@@ -47,6 +49,15 @@ def split_request(request: str) -> tuple[str | None, str | None] | None:
     if len(parts) > 2 and parts[-1].startswith("HTTP/"):
         parts.pop()
     return parts[0], " ".join(parts[1:])
+
+
+def json_object(line: str) -> dict | None:
+    """The JSON object on a line, or None if the line is not one."""
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def json_text(value: object) -> str | None:

@@ -84,11 +84,11 @@ def _blocks(complete_lines: bytes, first_line_no: int) -> list[LineBlock]:
 
 
 def _may_hold_a_long_line(data: bytes) -> bool:
-    # A line over MAX_LINE_BYTES spans a whole aligned window of half that size, so a
-    # block with a line break in every window has none; finding one break per window
-    # is much cheaper than splitting the block.
+    # A line over MAX_LINE_BYTES covers a whole aligned window of half that size, so if
+    # every whole window holds a line break there is no such line. Finding one break per
+    # window is much cheaper than splitting the block.
     window = MAX_LINE_BYTES // 2
-    return any(data.find(b"\n", start, start + window) < 0 for start in range(0, len(data), window))
+    return any(data.find(b"\n", start, start + window) < 0 for start in range(0, len(data) - window + 1, window))
 
 
 def _rejected(line_no: int, data: bytes, reason: str) -> LineBlock:

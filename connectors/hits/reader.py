@@ -60,17 +60,17 @@ def _read_chunks(
             records = None
             if block.reason is None and chunk.size + len(block.lines) <= chunk_size:
                 records = parser.parse_block(block.text, len(block.lines))
-            if records is not None:
+            if records is not None:  # the fast way: every line an ordinary record
                 chunk.add_block(block.first_line_no, block.lines, records)
-            else:
-                for line_no, line, result in _parse_lines(parser, block):
-                    chunk.add(line_no, line, result)
-                    if chunk.size == chunk_size:
-                        yield assembler.build(chunk)
-                        chunk = PendingChunk()
-            if chunk.size == chunk_size:
-                yield assembler.build(chunk)
-                chunk = PendingChunk()
+                if chunk.size == chunk_size:
+                    yield assembler.build(chunk)
+                    chunk = PendingChunk()
+                continue
+            for line_no, line, result in _parse_lines(parser, block):
+                chunk.add(line_no, line, result)
+                if chunk.size == chunk_size:
+                    yield assembler.build(chunk)
+                    chunk = PendingChunk()
     if chunk.size:
         yield assembler.build(chunk)
 

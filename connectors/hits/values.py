@@ -1,7 +1,8 @@
 """Turning raw field text into hit values: IPs, request targets, statuses, timestamps.
 
-Each function works on one value; the chunk builder calls them once per distinct value
-in a chunk, because logs repeat the same IPs, URLs and seconds many times.
+Each function works on one value (parse_timestamps on the distinct values of a list);
+the chunk assembler calls them once per distinct value, because logs repeat the same
+IPs, URLs and seconds many times.
 """
 
 from __future__ import annotations
