@@ -35,72 +35,89 @@ class WindowSummary:
 UNKNOWN_COUNTRY = "??"
 # The prospects table is already wide: a few topics are enough to judge interest.
 PROSPECT_TOPICS = 3
-_COLUMNS = [
-    "timestamp", "ip", "url", "network", "organization", "domain", "country", "classification",
-    "account_id", "topics", "excluded_from_intent", "visit_id",
-]
+TRAFFIC_COUNT_COLUMNS = ["day", "country", "classification", "resolved", "target_account", "hits", "visits", "ips"]
+
+
+def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
+    """One day's attributed hits reduced to counts: what the summary needs of non-company traffic.
+
+    People at home, on mobile networks or behind a VPN are kept only as these counts
+    (``day, country, classification, resolved, target_account, hits, visits, ips``), never
+    as hits; visits and IPs are distinct within the day.
+    """
+    hits = attributed_hits.assign(
+        day=attributed_hits["timestamp"].dt.strftime("%Y-%m-%d"),
+        country=attributed_hits["country"].fillna(UNKNOWN_COUNTRY),
+        resolved=attributed_hits["network"].notna(),
+        target_account=attributed_hits["account_id"].notna(),
+    )
+    return (
+        hits.groupby(["day", "country", "classification", "resolved", "target_account"], as_index=False)
+        .agg(hits=("ip", "size"), visits=("visit_id", "nunique"), ips=("ip", "nunique"))
+        [TRAFFIC_COUNT_COLUMNS]
+    )
 
 
 def summarize_window(
-    all_hits: pd.DataFrame, drop_counts: pd.DataFrame, *, window_start: dt.date, window_end: dt.date
+    traffic_counts: pd.DataFrame,
+    company_hits: pd.DataFrame,
+    drop_counts: pd.DataFrame,
+    *,
+    window_start: dt.date,
+    window_end: dt.date,
 ) -> WindowSummary:
     """The window's funnel, identification rate, drop reasons, classifications and prospects.
 
-    ``all_hits`` are the attributed clean hits of every classification; ``drop_counts``
-    (``reason, hits``) are the hits cleaning removed in the window.
+    ``traffic_counts`` are the daily counts of ``count_traffic``; ``company_hits`` the
+    attributed hits of company networks; ``drop_counts`` (``reason, hits``) the hits
+    cleaning removed in the window. Visits and IPs are distinct per day and summed.
     """
-    hits = hits_in_window(all_hits[_COLUMNS], window_start, window_end)
-    # Visits are counted many times below: distinct numbers count much faster than the id texts.
-    hits = hits.assign(visit_id=pd.factorize(hits["visit_id"])[0])
+    days = traffic_counts["day"].astype(str)
+    counts = traffic_counts[(days >= window_start.isoformat()) & (days <= window_end.isoformat())]
     return WindowSummary(
-        funnel=_funnel(hits, dropped=int(drop_counts["hits"].sum())),
-        identification_by_country=_identification_by_country(hits),
+        funnel=_funnel(counts, dropped=int(drop_counts["hits"].sum())),
+        identification_by_country=_identification_by_country(counts),
         drop_reasons=(
             drop_counts.groupby("reason", as_index=False)["hits"].sum()
             .sort_values(["hits", "reason"], ascending=[False, True], ignore_index=True)
         ),
         classifications=(
-            hits.groupby("classification", as_index=False)
-            .agg(ips=("ip", "nunique"), hits=("ip", "size"))
+            counts.groupby("classification", as_index=False)[["ips", "hits"]].sum()
             .sort_values(["hits", "classification"], ascending=[False, True], ignore_index=True)
         ),
-        prospects=_prospects(hits),
+        prospects=_prospects(hits_in_window(company_hits, window_start, window_end)),
     )
 
 
-def _funnel(hits: pd.DataFrame, dropped: int) -> pd.DataFrame:
+def _funnel(counts: pd.DataFrame, dropped: int) -> pd.DataFrame:
     """``step, hits, visits``: how many hits (and visits) each step keeps."""
     kept_by_step = {
-        "clean": pd.Series(True, index=hits.index),
-        "resolved": hits["network"].notna(),
-        "company": hits["classification"] == "company",
-        "target_account": hits["account_id"].notna(),
+        "clean": pd.Series(True, index=counts.index),
+        "resolved": counts["resolved"].astype(bool),
+        "company": counts["classification"] == "company",
+        "target_account": counts["target_account"].astype(bool),
     }
-    rows = [{"step": "hits", "hits": len(hits) + dropped, "visits": pd.NA}]  # dropped hits have no visits
+    rows = [{"step": "hits", "hits": int(counts["hits"].sum()) + dropped, "visits": pd.NA}]  # dropped hits have no visits
     rows += [
-        {"step": step, "hits": int(kept.sum()), "visits": hits.loc[kept, "visit_id"].nunique()}
+        {"step": step, "hits": int(counts.loc[kept, "hits"].sum()), "visits": int(counts.loc[kept, "visits"].sum())}
         for step, kept in kept_by_step.items()
     ]
     return pd.DataFrame(rows).astype({"hits": "int64", "visits": "Int64"})
 
 
-def _identification_by_country(hits: pd.DataFrame) -> pd.DataFrame:
+def _identification_by_country(counts: pd.DataFrame) -> pd.DataFrame:
     """``country, visits, identified_visits, rate``: the ``ALL`` row first, then countries by visits."""
-    visits = hits.assign(
-        country=hits["country"].fillna(UNKNOWN_COUNTRY),
-        identified_visit=hits["visit_id"].where(hits["classification"] == "company"),
-    )
+    visits = counts.assign(identified_visits=counts["visits"].where(counts["classification"] == "company", 0))
     by_country = (
-        visits.groupby("country", as_index=False)
-        .agg(visits=("visit_id", "nunique"), identified_visits=("identified_visit", "nunique"))
+        visits.groupby("country", as_index=False)[["visits", "identified_visits"]].sum()
         .sort_values(["visits", "country"], ascending=[False, True])
     )
     overall = pd.DataFrame({
         "country": ["ALL"],
-        "visits": [visits["visit_id"].nunique()],
-        "identified_visits": [visits["identified_visit"].nunique()],
+        "visits": [int(visits["visits"].sum())],
+        "identified_visits": [int(visits["identified_visits"].sum())],
     })
-    table = pd.concat([overall, by_country], ignore_index=True)
+    table = pd.concat([overall, by_country], ignore_index=True).astype({"visits": "int64", "identified_visits": "int64"})
     table["rate"] = (table["identified_visits"] / table["visits"]).fillna(0.0)
     return table
 
@@ -108,7 +125,7 @@ def _identification_by_country(hits: pd.DataFrame) -> pd.DataFrame:
 def _prospects(hits: pd.DataFrame) -> pd.DataFrame:
     """Companies not on the account list: ``organization, domain, country, visits, pageviews, top_topics, last_seen``."""
     company = ["organization", "domain", "country"]
-    prospect_hits = hits[(hits["classification"] == "company") & hits["account_id"].isna()]
+    prospect_hits = hits[hits["account_id"].isna()]
     # One number per company: domain and country may be missing, which group keys handle poorly.
     prospect_hits = prospect_hits.assign(prospect=prospect_hits.groupby(company, dropna=False).ngroup())
     prospects = prospect_hits.groupby("prospect").agg(

@@ -17,33 +17,37 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 @dataclass(frozen=True)
 class Span:
-    first_day: dt.date
-    last_day: dt.date
+    """The UTC days that have hits (a log may span months with only a few busy days)."""
 
-    def days(self) -> list[dt.date]:
-        return [self.first_day + dt.timedelta(days=n) for n in range((self.last_day - self.first_day).days + 1)]
+    days: frozenset[dt.date]
+
+    @property
+    def first_day(self) -> dt.date:
+        return min(self.days)
+
+    @property
+    def last_day(self) -> dt.date:
+        return max(self.days)
 
     def window_ends(self, window_days: int) -> list[dt.date]:
-        """Window end days, latest first going back one window at a time, oldest first in the result."""
+        """End days of back-to-back windows from the last day, keeping those that hold hits."""
         ends = []
         end = self.last_day
         while end >= self.first_day:
-            ends.append(end)
+            start = end - dt.timedelta(days=window_days - 1)
+            if any(start <= day <= end for day in self.days):
+                ends.append(end)
             end -= dt.timedelta(days=window_days)
         return sorted(ends)
 
 
 def hits_span(files: Iterable[Path]) -> Span | None:
-    """The first and last UTC day with hits in the files (None when no hit parses)."""
-    first = last = None
+    """The days with hits in the files (None when no hit parses)."""
+    days: set[dt.date] = set()
     for path in files:
         for chunk in read_hits(path, chunk_size=200_000):
-            if chunk.hits.empty:
-                continue
-            low, high = chunk.hits["timestamp"].min().date(), chunk.hits["timestamp"].max().date()
-            first = low if first is None else min(first, low)
-            last = high if last is None else max(last, high)
-    return Span(first, last) if first is not None else None
+            days.update(chunk.hits["timestamp"].dt.date.unique())
+    return Span(frozenset(days)) if days else None
 
 
 def instance() -> DagsterInstance:
@@ -58,7 +62,7 @@ def run_span(defs: Definitions, span: Span, window_days: int) -> list[str]:
     """Materialise every day of the span and its report windows; returns the report locations."""
     run_instance = instance()
     daily = defs.resolve_job_def("daily_hits_job")
-    for day in span.days():
+    for day in sorted(span.days):
         daily.execute_in_process(partition_key=day.isoformat(), instance=run_instance, run_config=_QUIET)
     report_job = defs.resolve_job_def("report_window_job")
     locations = []

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from enrichment.summary import WindowSummary, summarize_window
+from enrichment.summary import WindowSummary, count_traffic, summarize_window
 
 WINDOW = {"window_start": dt.date(2026, 10, 1), "window_end": dt.date(2026, 10, 14)}
 
@@ -56,9 +56,17 @@ HITS = attributed(
 DROPS = pd.DataFrame({"reason": ["bot", "static_file", "bot", "own_office"], "hits": [30, 12, 5, 2]})
 
 
+def summarize(hits: pd.DataFrame, drops: pd.DataFrame) -> WindowSummary:
+    """The summary as the pipeline builds it: daily counts of all traffic plus the company hits."""
+    days = [count_traffic(day) for _, day in hits.groupby(hits["timestamp"].dt.date)]
+    return summarize_window(
+        pd.concat(days, ignore_index=True), hits[hits["classification"] == "company"], drops, **WINDOW
+    )
+
+
 @pytest.fixture(scope="module")
 def summary() -> WindowSummary:
-    return summarize_window(HITS, DROPS, **WINDOW)
+    return summarize(HITS, DROPS)
 
 
 def test_the_funnel_shows_what_each_step_keeps(summary: WindowSummary) -> None:
@@ -104,7 +112,7 @@ def test_prospects_are_identified_companies_not_on_the_list(summary: WindowSumma
 
 def test_a_window_without_companies_has_no_prospects() -> None:
     isp_only = HITS[HITS["classification"] == "isp"]
-    summary = summarize_window(isp_only, DROPS.head(0), **WINDOW)
+    summary = summarize(isp_only, DROPS.head(0))
     assert summary.prospects.empty
     assert summary.identification_by_country["rate"].tolist() == [0.0, 0.0]
     assert summary.funnel["hits"].tolist() == [3, 3, 3, 0, 0]

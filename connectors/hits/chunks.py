@@ -221,7 +221,8 @@ def _is_missing(values: list[object]) -> np.ndarray:
 
 
 def _frame(values: dict[str, object], dtypes: dict[str, str], rows: pd.RangeIndex) -> pd.DataFrame:
-    return pd.DataFrame({name: _typed(values[name], dtype, rows) for name, dtype in dtypes.items()}, index=rows, copy=False)
+    columns = {name: _typed(values[name], dtype, rows) for name, dtype in dtypes.items()}
+    return pd.DataFrame(columns, index=rows, copy=False)
 
 
 def _typed(values: object, dtype: str, rows: pd.RangeIndex) -> pd.api.extensions.ExtensionArray:

@@ -14,6 +14,7 @@ from connectors.hits.line_parser import LineParser, ParseResult, json_object, js
 from connectors.hits.schema import UNPARSEABLE
 
 REQUIRED_FIELDS = ("timestamp", "ip", "url")
+OPTIONAL_FIELDS = ("user_agent", "referrer", "visitor_id", "session_id", "page_title", "forwarded_for")
 
 
 class ColumnMappingError(ValueError):
@@ -45,8 +46,8 @@ class ColumnMapping(BaseModel):
 
     def source_columns(self) -> dict[str, str]:
         """Hit value → source column, for the values this mapping provides."""
-        names = (*REQUIRED_FIELDS, "user_agent", "referrer", "visitor_id", "session_id", "page_title", "forwarded_for")
-        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
+        columns = {name: getattr(self, name) for name in (*REQUIRED_FIELDS, *OPTIONAL_FIELDS)}
+        return {name: column for name, column in columns.items() if column is not None}
 
     def must_exist(self, name: str) -> bool:
         """Whether a missing source column for ``name`` is an error (required or set on purpose)."""

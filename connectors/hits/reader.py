@@ -118,7 +118,8 @@ class LogInspection:
 
 def inspect_log(path: str | Path, **read_hits_kwargs: Any) -> LogInspection:
     """Parse the whole of ``path`` and count hits, quarantined lines and their reasons."""
-    log_format = resolve_format(path, read_hits_kwargs.pop("log_format", None), read_hits_kwargs.get("column_mapping"))
+    log_format = read_hits_kwargs.pop("log_format", None)
+    log_format = resolve_format(path, log_format, read_hits_kwargs.get("column_mapping"))
     inspection = LogInspection(path=str(path), format=log_format, lines=0, parsed=0, quarantined=0)
     reasons: Counter[str] = Counter()
     for chunk in read_hits(path, log_format=log_format, **read_hits_kwargs):

@@ -8,16 +8,19 @@ from dagster import (
     AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
+    AssetOut,
     AssetsDefinition,
     DailyPartitionsDefinition,
     Output,
     asset,
+    multi_asset,
 )
 
 from enrichment.attribution import attribute_hits
 from enrichment.matching import match_companies
 from enrichment.resolution import classify_lookups
 from enrichment.settings import QualitySettings
+from enrichment.summary import count_traffic
 from enrichment.tagging import tag_pages, untagged_pages
 from pipelines.metadata import markdown_table
 from pipelines.resources import IntentRulesResource, MaxMindResource
@@ -69,8 +72,11 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
     def page_tags(context: AssetExecutionContext, clean_hits: pd.DataFrame, rules: IntentRulesResource):
         """Topic, funnel stage and content type of each unique URL read that day."""
         titles = clean_hits.dropna(subset=["page_title"]).drop_duplicates("url").set_index("url")["page_title"]
-        tags = tag_pages(clean_hits["url"].unique(), rules.taxonomy(), titles=titles.to_dict())
-        untagged = untagged_pages(tags, clean_hits["url"].value_counts())
+        url_hits = clean_hits["url"].value_counts()
+        tags = tag_pages(url_hits.index, rules.taxonomy(), titles=titles.to_dict())
+        # The day's hit count per URL lets a report window rank untagged pages without the hits.
+        tags["hits"] = url_hits.reindex(tags["url"]).to_numpy()
+        untagged = untagged_pages(tags, url_hits)
         return Output(tags, metadata={"pages": len(tags), "untagged pages": markdown_table(untagged)})
 
     @asset(partitions_def=partitions, group_name="matching")
@@ -84,10 +90,21 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
             "matched IPs": len(matched), "prospect IPs": len(matches) - len(matched), "accounts": markdown_table(by_account),
         })
 
-    @asset(partitions_def=partitions, group_name="matching")
-    def attributed_hits(clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame):
-        """Clean hits with their company, account, topics, stage, visitor and visit."""
+    @multi_asset(
+        outs={
+            "company_hits": AssetOut(group_name="matching", description="Hits from company networks with their account (or none: a prospect), topics, stage, visitor and visit."),
+            "traffic_counts": AssetOut(group_name="matching", description="The day's hits and visits counted by country and classification: all that is kept of people at home, on mobile or behind a VPN."),
+        },
+        partitions_def=partitions,
+    )
+    def attribution(clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame):
+        """Join the day's hits to companies, accounts and topics; keep company hits, count the rest."""
         hits = attribute_hits(clean_hits, ip_companies, account_matches, page_tags)
-        return Output(hits, metadata={"hits with an account": int(hits["account_id"].notna().sum())})
+        company_hits = hits[hits["classification"] == "company"]
+        yield Output(company_hits, "company_hits", metadata={
+            "target account hits": int(company_hits["account_id"].notna().sum()),
+            "prospect hits": int(company_hits["account_id"].isna().sum()),
+        })
+        yield Output(count_traffic(hits), "traffic_counts")
 
-    return [ip_companies, page_tags, account_matches, attributed_hits]
+    return [ip_companies, page_tags, account_matches, attribution]

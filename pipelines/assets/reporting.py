@@ -27,18 +27,18 @@ def build_reporting_assets(partitions: DailyPartitionsDefinition, window_days: i
     window = report_window(window_days)
 
     @multi_asset(
-        ins={"attributed_hits": AssetIn(partition_mapping=window)},
+        ins={"company_hits": AssetIn(partition_mapping=window)},
         outs={
             "account_activity": AssetOut(group_name="reporting", description=f"Per target account over the {window_days} days up to the partition day: visits, pages, topics, furthest stage, intent score."),
             "digital_paths": AssetOut(group_name="reporting", description="Each account's pages in order: time, page, topics, stage, referrer."),
         },
         partitions_def=partitions,
     )
-    def account_activity(context: AssetExecutionContext, attributed_hits: pd.DataFrame, rules: IntentRulesResource):
+    def account_activity(context: AssetExecutionContext, company_hits: pd.DataFrame, rules: IntentRulesResource):
         """What each target account read in the report window, scored for intent."""
         start, end = window_bounds(context.partition_key, window_days)
         activity = build_account_activity(
-            attributed_hits, rules.accounts_frame(), window_start=start, window_end=end, weights=rules.scoring_weights()
+            company_hits, rules.accounts_frame(), window_start=start, window_end=end, weights=rules.scoring_weights()
         )
         top = activity.accounts[["name", "intent_score", "furthest_stage", "visits", "pageviews", "top_topics"]]
         yield Output(activity.accounts, "account_activity", metadata={
@@ -48,7 +48,8 @@ def build_reporting_assets(partitions: DailyPartitionsDefinition, window_days: i
 
     @asset(
         ins={
-            "attributed_hits": AssetIn(partition_mapping=window),
+            "company_hits": AssetIn(partition_mapping=window),
+            "traffic_counts": AssetIn(partition_mapping=window),
             "hit_drop_counts": AssetIn(partition_mapping=window),
             "page_tags": AssetIn(partition_mapping=window),
         },
@@ -57,7 +58,8 @@ def build_reporting_assets(partitions: DailyPartitionsDefinition, window_days: i
     )
     def account_reports(
         context: AssetExecutionContext,
-        attributed_hits: pd.DataFrame,
+        company_hits: pd.DataFrame,
+        traffic_counts: pd.DataFrame,
         hit_drop_counts: pd.DataFrame,
         page_tags: pd.DataFrame,
         account_activity: pd.DataFrame,
@@ -72,8 +74,10 @@ def build_reporting_assets(partitions: DailyPartitionsDefinition, window_days: i
             window_end=end,
             accounts=account_activity,
             path=digital_paths,
-            summary=summarize_window(attributed_hits, drops, window_start=start, window_end=end),
-            untagged_pages=untagged_pages(page_tags.drop_duplicates("url"), attributed_hits["url"].value_counts()),
+            summary=summarize_window(traffic_counts, company_hits, drops, window_start=start, window_end=end),
+            untagged_pages=untagged_pages(
+                page_tags.drop_duplicates("url"), page_tags.groupby("url")["hits"].sum()
+            ),
         )
         result = report_sink.get().deliver(report)
         return MaterializeResult(metadata={
