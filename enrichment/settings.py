@@ -84,6 +84,20 @@ class QualitySettings(_Strict):
     identification_rate: Band = Band(min=0.02, max=0.8)
 
 
+class HubSpotSettings(_Strict):
+    """HubSpot delivery. The token comes from HUBSPOT_ACCESS_TOKEN, never from this file."""
+
+    enabled: bool = False
+    api_version: str = "2026-09"
+    create_missing_companies: bool = False
+    dry_run_dir: str | None = None  # write the requests to files instead of sending them
+    report_base_url: str | None = None  # where the HTML reports are served, for links in notes
+
+
+class CrmSettings(_Strict):
+    hubspot: HubSpotSettings = HubSpotSettings()
+
+
 class Settings(_Strict):
     """Everything marketing ops configures, in one file."""
 
@@ -98,6 +112,7 @@ class Settings(_Strict):
     report: ReportSettings = ReportSettings()
     quality: QualitySettings = QualitySettings()
     scoring: ScoringWeights = ScoringWeights()
+    crm: CrmSettings = CrmSettings()
     base_dir: Path = Path(".")
 
     def path(self, value: str) -> Path:

@@ -24,6 +24,8 @@ from dagster import (
 )
 from pydantic import PrivateAttr
 
+from connectors.crm.hubspot import DEFAULT_API_VERSION, DEFAULT_BASE_URL, TOKEN_ENV_VAR, HubSpotClient, HubSpotSink
+from connectors.crm.ledger import DeliveryLedger
 from connectors.hit_sources import DayOfHits, read_day
 from connectors.hits import ColumnMapping
 from connectors.maxmind import MaxMindDatabases
@@ -35,6 +37,7 @@ from enrichment.settings import Settings
 from enrichment.tagging import Taxonomy, load_taxonomy
 
 DATABASE_URL_ENV_VAR = "VISITOR_INTENT_DATABASE_URL"
+HUBSPOT_BASE_ENV_VAR = "HUBSPOT_API_BASE"
 
 
 class WarehouseResource(ConfigurableResource):
@@ -83,6 +86,9 @@ class HitSourcesResource(ConfigurableResource):
     """Every configured hit source."""
 
     sources: list[HitSource]
+
+    def all_files(self) -> list[Path]:
+        return sorted({path for source in self.sources for path in source.files()})
 
     def read_day(self, day: dt.date) -> DayOfHits:
         days = [
@@ -162,6 +168,27 @@ class FileReportSinkResource(ConfigurableResource):
         return FileReportSink(Path(self.directory))
 
 
+class HubSpotResource(ConfigurableResource):
+    """HubSpot companies and notes; the token only ever comes from HUBSPOT_ACCESS_TOKEN."""
+
+    access_token: str
+    base_url: str = DEFAULT_BASE_URL
+    api_version: str = DEFAULT_API_VERSION
+    create_missing_companies: bool = False
+    dry_run_dir: str | None = None
+    report_base_url: str | None = None
+
+    def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> HubSpotSink:
+        client = HubSpotClient(
+            self.access_token, base_url=self.base_url, api_version=self.api_version,
+            dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
+        )
+        return HubSpotSink(
+            client, ledger, domains,
+            create_missing_companies=self.create_missing_companies, report_base_url=self.report_base_url,
+        )
+
+
 def resources_from_settings(
     settings: Settings,
     *,
@@ -198,7 +225,7 @@ def resources_from_settings(
             databases={edition: str(settings.path(p)) for edition, p in settings.maxmind.databases.items()},
             max_age_days=settings.maxmind.max_age_days,
         )
-    return {
+    resources: dict[str, ConfigurableResource | ConfigurableIOManager] = {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "hit_sources": HitSourcesResource(sources=sources),
@@ -215,3 +242,14 @@ def resources_from_settings(
             directory=str(Path(reports_dir).resolve() if reports_dir else settings.path(settings.report.directory))
         ),
     }
+    hubspot = settings.crm.hubspot
+    if hubspot.enabled:
+        resources["hubspot"] = HubSpotResource(
+            access_token=EnvVar(TOKEN_ENV_VAR),
+            base_url=os.environ.get(HUBSPOT_BASE_ENV_VAR) or DEFAULT_BASE_URL,
+            api_version=hubspot.api_version,
+            create_missing_companies=hubspot.create_missing_companies,
+            dry_run_dir=str(settings.path(hubspot.dry_run_dir)) if hubspot.dry_run_dir else None,
+            report_base_url=hubspot.report_base_url,
+        )
+    return resources

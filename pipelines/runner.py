@@ -65,9 +65,13 @@ def run_span(defs: Definitions, span: Span, window_days: int) -> list[str]:
     for day in sorted(span.days):
         daily.execute_in_process(partition_key=day.isoformat(), instance=run_instance, run_config=_QUIET)
     report_job = defs.resolve_job_def("report_window_job")
+    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
+    crm_job = jobs.get("crm_delivery_job")  # only when a CRM is configured
     locations = []
     for end in span.window_ends(window_days):
         result = report_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
         for materialization in result.asset_materializations_for_node("account_reports"):
             locations.append(str(materialization.metadata["report"].value))
+        if crm_job is not None:
+            crm_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
     return locations

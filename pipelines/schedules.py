@@ -31,6 +31,15 @@ def build_jobs():
     return daily, report
 
 
+def build_crm_job():
+    """CRM delivery runs on its own, one at a time (the `visitor-intent/crm` run limit)."""
+    return define_asset_job(
+        "crm_delivery_job", selection=AssetSelection.groups("delivery"),
+        tags={"visitor-intent/crm": "delivery"},
+        description="Deliver one report window to the CRM.",
+    )
+
+
 def build_schedules(daily_job, report_job, every_weeks: int) -> list[ScheduleDefinition]:
     """Yesterday's hits every night; the window ending on Sunday every ``every_weeks`` weeks."""
     daily = build_schedule_from_partitioned_job(daily_job, hour_of_day=1, minute_of_hour=30)
