@@ -14,7 +14,7 @@ from pipelines.assets.reporting import build_reporting_assets
 from pipelines.partitions import daily_partitions
 from pipelines.resources import resources_from_settings
 from pipelines.schedules import build_crm_job, build_jobs, build_schedules
-from pipelines.sensors import build_crm_delivery_sensor, build_new_logs_sensor
+from pipelines.sensors import build_crm_delivery_sensor, build_maxmind_update_sensor, build_new_logs_sensor
 
 
 def build_definitions(settings: Settings, resources: Mapping[str, object] | None = None) -> Definitions:
@@ -27,7 +27,12 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         *build_enrichment_assets(partitions, settings.quality),
         *build_reporting_assets(partitions, settings.report.window_days),
     ]
-    jobs, sensors = [daily_job, report_job], [build_new_logs_sensor(daily_job)]
+    jobs = [daily_job, report_job]
+    sensors = [
+        build_new_logs_sensor(daily_job),
+        # Re-resolving two report windows' worth of days refreshes every report a user may open.
+        build_maxmind_update_sensor(daily_job, reprocess_days=2 * settings.report.window_days),
+    ]
     if "hubspot" in resources:  # CRM delivery exists once a CRM is configured
         crm_job = build_crm_job()
         assets += build_delivery_assets(partitions, settings.report.window_days)

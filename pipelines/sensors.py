@@ -1,5 +1,6 @@
-"""Sensors: ingest new log files as they land; deliver each new report window to the CRM."""
+"""Sensors: ingest new log files as they land, re-resolve after a MaxMind update, deliver new windows to the CRM."""
 
+import datetime as dt
 import json
 
 from dagster import (
@@ -9,11 +10,12 @@ from dagster import (
     RunRequest,
     SensorDefinition,
     SensorEvaluationContext,
+    SkipReason,
     asset_sensor,
     sensor,
 )
 
-from pipelines.resources import HitSourcesResource
+from pipelines.resources import HitSourcesResource, MaxMindResource
 from pipelines.runner import hits_span
 
 
@@ -47,3 +49,28 @@ def build_new_logs_sensor(daily_job) -> SensorDefinition:
         context.update_cursor(json.dumps(seen))
 
     return new_log_files_sensor
+
+
+def build_maxmind_update_sensor(daily_job, reprocess_days: int) -> SensorDefinition:
+    @sensor(job=daily_job, minimum_interval_seconds=3600, default_status=DefaultSensorStatus.STOPPED)
+    def maxmind_update_sensor(context: SensorEvaluationContext, maxmind: MaxMindResource):
+        """When geoipupdate brings a newer MaxMind build, re-resolve the recent days with it.
+
+        The first evaluation only records the builds in use. Afterwards a newer build of any
+        edition requests the last ``reprocess_days`` daily partitions again (a backfill that
+        replaces their companies, matches and counts).
+        """
+        builds = maxmind.opened.build_epochs
+        known: dict[str, int] = json.loads(context.cursor) if context.cursor else {}
+        newer = {edition: epoch for edition, epoch in builds.items() if known and epoch > known.get(edition, 0)}
+        context.update_cursor(json.dumps(builds))
+        if not newer:
+            return SkipReason("no newer MaxMind build" if known else "recorded the MaxMind builds in use")
+        today = dt.datetime.now(dt.timezone.utc).date()
+        stamp = max(newer.values())
+        return [
+            RunRequest(run_key=f"maxmind-{stamp}-{day}", partition_key=day.isoformat(), tags={"visitor-intent/reason": "maxmind-update"})
+            for day in (today - dt.timedelta(days=n) for n in range(reprocess_days, 0, -1))
+        ]
+
+    return maxmind_update_sensor

@@ -99,8 +99,9 @@ def record_line_count(lines: list[bytes]) -> int:
     return sum(1 for text in texts if text.strip() and not text.startswith("#"))
 
 
-def parse_counts(path: Path, log_format: str) -> tuple[int, int, int]:
-    chunks = list(read_hits(path, log_format=log_format, chunk_size=7))
+def parse_counts(path: Path, log_format: str, **read_hits_kwargs: bool) -> tuple[int, int, int]:
+    """Hits, quarantined lines and lines read, over small chunks."""
+    chunks = list(read_hits(path, log_format=log_format, chunk_size=7, **read_hits_kwargs))
     return (
         sum(len(chunk.hits) for chunk in chunks),
         sum(len(chunk.quarantine) for chunk in chunks),
@@ -174,10 +175,10 @@ def test_json_log_with_junk_never_raises_and_counts_every_record(
     workdir: Path, lines: list[bytes], final_newline: bool, trust_forwarded_for: bool
 ) -> None:
     path = write(workdir, lines, final_newline)
-    chunks = list(read_hits(path, log_format="json_lines", chunk_size=7, trust_forwarded_for=trust_forwarded_for))
 
-    parsed = sum(len(chunk.hits) for chunk in chunks) + sum(len(chunk.quarantine) for chunk in chunks)
-    assert parsed == sum(chunk.lines_read for chunk in chunks) == record_line_count(lines)
+    hits, quarantined, lines_read = parse_counts(path, "json_lines", trust_forwarded_for=trust_forwarded_for)
+
+    assert hits + quarantined == lines_read == record_line_count(lines)
 
 
 def _or_none(value: object) -> object:

@@ -50,8 +50,8 @@ def read_all(path: Path, **kwargs) -> tuple[pd.DataFrame, pd.DataFrame]:
         assert len(chunk.hits) + len(chunk.quarantine) == chunk.lines_read
         assert list(chunk.hits.columns) == HIT_COLUMNS
         assert list(chunk.quarantine.columns) == QUARANTINE_COLUMNS
-    hits = pd.concat([chunk.hits for chunk in chunks], ignore_index=True) if chunks else pd.DataFrame()
-    quarantine = pd.concat([chunk.quarantine for chunk in chunks], ignore_index=True) if chunks else pd.DataFrame()
+    hits = pd.concat([chunk.hits for chunk in chunks], ignore_index=True)
+    quarantine = pd.concat([chunk.quarantine for chunk in chunks], ignore_index=True)
     return hits, quarantine
 
 
