@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from enrichment.errors import ConfigError
+from enrichment.errors import ConfigError, yaml_line
 from enrichment.scoring import ScoringWeights
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[1] / "config" / "settings.yaml"
@@ -130,7 +130,8 @@ def load_settings(path: Path | None = None) -> Settings:
     """Read and validate a settings file; any mistake raises one ConfigError naming the field."""
     path = Path(path or settings_file())
     try:
-        raw: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw: Any = yaml.safe_load(text)
     except FileNotFoundError:
         raise ConfigError(f"{path}: settings file not found") from None
     except yaml.YAMLError as error:
@@ -142,4 +143,5 @@ def load_settings(path: Path | None = None) -> Settings:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"{path}: field `{field}`: {first['msg']}") from None
+        line = yaml_line(yaml.compose(text), first["loc"])
+        raise ConfigError(f"{path}:{line}: field `{field}`: {first['msg']}") from None

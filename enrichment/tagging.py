@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
-from enrichment.errors import ConfigError
+from enrichment.errors import ConfigError, yaml_line
 
 Stage = Literal["awareness", "consideration", "decision"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -95,7 +95,7 @@ def load_taxonomy(path: Path) -> Taxonomy:
 def _describe(error: ErrorDetails, raw: dict[str, Any], document: yaml.Node, path: Path) -> str:
     """One line for the first validation error: file and line, then the rule and the field."""
     loc = error["loc"]
-    where = f"{path}:{_line_of(document, loc)}"
+    where = f"{path}:{yaml_line(document, loc)}"
     if loc[0] == "rules" and len(loc) >= 2:
         index = int(loc[1])
         rule = raw["rules"][index]
@@ -107,21 +107,6 @@ def _describe(error: ErrorDetails, raw: dict[str, Any], document: yaml.Node, pat
     field = f"field `{'.'.join(str(part) for part in field_path)}`" if field_path else ""
     context = ": ".join(part for part in (subject, field) if part)
     return f"{where}: {context}: {error['msg']}"
-
-
-def _line_of(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
-    """The 1-based line of the deepest YAML node on the error's path (a missing key: its mapping)."""
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            children = {key.value: value for key, value in node.value}
-        elif isinstance(node, yaml.SequenceNode):
-            children = dict(enumerate(node.value))
-        else:
-            break
-        if part not in children:
-            break
-        node = children[part]
-    return node.start_mark.line + 1
 
 
 def furthest_stage(stages: Iterable[str | None]) -> str | None:

@@ -43,12 +43,14 @@ def test_relative_paths_are_relative_to_the_settings_file(tmp_path: Path) -> Non
         ("fuzzy_threshold: 80", "fuzzy_threshold", "Extra inputs are not permitted"),
     ],
 )
-def test_a_mistake_names_file_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:
+def test_a_mistake_names_file_line_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:
     path = _write(tmp_path, MINIMAL + extra + "\n")
+    mistake_line = len((MINIMAL + extra).splitlines())
     with pytest.raises(ConfigError) as raised:
         load_settings(path)
     message = str(raised.value)
-    assert str(path) in message and f"`{field}" in message and words in message
+    assert message.startswith(f"{path}:{mistake_line}: ")
+    assert f"`{field}" in message and words in message
 
 
 def test_maxmind_needs_a_location(tmp_path: Path) -> None:
