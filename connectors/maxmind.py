@@ -106,6 +106,8 @@ _ASN_KEYS = {
 _FLAG_KEYS = {flag: flag for flag in _FLAG_COLUMNS}
 _COUNTRY = _Layout(keys={}, has_country=True)
 
+GEOIPUPDATE_DEFAULT_DIRECTORY = Path("/var/lib/GeoIP")
+
 EDITIONS: Mapping[str, _Layout] = {
     "GeoIP2-Enterprise": _Layout(
         keys={
@@ -199,6 +201,35 @@ class MaxMindDatabases:
             )
         return cls.open(paths)
 
+    @classmethod
+    def from_geoip_conf(cls, conf_file: Path) -> MaxMindDatabases:
+        """Open the editions a geoipupdate ``GeoIP.conf`` downloads, where it puts them.
+
+        Reads ``EditionIDs`` (formerly ``ProductIds``) and ``DatabaseDirectory`` (default
+        ``/var/lib/GeoIP``); geoipupdate saves each edition as ``<EditionID>.mmdb``. Editions
+        this project doesn't read (City, for example, when Country is there too) are skipped.
+        The license key in the file is never read.
+        """
+        conf_file = Path(conf_file)
+        try:
+            text = conf_file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise MaxMindDatabaseError(f"geoipupdate configuration {conf_file} does not exist") from None
+        settings = geoip_conf_settings(text)
+        editions = (settings.get("EditionIDs") or settings.get("ProductIds") or "").split()
+        if not editions:
+            raise MaxMindDatabaseError(f"{conf_file}: no EditionIDs line, so no database to read")
+        directory = Path(settings.get("DatabaseDirectory") or GEOIPUPDATE_DEFAULT_DIRECTORY)
+        ours = [edition for edition in editions if edition in EDITIONS]
+        if not ours:
+            raise MaxMindDatabaseError(
+                f"{conf_file}: EditionIDs {' '.join(editions)} include none this project reads "
+                f"({', '.join(EDITIONS)})"
+            )
+        countries = [edition for edition in ours if edition in _COUNTRY_EDITIONS]
+        keep = [edition for edition in ours if edition not in _COUNTRY_EDITIONS] + countries[:1]
+        return cls.open({edition: directory / f"{edition}.mmdb" for edition in keep})
+
     def __enter__(self) -> MaxMindDatabases:
         return self
 
@@ -289,6 +320,17 @@ class MaxMindDatabases:
                 if values[0] is not None
             )
         return findings
+
+
+def geoip_conf_settings(text: str) -> dict[str, str]:
+    """``GeoIP.conf`` as keyword → value: one setting per line, ``#`` starts a comment line."""
+    settings = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            keyword, _, value = line.partition(" ")
+            settings[keyword] = value.strip()
+    return settings
 
 
 def _find_edition_file(directory: Path, edition: str) -> Path | None:

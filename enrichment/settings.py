@@ -36,16 +36,17 @@ class HitSourceSettings(_Strict):
 
 
 class MaxMindSettings(_Strict):
-    """MaxMind databases: a folder searched by edition name, or explicit files per edition."""
+    """MaxMind databases: geoipupdate's GeoIP.conf, a folder searched by edition name, or files per edition."""
 
     directory: str | None = None
     databases: dict[str, str] = Field(default_factory=dict)
+    geoip_conf: str | None = None
     max_age_days: int = Field(default=14, ge=1)
 
     @model_validator(mode="after")
     def _one_location(self) -> MaxMindSettings:
-        if not (self.directory or self.databases):
-            raise ValueError("set `directory` or `databases`")
+        if sum(bool(location) for location in (self.directory, self.databases, self.geoip_conf)) != 1:
+            raise ValueError("set exactly one of `geoip_conf`, `directory` or `databases`")
         return self
 
 

@@ -110,6 +110,7 @@ class HitSourcesResource(ConfigurableResource):
 class MaxMindResource(ConfigurableResource):
     """MaxMind databases, opened and type-checked when a run starts (not at the first lookup)."""
 
+    geoip_conf: str | None = None
     directory: str | None = None
     databases: dict[str, str] = {}
     max_age_days: int = 14
@@ -123,6 +124,8 @@ class MaxMindResource(ConfigurableResource):
         self._opened.close()
 
     def open(self) -> MaxMindDatabases:
+        if self.geoip_conf:
+            return MaxMindDatabases.from_geoip_conf(Path(self.geoip_conf))
         if self.databases:
             return MaxMindDatabases.open({edition: Path(path) for edition, path in self.databases.items()})
         return MaxMindDatabases.from_directory(Path(self.directory or "."))
@@ -221,6 +224,7 @@ def resources_from_settings(
         maxmind = MaxMindResource(directory=str(Path(maxmind_dir).resolve()), max_age_days=settings.maxmind.max_age_days)
     else:
         maxmind = MaxMindResource(
+            geoip_conf=str(settings.path(settings.maxmind.geoip_conf)) if settings.maxmind.geoip_conf else None,
             directory=str(settings.path(settings.maxmind.directory)) if settings.maxmind.directory else None,
             databases={edition: str(settings.path(p)) for edition, p in settings.maxmind.databases.items()},
             max_age_days=settings.maxmind.max_age_days,

@@ -494,7 +494,8 @@ def test_csv_export_with_a_custom_mapping(tmp_path: Path) -> None:
 
 
 def test_csv_with_canonical_headers_needs_no_mapping(tmp_path: Path) -> None:
-    path = write_lines(tmp_path / "export.csv", "timestamp,ip,url", "1696924800,198.51.100.4,/pricing")
+    # Excel starts its UTF-8 CSV files with a byte order mark.
+    path = write_lines(tmp_path / "export.csv", "\ufefftimestamp,ip,url", "1696924800,198.51.100.4,/pricing")
 
     hits, _ = read_all(path)
 

@@ -276,3 +276,31 @@ def test_directory_with_two_files_of_one_edition(tmp_path: Path, maxmind_test_di
         (tmp_path / name).symlink_to(maxmind_test_dir / "GeoIP2-ISP-Test.mmdb")
     with pytest.raises(MaxMindDatabaseError, match="several GeoIP2-ISP files"):
         MaxMindDatabases.from_directory(tmp_path)
+
+
+def test_a_geoip_conf_names_the_editions_and_where_geoipupdate_put_them(tmp_path: Path, maxmind_test_dir: Path) -> None:
+    for edition in ("GeoIP2-ISP", "GeoIP2-Connection-Type"):
+        (tmp_path / f"{edition}.mmdb").write_bytes((maxmind_test_dir / f"{edition}-Test.mmdb").read_bytes())
+    conf = tmp_path / "GeoIP.conf"
+    conf.write_text(
+        "# geoipupdate configuration\nAccountID 123456\nLicenseKey not-a-real-key\n"
+        "EditionIDs GeoIP2-ISP GeoIP2-Connection-Type\n"
+        f"DatabaseDirectory {tmp_path}\n"
+    )
+
+    with MaxMindDatabases.from_geoip_conf(conf) as databases:
+        row = databases.lookup(["89.160.20.112"]).iloc[0]
+
+    assert set(databases.build_epochs) == {"GeoIP2-ISP", "GeoIP2-Connection-Type"}
+    assert row["organization"] == "Bevtec"
+
+
+def test_a_geoip_conf_edition_not_downloaded_yet_names_the_file(tmp_path: Path) -> None:
+    conf = tmp_path / "GeoIP.conf"
+    conf.write_text(f"AccountID 1\nLicenseKey secret-license-key\nEditionIDs GeoIP2-ISP\nDatabaseDirectory {tmp_path}\n")
+
+    with pytest.raises(MaxMindDatabaseError) as raised:
+        MaxMindDatabases.from_geoip_conf(conf)
+
+    assert str(tmp_path / "GeoIP2-ISP.mmdb") in str(raised.value)
+    assert "secret-license-key" not in str(raised.value)

@@ -55,5 +55,5 @@ def test_a_mistake_names_file_line_and_field(tmp_path: Path, extra: str, field: 
 
 def test_maxmind_needs_a_location(tmp_path: Path) -> None:
     path = _write(tmp_path, MINIMAL.replace("maxmind: {directory: maxmind}", "maxmind: {max_age_days: 7}"))
-    with pytest.raises(ConfigError, match="maxmind.*`directory` or `databases`"):
+    with pytest.raises(ConfigError, match="maxmind.*exactly one of `geoip_conf`, `directory` or `databases`"):
         load_settings(path)

@@ -79,7 +79,7 @@ class CsvExportParser(LineParser):
         return tuple(None if position is None else row[position] for position in self._positions)
 
     def _read_header(self, header: list[str]) -> None:
-        header = [name.strip().removeprefix("\ufeff") for name in header]  # Excel writes a BOM
+        header = [name.strip() for name in header]
         missing = [
             f"{column!r} (for {name})"
             for name, column in self._sources.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 import re
@@ -42,10 +43,15 @@ def open_log(path: str | Path) -> io.BufferedIOBase:
 
 
 def line_blocks(stream: io.BufferedIOBase) -> Iterator[LineBlock]:
-    """The stream's lines, up to about BLOCK_BYTES at a time; line numbers start at 1."""
+    """The stream's lines, up to about BLOCK_BYTES at a time; line numbers start at 1.
+
+    A UTF-8 byte order mark at the start is not part of the first line.
+    """
     next_line_no = 1
     partial_line = b""  # the start of a line whose end has not been read yet
     try:
+        if stream.peek(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):  # Windows tools (Excel, IIS)
+            stream.read(len(codecs.BOM_UTF8))
         # read1 returns what is at hand, so a broken gzip stream loses little.
         for data in iter(partial(stream.read1, BLOCK_BYTES), b""):
             data = partial_line + data
