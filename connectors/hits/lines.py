@@ -18,6 +18,7 @@ MAX_LINE_BYTES = 64 * 1024
 GZIP_MAGIC = b"\x1f\x8b"
 BLOCK_BYTES = 1024 * 1024
 _TRAILING_CARRIAGE_RETURNS = re.compile(r"\r+$", re.MULTILINE)
+LogStream = io.BufferedReader | gzip.GzipFile
 
 
 class LineBlock(NamedTuple):
@@ -35,14 +36,14 @@ class LineBlock(NamedTuple):
     reason: str | None = None
 
 
-def open_log(path: str | Path) -> io.BufferedIOBase:
+def open_log(path: str | Path) -> LogStream:
     """Open ``path`` for binary reading, decompressing it when its first bytes say gzip."""
     with open(path, "rb") as probe:
         compressed = probe.read(2) == GZIP_MAGIC
     return gzip.open(path, "rb") if compressed else open(path, "rb")
 
 
-def line_blocks(stream: io.BufferedIOBase) -> Iterator[LineBlock]:
+def line_blocks(stream: LogStream) -> Iterator[LineBlock]:
     """The stream's lines, up to about BLOCK_BYTES at a time; line numbers start at 1.
 
     A UTF-8 byte order mark at the start is not part of the first line.
@@ -58,8 +59,8 @@ def line_blocks(stream: io.BufferedIOBase) -> Iterator[LineBlock]:
             end = data.rfind(b"\n")
             if end < 0 and len(data) > MAX_LINE_BYTES:
                 yield _rejected(next_line_no, data[:MAX_LINE_BYTES], LINE_TOO_LONG)
-                _skip_rest_of_line(stream)
                 next_line_no, partial_line = next_line_no + 1, b""
+                _skip_rest_of_line(stream)
             elif end < 0:
                 partial_line = data
             else:
@@ -102,7 +103,7 @@ def _rejected(line_no: int, data: bytes, reason: str) -> LineBlock:
     return LineBlock(line_no, [text], text, reason)
 
 
-def _skip_rest_of_line(stream: io.BufferedIOBase) -> None:
+def _skip_rest_of_line(stream: LogStream) -> None:
     for piece in iter(partial(stream.readline, BLOCK_BYTES), b""):
         if piece.endswith(b"\n"):
             return

@@ -6,6 +6,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
+# Text columns use pandas' default "str" dtype, where a missing value ("-" or "" in the
+# log) is NaN: test with pd.isna / Series.isna, not "is None".
 HIT_DTYPES: dict[str, str] = {
     "timestamp": "datetime64[us, UTC]",
     "ip": "str",
