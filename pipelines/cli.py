@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.hits import UnknownLogFormat
+from connectors.hits import ColumnMappingError, UnknownLogFormat
 from connectors.maxmind import MaxMindDatabaseError
 from enrichment.errors import ConfigError
 from enrichment.settings import Settings, load_settings
 
 # Mistakes a user can fix from the message alone: print it, no traceback.
-USER_ERRORS = (ConfigError, MaxMindDatabaseError, UnknownLogFormat, FileNotFoundError)
+USER_ERRORS = (ConfigError, MaxMindDatabaseError, UnknownLogFormat, ColumnMappingError, FileNotFoundError)
 
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
@@ -43,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--accounts", type=Path, metavar="CSV", help="target accounts (default: from the settings)")
     run.add_argument("--taxonomy", type=Path, metavar="YAML", help="content taxonomy (default: from the settings)")
     run.add_argument("--maxmind-dir", type=Path, metavar="DIR", help="folder with GeoIP2-*.mmdb / GeoLite2-*.mmdb files")
-    run.add_argument("--out", type=Path, metavar="DIR", help="report folder (default: from the settings)")
+    run.add_argument("--out", dest="reports_dir", type=Path, metavar="DIR", help="report folder (default: from the settings)")
     run.set_defaults(command=_run)
 
     resolve = commands.add_parser("resolve", help="resolve IPs and show the decision chain")
@@ -84,7 +84,7 @@ def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return _run_and_report(
         args, settings, hits=args.hits, accounts=args.accounts, taxonomy=args.taxonomy,
-        maxmind_dir=args.maxmind_dir, reports_dir=args.out,
+        maxmind_dir=args.maxmind_dir, reports_dir=args.reports_dir,
     )
 
 

@@ -74,6 +74,7 @@ def test_run_on_a_real_log_writes_reports(tmp_path: Path, sample_hits_dir: Path,
     assert code == 0
     reports = [Path(line.strip()) for line in lines if line.strip().endswith("index.html")]
     assert reports and all(report.is_file() for report in reports)
+    assert all(report.is_relative_to(tmp_path / "reports") for report in reports)
     assert list(pd.read_csv(reports[-1].parent / "accounts.csv").columns)[:3] == ["account_id", "name", "visits"]
 
 
