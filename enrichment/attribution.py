@@ -6,9 +6,9 @@ is cheap; hashing is done once per distinct IP + browser, not per hit.
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
+
+from enrichment import privacy
 
 VISIT_GAP = pd.Timedelta(minutes=30)
 
@@ -22,9 +22,12 @@ def attribute_hits(
     ip_companies: pd.DataFrame,
     account_matches: pd.DataFrame,
     page_tags: pd.DataFrame,
+    *,
+    visitor_salt: str,
 ) -> pd.DataFrame:
     """Clean hits with their company, account and page tags, plus ``visitor_key`` and ``visit_id``.
 
+    ``visitor_salt`` is the secret that keys visitor hashes (``privacy.visitor_salt``).
     ``network`` (null when MaxMind had no record) and ``path`` (the URL without its query)
     come along because the summary counts resolved hits and reports rank pages by path.
     """
@@ -41,24 +44,20 @@ def attribute_hits(
     hits["classification"] = hits["classification"].fillna("unknown")
     hits["topics"] = hits["topics"].fillna("")
     hits["excluded_from_intent"] = hits["excluded_from_intent"].fillna(False).astype(bool)
-    hits["visitor_key"] = visitor_keys(hits)
+    hits["visitor_key"] = visitor_keys(hits, visitor_salt)
     hits["visit_id"] = visit_ids(hits["visitor_key"], hits["timestamp"])
     return hits
 
 
-def visitor_keys(hits: pd.DataFrame) -> pd.Series:
-    """The analytics ``visitor_id`` where the hit has one, else a hash of IP and user agent.
+def visitor_keys(hits: pd.DataFrame, salt: str) -> pd.Series:
+    """The analytics ``visitor_id`` where the hit has one, else a keyed hash of IP and user agent.
 
-    The hash is only for counting distinct visitors within a report window. Without a
-    salt it could be reversed by trying every IPv4 address with common browsers, so it is
-    not anonymisation yet: a later change adds a secret salt.
+    The hash only counts distinct visitors within a report window; keyed with the secret
+    ``salt``, it cannot be reversed by hashing every address with the common browsers.
     """
     keys = hits["visitor_id"].astype("str")
     missing = keys.isna()
-    browsers = hits.loc[missing, ["ip", "user_agent"]].fillna({"user_agent": ""}).groupby(["ip", "user_agent"], sort=False)
-    # "|" never occurs in an IP, so no two (ip, user agent) pairs give the same text.
-    hashes = [hashlib.sha256(f"{ip}|{agent}".encode()).hexdigest()[:16] for ip, agent in browsers.size().index]
-    keys[missing] = pd.Series(hashes, dtype="str").take(browsers.ngroup()).to_numpy()
+    keys[missing] = privacy.visitor_keys(hits.loc[missing], salt)
     return keys
 
 

@@ -27,6 +27,8 @@ from typing import NamedTuple
 
 import pandas as pd
 
+from enrichment.privacy import looks_like_a_person
+
 
 class Classification(StrEnum):
     ANONYMOUS = "anonymous"
@@ -161,16 +163,27 @@ def classify(record: Mapping[str, object]) -> Decision:
         )
     winner = min(signals, key=lambda signal: PRECEDENCE.index(signal.classification))
     evidence = [signal.explanation for signal in signals]
+    organization, network = record.get("organization"), record.get("network")
+    if winner.classification == Classification.COMPANY and looks_like_a_person(str(organization), _text(network)):
+        # We identify companies, never people: a person's name on a small allocation is a home line.
+        evidence.append(f"organization {organization!r} names a person, not a company")
+        evidence.append("decision: isp (organization_is_a_person)")
+        return Decision(Classification.ISP, "organization_is_a_person", evidence)
     evidence.append(f"decision: {winner.classification} ({winner.reason})")
     return Decision(winner.classification, winner.reason, evidence)
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
     """``lookups`` with ``classification`` and ``reason`` columns added.
 
-    Decided once per distinct record: IPs of one network share their evidence.
+    Decided once per distinct record (network included, since a person's name on a small
+    network is judged differently from the same name on a large one).
     """
-    present = [name for name in (*VALUE_FIELDS, *FLAG_FIELDS) if name in lookups.columns]
+    present = [name for name in ("network", *VALUE_FIELDS, *FLAG_FIELDS) if name in lookups.columns]
     # None for every kind of missing value, so equal records make equal dict keys.
     columns = [lookups[name].astype(object).where(lookups[name].notna(), None) for name in present]
     decided: dict[tuple[object, ...], tuple[str, str]] = {}

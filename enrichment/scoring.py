@@ -93,8 +93,10 @@ def _saturate(points: pd.Series, weights: ScoringWeights) -> pd.Series:
     return 100 * (1 - np.exp(-points / weights.saturation))
 
 
-def _page_day_points(hits: pd.DataFrame, window_end: pd.Timestamp, weights: ScoringWeights, by: list[str]) -> pd.DataFrame:
-    """``*by, path, day, points``: what each page earned on each day it was read."""
+def _page_day_points(
+    hits: pd.DataFrame, window_end: pd.Timestamp, weights: ScoringWeights, by: list[str]
+) -> pd.DataFrame:
+    """``*by, path, day, points``: what each page earned on each day it was read, per ``by`` (account, topic)."""
     day = hits["timestamp"].dt.floor("D")
     age_days = (pd.Timestamp(window_end).floor("D") - day).dt.days
     points = (

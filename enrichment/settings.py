@@ -85,6 +85,14 @@ class QualitySettings(_Strict):
     identification_rate: Band = Band(min=0.02, max=0.8)
 
 
+class PrivacySettings(_Strict):
+    """What is kept about people (we identify companies, never people)."""
+
+    raw_ip_retention_days: int = Field(default=30, ge=1)
+    # Only the demo may key visitors with the public demo salt; real runs need VISITOR_INTENT_VISITOR_SALT.
+    allow_demo_salt: bool = False
+
+
 class HubSpotSettings(_Strict):
     """HubSpot delivery. The token comes from HUBSPOT_ACCESS_TOKEN, never from this file."""
 
@@ -114,6 +122,7 @@ class Settings(_Strict):
     quality: QualitySettings = QualitySettings()
     scoring: ScoringWeights = ScoringWeights()
     crm: CrmSettings = CrmSettings()
+    privacy: PrivacySettings = PrivacySettings()
     base_dir: Path = Path(".")
 
     def path(self, value: str) -> Path:

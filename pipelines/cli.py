@@ -52,6 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--json", action="store_true", help="one JSON object per line")
     resolve.set_defaults(command=_resolve)
 
+    forget = commands.add_parser("forget", help="remove everything stored for a network or an organization")
+    target = forget.add_mutually_exclusive_group(required=True)
+    target.add_argument("--network", metavar="CIDR", help="e.g. 203.0.113.0/24 (a single address works too)")
+    target.add_argument("--organization", metavar="NAME", help="as MaxMind names it (case and spacing ignored)")
+    forget.set_defaults(command=_forget)
+
     inspect = commands.add_parser("inspect-log", help="detect a log's format and count parsed and quarantined lines")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     inspect.add_argument("--json", action="store_true", help="one JSON object per file")
@@ -133,6 +139,18 @@ def _resolve(args: argparse.Namespace) -> int:
                     args.out(f"  {edition}: {statement}")
                 for step in decision.evidence:
                     args.out(f"  rule: {step}")
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    from connectors.privacy_store import forget
+    from connectors.warehouse import Warehouse
+    from pipelines.resources import warehouse_url
+
+    result = forget(Warehouse(warehouse_url(_settings(args))), network=args.network, organization=args.organization)
+    args.out(f"forgot {args.network or args.organization!r}: {sum(result.deleted.values())} rows")
+    for table, rows in sorted(result.deleted.items()):
+        args.out(f"  {table}: {rows}")
     return 0
 
 

@@ -10,10 +10,11 @@ from enrichment.settings import Settings, load_settings
 from pipelines.assets.delivery import build_delivery_assets
 from pipelines.assets.enrichment import build_enrichment_assets
 from pipelines.assets.ingestion import build_ingestion_assets
+from pipelines.assets.privacy import build_privacy_assets
 from pipelines.assets.reporting import build_reporting_assets
 from pipelines.partitions import daily_partitions
 from pipelines.resources import resources_from_settings
-from pipelines.schedules import build_crm_job, build_jobs, build_schedules
+from pipelines.schedules import build_crm_job, build_jobs, build_retention_schedule, build_schedules
 from pipelines.sensors import build_crm_delivery_sensor, build_maxmind_update_sensor, build_new_logs_sensor
 
 
@@ -26,6 +27,7 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         *build_ingestion_assets(partitions, settings.quality),
         *build_enrichment_assets(partitions, settings.quality),
         *build_reporting_assets(partitions, settings.report.window_days),
+        *build_privacy_assets(settings.privacy.raw_ip_retention_days),
     ]
     jobs = [daily_job, report_job]
     sensors = [
@@ -41,7 +43,7 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
     return Definitions(
         assets=assets,
         jobs=jobs,
-        schedules=build_schedules(daily_job, report_job, settings.report.every_weeks),
+        schedules=[*build_schedules(daily_job, report_job, settings.report.every_weeks), build_retention_schedule()],
         sensors=sensors,
         resources=resources,
     )

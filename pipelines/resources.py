@@ -32,6 +32,7 @@ from connectors.maxmind import MaxMindDatabases
 from connectors.sinks.files import FileReportSink
 from connectors.warehouse import Warehouse
 from enrichment.matching import TargetAccount, load_target_accounts
+from enrichment.privacy import VISITOR_SALT_ENV_VAR, visitor_salt
 from enrichment.scoring import ScoringWeights
 from enrichment.settings import Settings
 from enrichment.tagging import Taxonomy, load_taxonomy
@@ -144,6 +145,8 @@ class IntentRulesResource(ConfigurableResource):
     max_pages_per_minute: int = 30
     fuzzy_match_threshold: float = 90.0
     scoring: dict[str, Any] = {}
+    visitor_salt: str | None = None
+    allow_demo_salt: bool = False
 
     def taxonomy(self) -> Taxonomy:
         return load_taxonomy(Path(self.taxonomy_file))
@@ -160,6 +163,10 @@ class IntentRulesResource(ConfigurableResource):
 
     def scoring_weights(self) -> ScoringWeights:
         return ScoringWeights(**self.scoring)
+
+    def salt(self) -> str:
+        """The secret that keys visitor hashes (a ConfigError naming the variable when missing)."""
+        return visitor_salt(self.visitor_salt, allow_demo_salt=self.allow_demo_salt)
 
 
 class FileReportSinkResource(ConfigurableResource):
@@ -192,6 +199,11 @@ class HubSpotResource(ConfigurableResource):
         )
 
 
+def warehouse_url(settings: Settings) -> str:
+    """The warehouse: $VISITOR_INTENT_DATABASE_URL, else the SQLite file the settings name."""
+    return os.environ.get(DATABASE_URL_ENV_VAR) or f"sqlite:///{settings.path(settings.warehouse_file)}"
+
+
 def resources_from_settings(
     settings: Settings,
     *,
@@ -202,12 +214,10 @@ def resources_from_settings(
     reports_dir: str | None = None,
 ) -> dict[str, ConfigurableResource | ConfigurableIOManager]:
     """The resources a deployment runs with; keyword arguments override the settings file."""
-    database_url: str | EnvVar = (
-        EnvVar(DATABASE_URL_ENV_VAR)
-        if os.environ.get(DATABASE_URL_ENV_VAR)
-        else f"sqlite:///{settings.path(settings.warehouse_file)}"
+    # Through EnvVar the URL (which may hold a password) never shows in Dagster's config views.
+    warehouse = WarehouseResource(
+        url=EnvVar(DATABASE_URL_ENV_VAR) if os.environ.get(DATABASE_URL_ENV_VAR) else warehouse_url(settings)
     )
-    warehouse = WarehouseResource(url=database_url)
     if hits:
         sources = [HitSource(paths=[str(Path(h).resolve()) for h in hits])]
     else:
@@ -241,6 +251,8 @@ def resources_from_settings(
             max_pages_per_minute=settings.cleaning.max_pages_per_minute,
             fuzzy_match_threshold=settings.fuzzy_match_threshold,
             scoring=settings.scoring.model_dump(),
+            visitor_salt=EnvVar(VISITOR_SALT_ENV_VAR) if os.environ.get(VISITOR_SALT_ENV_VAR) else None,
+            allow_demo_salt=settings.privacy.allow_demo_salt,
         ),
         "report_sink": FileReportSinkResource(
             directory=str(Path(reports_dir).resolve() if reports_dir else settings.path(settings.report.directory))

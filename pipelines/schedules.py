@@ -31,6 +31,12 @@ def build_jobs():
     return daily, report
 
 
+def build_retention_schedule() -> ScheduleDefinition:
+    """Every night at 03:00 UTC, cut raw IPs past the retention limit."""
+    job = define_asset_job("privacy_job", selection=AssetSelection.groups("privacy"))
+    return ScheduleDefinition(name="raw_ip_retention_schedule", job=job, cron_schedule="0 3 * * *", execution_timezone="UTC")
+
+
 def build_crm_job():
     """CRM delivery runs on its own, one at a time (the `visitor-intent/crm` run limit)."""
     return define_asset_job(

@@ -13,6 +13,7 @@ from enrichment.attribution import attribute_hits
 from enrichment.scoring import ScoringWeights
 
 WINDOW = {"window_start": dt.date(2026, 10, 1), "window_end": dt.date(2026, 10, 14)}
+VISITOR_SALT = "a-test-salt-of-sufficient-length"
 
 NORTHWIND_US, NORTHWIND_UK, CONTOSO, WAYNE, COMCAST = (
     "198.51.100.10", "198.51.100.11", "203.0.113.5", "192.0.2.7", "100.64.1.1",
@@ -74,7 +75,7 @@ def clean_hits(*hits: tuple) -> pd.DataFrame:
 
 
 def attribute(hits: pd.DataFrame) -> pd.DataFrame:
-    return attribute_hits(hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS)
+    return attribute_hits(hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt=VISITOR_SALT)
 
 
 WINDOW_HITS = clean_hits(
@@ -129,6 +130,13 @@ def test_the_visitor_is_the_analytics_cookie_else_ip_and_browser() -> None:
     assert keys[0] == keys[1] != keys[2]
     assert keys[3] == "cookie-7"
     assert re.fullmatch("[0-9a-f]{16}", keys[0])  # a short hash, not the IP itself
+
+
+def test_visitor_keys_depend_on_the_secret_salt() -> None:
+    hits = clean_hits(("2026-10-05 09:00", CONTOSO, "/pricing", "Edge", None))
+    ours = attribute_hits(hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt=VISITOR_SALT)
+    theirs = attribute_hits(hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt="another-salt-of-sufficient-length")
+    assert ours["visitor_key"].item() != theirs["visitor_key"].item()
 
 
 def test_the_same_ip_and_browser_is_the_same_visitor_on_another_day() -> None:

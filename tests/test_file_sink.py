@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import csv
+import re
+from collections import Counter
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from connectors.sinks.base import WindowReport
-from connectors.sinks.files import ACCOUNTS_CSV_COLUMNS, FileReportSink
+from connectors.sinks.charts import OUTSIDE_BAND_COLOUR, visits_by_day_and_stage
+from connectors.sinks.files import ACCOUNTS_CSV_COLUMNS, CONTENT_ROWS_SHOWN, FileReportSink
+from enrichment.content import ContentPerformance
 from enrichment.summary import WindowSummary
+from tests.browser import Element, parse_dom
 
 START, END = date(2026, 11, 2), date(2026, 11, 15)
 HOSTILE_NAME = 'Evil <script>alert("name")</script> Corp'
@@ -30,21 +36,33 @@ def _account(account_id: str, name: str, intent_score: int, *, pageviews: int = 
     }
 
 
-def _page(account_id: str, timestamp: str, visit_id: str, url: str, referrer: str = "-") -> dict[str, object]:
+def _scored(account: dict[str, object], **story: object) -> dict[str, object]:
+    """``account`` with the score's story: level, surge, explanation and the previous window's figures."""
     return {
-        "account_id": account_id, "timestamp": pd.Timestamp(timestamp, tz="UTC"), "visit_id": visit_id,
-        "url": url, "topics": "pricing", "stage": "decision", "content_type": "pricing",
-        "excluded_from_intent": False, "referrer": referrer,
+        **account, "surge": 50.0, "surging": False, "level": "warm", "mqa": False, "previous_score": None,
+        "score_change": None, "previous_stage": None, "movement": "new", "explanation": "", "top_contributions": "",
+        **story,
     }
 
 
-def _summary(prospect: str = "Wayne Enterprises") -> WindowSummary:
+def _page(
+    account_id: str, timestamp: str, visit_id: str, url: str, referrer: str = "-", *,
+    topics: str = "pricing", stage: str | None = "decision", excluded: bool = False,
+) -> dict[str, object]:
+    return {
+        "account_id": account_id, "timestamp": pd.Timestamp(timestamp, tz="UTC"), "visit_id": visit_id,
+        "url": url, "topics": topics, "stage": stage, "content_type": "pricing",
+        "excluded_from_intent": excluded, "referrer": referrer,
+    }
+
+
+def _summary(prospect: str = "Wayne Enterprises", countries: pd.DataFrame | None = None) -> WindowSummary:
     return WindowSummary(
         funnel=pd.DataFrame({
             "step": ["hits", "clean", "resolved", "company", "target_account"],
             "hits": [1000, 600, 580, 120, 40], "visits": [300, 200, 190, 30, 8],
         }),
-        identification_by_country=pd.DataFrame({
+        identification_by_country=countries if countries is not None else pd.DataFrame({
             "country": ["ALL", "US"], "visits": [200, 120], "identified_visits": [30, 20], "rate": [0.15, 0.1667],
         }),
         drop_reasons=pd.DataFrame({"reason": ["bot", "static_asset"], "hits": [300, 100]}),
@@ -62,15 +80,35 @@ def _report(
     *,
     untagged: pd.DataFrame | None = None,
     summary: WindowSummary | None = None,
+    movements: pd.DataFrame | None = None,
+    content: ContentPerformance | None = None,
+    expected: Mapping[str, tuple[float, float]] | None = None,
 ) -> WindowReport:
     return WindowReport(
         window_start=START,
         window_end=END,
-        accounts=pd.DataFrame(accounts, columns=list(_account("x", "x", 0))),
+        accounts=pd.DataFrame(accounts, columns=list(accounts[0] if accounts else _account("x", "x", 0))),
         path=pd.DataFrame(path or [], columns=list(_page("x", "2026-11-02", "v", "/"))),
         summary=summary or _summary(),
         untagged_pages=untagged if untagged is not None else pd.DataFrame({"url": ["/about"], "hits": [4]}),
+        movements=movements,
+        content_performance=content,
+        expected_identification=expected or {},
     )
+
+
+def _deliver(tmp_path: Path, report: WindowReport) -> Path:
+    """Deliver ``report``; returns its folder."""
+    return Path(FileReportSink(tmp_path).deliver(report).location).parent
+
+
+def _open(page: Path) -> Element:
+    return parse_dom(page.read_text(encoding="utf-8"))
+
+
+def _rows(section: Element) -> list[str]:
+    """The text of each table row in ``section``, headers included."""
+    return [row.text for row in section.find_all("tr")]
 
 
 def _read_csv(path: Path) -> list[list[str]]:
@@ -193,3 +231,203 @@ def test_a_window_without_account_activity_still_gets_a_summary(tmp_path: Path) 
     assert result.delivered == 0
     html = Path(result.location).read_text(encoding="utf-8")
     assert "No target account visited" in html and "Wayne Enterprises" in html
+
+
+NORTHWIND_PATH = [
+    _page("ACME-001", "2026-11-03 09:00", "v1", "/blog/last-mile-costs", topics="last-mile", stage="awareness"),
+    _page("ACME-001", "2026-11-03 09:05", "v1", "/careers", topics="", stage=None, excluded=True),
+    _page("ACME-001", "2026-11-10 14:00", "v2", "/product/route-optimizer",
+          topics="route-optimization", stage="consideration"),
+    _page("ACME-001", "2026-11-10 14:05", "v2", "/pricing", topics="pricing;route-optimization"),
+    _page("ACME-001", "2026-11-10 17:00", "v3", "/pricing"),
+    _page("ACME-001", "2026-11-12 08:00", "v4", "/careers", topics="", stage="decision", excluded=True),
+]
+
+
+def test_visits_per_day_count_each_visit_once_in_its_furthest_stage_over_the_whole_window() -> None:
+    visits = visits_by_day_and_stage(pd.DataFrame(NORTHWIND_PATH), START, END)
+
+    assert list(visits.index) == list(pd.date_range(START, END).date)
+    assert list(visits.columns) == ["awareness", "decision", "no stage"]
+    assert visits.loc[date(2026, 11, 3)].to_dict() == {"awareness": 1, "decision": 0, "no stage": 0}
+    assert visits.loc[date(2026, 11, 10)].to_dict() == {"awareness": 0, "decision": 2, "no stage": 0}
+    # A visit to pages excluded from intent has no stage, whatever their tags say.
+    assert visits.loc[date(2026, 11, 12)].to_dict() == {"awareness": 0, "decision": 0, "no stage": 1}
+    assert visits.to_numpy().sum() == 4
+
+
+def test_account_page_charts_visits_by_stage_and_pages_per_topic(tmp_path: Path) -> None:
+    folder = _deliver(tmp_path, _report([_account("ACME-001", "Northwind", 85)], NORTHWIND_PATH))
+    page = _open(folder / "accounts" / "ACME-001.html")
+
+    visits = page.by_id("visits-chart")
+    assert visits.find_all("title")[0].text == "Visits per day by funnel stage"
+    legend_and_axis = [text.text for text in visits.find_all("text")]
+    assert {"awareness", "decision", "no stage", "2 Nov", "14 Nov"} <= set(legend_and_axis)
+    assert "consideration" not in legend_and_axis  # no visit ended there
+    topics = [text.text for text in page.by_id("topics-chart").find_all("text")]
+    assert topics == ["pricing", "2", "route-optimization", "2", "last-mile", "1"]
+
+
+def test_charts_are_inline_titled_svg_and_the_same_bytes_on_every_delivery(tmp_path: Path) -> None:
+    report = _report([_account("ACME-001", "Northwind", 85)], NORTHWIND_PATH, expected={"*": (0.3, 0.8)})
+    first, second = _deliver(tmp_path / "first", report), _deliver(tmp_path / "second", report)
+
+    for name in ("index.html", "accounts/ACME-001.html"):
+        html = (first / name).read_text(encoding="utf-8")
+        assert html == (second / name).read_text(encoding="utf-8"), name
+        assert "<?xml" not in html and "<!DOCTYPE svg" not in html, name
+        charts = _open(first / name).find_all("svg")
+        assert len(charts) == 2, name
+        assert all(chart.attrs["role"] == "img" and chart.attrs["aria-label"] == chart.find_all("title")[0].text
+                   for chart in charts), name
+        ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+        assert [element_id for element_id, count in ids.items() if count > 1] == [], name
+
+
+def test_summary_ranking_shows_level_mqa_score_change_surge_and_movement(tmp_path: Path) -> None:
+    accounts = [
+        _scored(_account("ACME-001", "Northwind", 85), level="hot", mqa=True, surge=82.0, surging=True,
+                previous_score=60.0, score_change=25.0, previous_stage="consideration", movement="stage_advanced"),
+        _scored(_account("ACME-002", "Contoso", 40), level="cold", previous_score=49.4, score_change=-9.4,
+                movement="stage_receded"),
+        _scored(_account("ACME-003", "Fabrikam", 20)),
+    ]
+    ranking = _rows(_open(_deliver(tmp_path, _report(accounts)) / "index.html").by_id("accounts"))
+
+    assert ranking[0].startswith("# Account Intent score Surge Furthest stage Movement Visits")
+    assert ranking[1].startswith("1 Northwind hot MQA 85 ▲ 25 82 surging decision advanced a stage 2 5")
+    assert ranking[2].startswith("2 Contoso cold 40 ▼ 9 50 decision fell back a stage")
+    assert ranking[3].startswith("3 Fabrikam warm 20 50 decision new")
+
+
+def test_summary_without_the_score_story_shows_no_empty_columns_or_movers(tmp_path: Path) -> None:
+    page = _open(_deliver(tmp_path, _report(TWO_ACCOUNTS)) / "index.html")
+
+    assert _rows(page.by_id("accounts"))[0] == (
+        "# Account Intent score Furthest stage Visits Pages Top topics Last seen Owner"
+    )
+    assert "Movers" not in page.text and "Content that reached" not in page.text
+
+
+def test_movers_lead_with_stage_advances_and_include_accounts_gone_quiet(tmp_path: Path) -> None:
+    def movement(account_id: str, movement: str, previous: float | None, score: float, **stages: str) -> dict[str, object]:
+        change = None if previous is None else score - previous
+        return {"account_id": account_id, "name": f"Company {account_id}", "movement": movement,
+                "previous_stage": stages.get("was"), "furthest_stage": stages.get("now"),
+                "previous_score": previous, "intent_score": score, "score_change": change}
+
+    movements = pd.DataFrame([
+        movement("A-1", "steady", 50.0, 52.0, was="decision", now="decision"),
+        movement("A-2", "gone_quiet", 58.0, 0.0, was="decision"),
+        movement("A-3", "new", None, 41.0, now="consideration"),
+        movement("A-4", "stage_advanced", 30.0, 40.0, was="awareness", now="consideration"),
+        movement("A-5", "stage_advanced", 20.0, 70.0, was="awareness", now="decision"),
+    ])
+    accounts = [_account(account_id, f"Company {account_id}", 50) for account_id in ("A-1", "A-3", "A-4", "A-5")]
+    page = _open(_deliver(tmp_path, _report(accounts, movements=movements)) / "index.html")
+
+    assert _rows(page.by_id("movers"))[1:] == [
+        "Company A-5 advanced a stage awareness → decision 20 → 70 ▲ 50",
+        "Company A-4 advanced a stage awareness → consideration 30 → 40 ▲ 10",
+        "Company A-3 new consideration 41",
+        "Company A-2 gone quiet decision → no visits 58 → 0 ▼ 58",
+    ]
+    links = {link.text: link.attrs["href"] for link in page.by_id("movers").find_all("a")}
+    assert links == {
+        "Company A-5": "accounts/A-5.html", "Company A-4": "accounts/A-4.html", "Company A-3": "accounts/A-3.html",
+    }
+
+
+def test_countries_outside_their_expected_band_are_flagged_and_charted(tmp_path: Path) -> None:
+    countries = pd.DataFrame({
+        "country": ["ALL", "RU", "DE", "NL", "??"],
+        "visits": [1000, 500, 300, 150, 50], "identified_visits": [290, 75, 60, 140, 0],
+        "rate": [0.29, 0.15, 0.2, 0.9333, 0.0],
+    })
+    report = _report(TWO_ACCOUNTS, summary=_summary(countries=countries), expected={"RU": (0.1, 0.2), "*": (0.3, 0.8)})
+    section = _open(_deliver(tmp_path, report) / "index.html").by_id("identification")
+
+    assert _rows(section)[1:] == [
+        "All countries 1,000 290 29.0%",
+        "RU 500 75 15.0% 10–20% as expected",
+        "DE 300 60 20.0% 30–80% below expected",
+        "NL 150 140 93.3% 30–80% above expected",
+        "Unknown 50 0 0.0%",
+    ]
+    chart = section.by_id("identification-chart")
+    labels = [text.text for text in chart.find_all("text")]
+    assert [label for label in labels if "visits" in label] == [
+        "RU · 500 visits", "DE · 300 visits", "NL · 150 visits", "Unknown · 50 visits",
+    ]
+    assert {"expected band", "inside its band", "outside its band"} <= set(labels)
+    fills = Counter(path.attrs.get("style") for path in chart.find_all("path"))
+    assert fills[f"fill: {OUTSIDE_BAND_COLOUR}"] == 2  # DE's and NL's bars (the legend's swatch also has a stroke)
+
+
+def test_summary_charts_the_identification_funnel(tmp_path: Path) -> None:
+    funnel = _open(_deliver(tmp_path, _report(TWO_ACCOUNTS)) / "index.html").by_id("funnel-chart")
+
+    assert [text.text for text in funnel.find_all("text")] == [
+        "All parsed hits", "1,000 hits · 100.0%",
+        "Clean (no bots, assets or own office)", "600 hits · 60.0%",
+        "Known to MaxMind", "580 hits · 58.0%",
+        "From a company network", "120 hits · 12.0%",
+        "From a target account", "40 hits · 4.0%",
+    ]
+
+
+def test_content_performance_shows_the_content_that_reached_most_accounts(tmp_path: Path) -> None:
+    pages = pd.DataFrame({  # most accounts reached first, as content_performance sorts them
+        "path": [f"/blog/post-{n}" for n in range(25)], "topics": "last-mile", "stage": "awareness",
+        "accounts_reached": [25 - n for n in range(25)], "pageviews": 30, "accounts_advanced": [n % 2 for n in range(25)],
+    })
+    content = ContentPerformance(
+        pages=pages,
+        topics=pd.DataFrame({"topic": ["last-mile", "pricing"], "accounts_reached": [4, 2], "pageviews": [5, 9],
+                             "accounts_advanced": [0, 2]}),
+        referrers=pd.DataFrame({"referrer_host": ["linkedin.com"], "accounts_reached": [3], "pageviews": [6]}),
+        campaigns=pd.DataFrame({"utm_source": ["linkedin"], "utm_medium": ["paid-social"], "utm_campaign": ["q4-pricing"],
+                                "accounts_reached": [2], "pageviews": [4], "accounts_advanced": [1]}),
+    )
+    section = _open(_deliver(tmp_path, _report(TWO_ACCOUNTS, content=content)) / "index.html").by_id("content")
+
+    pages_table, topics_table, referrers_table, campaigns_table = section.find_all("table")
+    assert f"Pages: the {CONTENT_ROWS_SHOWN} of 25 that reached most accounts" in section.text
+    assert _rows(pages_table)[0] == "Page Topics Stage Accounts reached Advanced Pages viewed"
+    assert _rows(pages_table)[1:] == [
+        f"/blog/post-{n} last-mile awareness {25 - n} {n % 2} 30" for n in range(CONTENT_ROWS_SHOWN)
+    ]
+    assert _rows(topics_table)[1:] == ["last-mile 4 0 5", "pricing 2 2 9"]
+    assert _rows(referrers_table)[1:] == ["linkedin.com 3 6"]
+    assert _rows(campaigns_table)[1:] == ["linkedin paid-social q4-pricing 2 1 4"]
+
+
+def test_account_page_explains_the_score_and_compares_with_the_previous_window(tmp_path: Path) -> None:
+    account = _scored(
+        _account("ACME-001", "Northwind", 85), level="hot", mqa=True, surge=82.0, surging=True,
+        previous_score=60.0, score_change=25.0, previous_stage="consideration", movement="stage_advanced",
+        explanation="Read pricing twice and asked for a demo.", top_contributions="/pricing (12.0); /request-demo (9.5)",
+    )
+    page = _open(_deliver(tmp_path, _report([account], NORTHWIND_PATH)) / "accounts" / "ACME-001.html")
+
+    assert page.find_all("h1")[0].text == "Northwind hot MQA"
+    figures = page.find_all("dl")[0].text
+    assert "Intent score 85 ▲ 25" in figures and "Surge (50 = its usual) 82 surging" in figures
+    why = page.by_id("why")
+    assert "Read pricing twice and asked for a demo." in why.text
+    assert [item.text for item in why.find_all("li")] == ["/pricing (12.0)", "/request-demo (9.5)"]
+    assert _rows(page.by_id("previous")) == [
+        "Movement advanced a stage", "Intent score 60 → 85 ▲ 25", "Furthest stage consideration → decision",
+    ]
+
+
+def test_untrusted_topics_are_escaped_in_charts_and_never_read_as_formulas(tmp_path: Path) -> None:
+    hostile_topic = '<img src=x onerror=alert(1)> $\\frac{1$'
+    path = [_page("ACME-001", "2026-11-03 09:00", "v1", "/pricing", topics=hostile_topic)]
+    folder = _deliver(tmp_path, _report([_account("ACME-001", "Northwind", 85)], path))
+    html = (folder / "accounts" / "ACME-001.html").read_text(encoding="utf-8")
+
+    assert "<img" not in html
+    topics = [text.text for text in parse_dom(html).by_id("topics-chart").find_all("text")]
+    assert topics == [hostile_topic, "1"]

@@ -28,6 +28,7 @@ target_accounts: {CONFIG_DIR / 'target_accounts.csv'}
 warehouse_file: warehouse.db
 cleaning: {{office_networks: [212.0.10.0/28]}}
 report: {{directory: reports}}
+privacy: {{allow_demo_salt: true}}
 """,
         encoding="utf-8",
     )

@@ -31,6 +31,7 @@ def _settings(folder: Path, office_networks: list[str], taxonomy: Path) -> Path:
         "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
         "cleaning": {"office_networks": office_networks},
         "report": {"directory": str(folder / "reports")},
+        "privacy": {"allow_demo_salt": True},
     }))
     return path
 

@@ -251,3 +251,15 @@ def test_classify_lookups_adds_classification_and_reason() -> None:
     assert classified.index.tolist() == [10, 11, 12, 13]
     assert classified[lookups.columns].equals(lookups)
 
+
+
+def test_a_sole_proprietor_is_never_reported_as_a_company() -> None:
+    decision = classify({"organization": "ИП Иванов Иван Иванович", "isp": "Rostelecom", "user_type": "business", "network": "95.24.1.8/29"})
+    assert (decision.classification, decision.reason) == ("isp", "organization_is_a_person")
+
+
+def test_a_personal_name_on_a_tiny_allocation_is_a_home_line_but_a_company_stays_a_company() -> None:
+    person = {"organization": "John Smith", "isp": "Comcast", "user_type": "business", "network": "73.15.2.4/30"}
+    company = {"organization": "Smith & Wesson", "isp": "Comcast", "user_type": "business", "network": "73.15.2.4/30"}
+    lookups = pd.DataFrame([person, company])
+    assert classify_lookups(lookups)["classification"].tolist() == ["isp", "company"]

@@ -10,21 +10,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from enrichment.scoring import ScoringWeights, score_accounts, score_contributions
+from enrichment.scoring import ScoringWeights, score_accounts, score_contributions, score_topics
 
 WINDOW_END = pd.Timestamp("2026-10-14", tz="UTC")
 WINDOW_DAYS = 14
 
-# path: (stage, content_type, excluded_from_intent)
+# path: (stage, content_type, excluded_from_intent, topics)
 PAGES = {
-    "/pricing": ("decision", "pricing", False),
-    "/demo": ("decision", "demo_request", False),
-    "/product/fleet-tracker": ("consideration", "product", False),
-    "/docs/api": ("consideration", "docs", False),
-    "/blog/last-mile": ("awareness", "blog", False),
-    "/careers": (None, "careers", True),
-    "/support/pricing-faq": ("decision", "support", True),
-    "/somewhere-untagged": (None, None, False),
+    "/pricing": ("decision", "pricing", False, "pricing"),
+    "/demo": ("decision", "demo_request", False, ""),
+    "/product/fleet-tracker": ("consideration", "product", False, "fleet-tracking;telematics"),
+    "/docs/api": ("consideration", "docs", False, "integrations"),
+    "/blog/last-mile": ("awareness", "blog", False, "fleet-tracking"),
+    "/careers": (None, "careers", True, ""),
+    "/support/pricing-faq": ("decision", "support", True, "pricing"),
+    "/somewhere-untagged": (None, None, False, ""),
 }
 
 
@@ -32,7 +32,8 @@ def hits(*rows: tuple[str, str | pd.Timestamp, str]) -> pd.DataFrame:
     """Account hits from ``(account_id, time, path)`` rows, tagged from ``PAGES``."""
     frame = pd.DataFrame(rows, columns=["account_id", "timestamp", "path"])
     tags = pd.DataFrame(
-        [(path, *tags) for path, tags in PAGES.items()], columns=["path", "stage", "content_type", "excluded_from_intent"]
+        [(path, *tags) for path, tags in PAGES.items()],
+        columns=["path", "stage", "content_type", "excluded_from_intent", "topics"],
     )
     return frame.assign(timestamp=pd.to_datetime(frame["timestamp"], utc=True)).merge(tags, on="path", how="left")
 
@@ -63,9 +64,20 @@ def test_points_halve_every_half_life() -> None:
 
 def test_a_page_counts_once_per_day() -> None:
     reloads = hits(("A", "2026-10-14 09:00", "/pricing"), ("A", "2026-10-14 09:01", "/pricing"), ("A", "2026-10-14 17:00", "/pricing"))
-    next_day = hits(("A", "2026-10-13 09:00", "/pricing"), ("A", "2026-10-14 09:00", "/pricing"))
     assert points(reloads) == {"A": 12.0}
-    assert points(next_day) == {"A": pytest.approx(12 + 12 * 0.5 ** (1 / 7))}
+
+
+def test_rereading_a_page_on_other_days_earns_less_each_time() -> None:
+    three_days = hits(("A", "2026-10-12 09:00", "/pricing"), ("A", "2026-10-13 09:00", "/pricing"), ("A", "2026-10-14 09:00", "/pricing"))
+    # The most recent day in full, the one before half, the third-latest a third.
+    assert points(three_days) == {"A": pytest.approx(12 + 12 * 0.5 ** (1 / 7) / 2 + 12 * 0.5 ** (2 / 7) / 3)}
+
+
+def test_reading_another_page_counts_more_than_rereading_the_same_one() -> None:
+    days = ("2026-10-12 09:00", "2026-10-13 09:00", "2026-10-14 09:00")
+    broad = hits(*[("A", day, path) for day, path in zip(days, ("/docs/api", "/product/fleet-tracker", "/docs/api"))])
+    narrow = hits(*[("B", day, "/docs/api") for day in days])
+    assert scores(broad)["A"] > scores(narrow)["B"]
 
 
 def test_pages_excluded_from_intent_and_untagged_pages_earn_nothing() -> None:
@@ -83,7 +95,7 @@ def test_content_types_without_a_multiplier_count_once() -> None:
 
 def test_the_score_saturates_towards_100() -> None:
     busy = hits(*[("A", f"2026-10-{day:02d} 09:00", path) for day in range(1, 15) for path in ("/pricing", "/demo")])
-    assert 99 < scores(busy)["A"] <= 100
+    assert 99 < scores(busy, ScoringWeights(saturation=10))["A"] <= 100
 
 
 def test_weights_come_from_the_settings() -> None:
@@ -111,7 +123,24 @@ def test_contributions_explain_a_score_by_page() -> None:
     contributions = score_contributions(account_hits, window_end=WINDOW_END, weights=ScoringWeights(), top_n=2)
     assert contributions.columns.tolist() == ["account_id", "path", "points"]
     assert contributions[["account_id", "path"]].values.tolist() == [["A", "/pricing"], ["A", "/docs/api"], ["B", "/demo"]]
-    assert contributions["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7), 3.0, 16.0])
+    assert contributions["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7) / 2, 3.0, 16.0])
+
+
+def test_topic_scores_apply_the_same_formula_to_each_topics_pages() -> None:
+    account_hits = hits(
+        ("A", "2026-10-14 09:00", "/product/fleet-tracker"),  # fleet-tracking and telematics
+        ("A", "2026-10-14 09:30", "/blog/last-mile"),  # fleet-tracking
+        ("A", "2026-10-13 09:00", "/pricing"),
+        ("A", "2026-10-14 10:00", "/pricing"),
+        ("A", "2026-10-14 11:00", "/support/pricing-faq"),  # excluded: adds nothing to pricing
+        ("A", "2026-10-14 12:00", "/demo"),  # no topic
+    )
+    topics = score_topics(account_hits, window_end=WINDOW_END, weights=ScoringWeights())
+    assert topics.columns.tolist() == ["account_id", "topic", "points", "score"]
+    assert topics["topic"].tolist() == ["pricing", "fleet-tracking", "telematics"]
+    assert topics["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7) / 2, 3 + 1, 3])
+    pricing_only = account_hits[account_hits["path"].isin(["/pricing", "/support/pricing-faq"])]
+    assert topics["score"].iloc[0] == pytest.approx(scores(pricing_only)["A"])
 
 
 # --- properties -------------------------------------------------------------------
@@ -163,3 +192,18 @@ def test_reading_a_page_again_on_the_same_day_adds_nothing(rows: list, data: st.
     account, days_before, _, path = data.draw(st.sampled_from(rows))
     reload = (account, days_before, data.draw(st.integers(min_value=0, max_value=24 * 60 - 1)), path)
     assert scores(hit_frame([*rows, reload])) == scores(hit_frame(rows))
+
+
+@given(
+    st.sampled_from(["/pricing", "/demo", "/product/fleet-tracker", "/docs/api", "/blog/last-mile"]),
+    st.lists(st.integers(min_value=0, max_value=WINDOW_DAYS - 1), min_size=1, max_size=WINDOW_DAYS, unique=True),
+    st.integers(min_value=0, max_value=WINDOW_DAYS - 1),
+)
+def test_another_day_of_the_same_page_adds_less_than_that_day_would_alone(path: str, days_before: list[int], extra_day: int) -> None:
+    read = [("A", day, 600, path) for day in days_before]
+    added = points(hit_frame([*read, ("A", extra_day, 600, path)]))["A"] - points(hit_frame(read))["A"]
+    alone = points(hit_frame([("A", extra_day, 600, path)]))["A"]
+    if extra_day in days_before:
+        assert added == pytest.approx(0.0, abs=1e-9)
+    else:
+        assert 0 < added < alone

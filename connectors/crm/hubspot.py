@@ -38,12 +38,27 @@ from typing import Any, NoReturn
 
 import pandas as pd
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
 
-from connectors.crm.ledger import Attempt, DeliveryLedger, DeliveryStatus, LedgerEntry
+from connectors.crm.common import (
+    REDACTED,
+    DryRunRecorder,
+    Redactor,
+    Retrier,
+    RetryPolicy,
+    Transient,
+    chunks,
+    crm_text,
+    is_in_flight,
+    json_body,
+    normalize_domain,
+    records,
+    report_url,
+    retry_after,
+    utc_iso,
+)
+from connectors.crm.ledger import Attempt, DeliveryLedger, LedgerEntry
 from connectors.crm.note import NOTE_MAX_CHARS, Trend, intent_trend, note_marker, render_note
 from connectors.sinks.base import SinkResult, WindowReport
-from connectors.sinks.files import account_page_name
 from enrichment.tagging import STAGES
 
 log = logging.getLogger(__name__)
@@ -51,7 +66,6 @@ log = logging.getLogger(__name__)
 TOKEN_ENV_VAR = "HUBSPOT_ACCESS_TOKEN"
 DEFAULT_BASE_URL = "https://api.hubapi.com"
 DEFAULT_API_VERSION = "2026-09"
-REDACTED = "[REDACTED]"
 
 BATCH_LIMIT = 100  # inputs per batch call, and values per IN filter
 SEARCH_PAGE_LIMIT = 200
@@ -124,24 +138,6 @@ class HubSpotRequestError(HubSpotError):
         self.status = status
 
 
-class _Transient(Exception):
-    """A failure worth retrying: 5xx, timeouts, connection errors, short-term rate limits."""
-
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Bounded exponential backoff with jitter (seconds); a 429's Retry-After takes precedence."""
-
-    attempts: int = 5
-    initial_wait: float = 1.0
-    max_wait: float = 60.0
-    jitter: float = 1.0
-
-
 @dataclass
 class BatchOutcome:
     """What HubSpot said about a batch write, by each input's ``objectWriteTraceId``.
@@ -176,7 +172,6 @@ class HubSpotClient:
     ) -> None:
         if not access_token:
             raise ValueError(f"no HubSpot access token: set {TOKEN_ENV_VAR} to a Service Key or private-app token")
-        self._token = access_token
         self.base_url = base_url.rstrip("/")
         self.api_version = api_version
         self.timeout = timeout
@@ -185,9 +180,10 @@ class HubSpotClient:
         self.dry_run_dir = dry_run_dir
         self._sleep = sleep
         self._clock = clock
-        self._backoff = wait_exponential(multiplier=retry.initial_wait, max=retry.max_wait) + wait_random(0, retry.jitter)
+        self._retrier = Retrier("HubSpot", retry, sleep, log)
+        self._redact = Redactor(access_token)
+        self._recorder = DryRunRecorder(dry_run_dir) if dry_run_dir is not None else None
         self._last_search: float | None = None
-        self._recorded = 0
         self._session = requests.Session()
         self._session.headers.update({"Authorization": f"Bearer {access_token}", "Content-Type": "application/json"})
 
@@ -215,7 +211,7 @@ class HubSpotClient:
     def read_companies(self, company_ids: Sequence[str]) -> set[str]:
         """Those of the given company record ids that exist (archived ones don't)."""
         found: set[str] = set()
-        for chunk in _chunks(sorted(set(company_ids)), BATCH_LIMIT):
+        for chunk in chunks(sorted(set(company_ids)), BATCH_LIMIT):
             body = {"inputs": [{"id": company_id} for company_id in chunk], "properties": ["domain"], "propertiesWithHistory": []}
             # Unknown ids come back as a 207 with OBJECT_NOT_FOUND errors: simply not found.
             response = self._request("POST", self._objects_path("companies", "batch/read"), body, accepted=(207,))
@@ -228,7 +224,7 @@ class HubSpotClient:
         When several companies share a domain, the oldest record (lowest id) wins.
         """
         matches: dict[str, str] = {}
-        for chunk in _chunks(sorted(set(domains)), BATCH_LIMIT):
+        for chunk in chunks(sorted(set(domains)), BATCH_LIMIT):
             filters = [{"filters": [{"propertyName": "domain", "operator": "IN", "values": chunk}]}]
             for company in self._search("companies", filters, ["domain"]):
                 domain = normalize_domain(company["properties"].get("domain") or "")
@@ -239,7 +235,7 @@ class HubSpotClient:
     def find_notes(self, markers: Sequence[str]) -> dict[str, str]:
         """Note record id by marker, for markers some note's body contains."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(markers), SEARCH_FILTER_GROUPS):
+        for chunk in chunks(list(markers), SEARCH_FILTER_GROUPS):
             filters = [{"filters": [{"propertyName": "hs_note_body", "operator": "CONTAINS_TOKEN", "value": marker}]}
                        for marker in chunk]
             for note in self._search("notes", filters, ["hs_note_body"]):
@@ -283,7 +279,7 @@ class HubSpotClient:
 
     def _write_batches(self, path: str, inputs: Sequence[dict[str, Any]]) -> BatchOutcome:
         outcome = BatchOutcome()
-        for chunk in _chunks(list(inputs), BATCH_LIMIT):
+        for chunk in chunks(list(inputs), BATCH_LIMIT):
             try:
                 response = self._write(path, {"inputs": chunk}, accepted=(207,))
             except HubSpotRequestError as error:
@@ -310,24 +306,21 @@ class HubSpotClient:
 
     def _write(self, path: str, body: dict[str, Any], *, accepted: tuple[int, ...] = ()) -> requests.Response | None:
         """POST a request that changes data; in a dry run, write it to a file instead (and return None)."""
-        if self.dry_run_dir is not None:
-            self._record(self.dry_run_dir, "POST", path, body)
+        if self._recorder is not None:
+            self._recorder.record({
+                "method": "POST",
+                "url": self.base_url + path,
+                "headers": {"Authorization": f"Bearer {REDACTED}", "Content-Type": "application/json"},
+                "json": body,
+            }, label=path)
             return None
         return self._request("POST", path, body, accepted=accepted)
 
     def _request(self, method: str, path: str, body: dict[str, Any], *, accepted: tuple[int, ...] = ()) -> requests.Response:
         """Send with retries: 5xx, timeouts and short-term 429s are retried, everything else raises."""
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retry.attempts),
-            wait=self._wait,
-            retry=retry_if_exception_type(_Transient),
-            sleep=self._sleep,
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
         try:
-            return retrying(self._attempt, method, path, body, accepted)
-        except _Transient as error:
+            return self._retrier(self._attempt, method, path, body, accepted)
+        except Transient as error:
             raise HubSpotUnavailable(
                 f"HubSpot did not answer {method} {path} after {self.retry.attempts} attempts: {error}"
             ) from None
@@ -338,14 +331,14 @@ class HubSpotClient:
         try:
             response = self._session.request(method, self.base_url + path, json=body, timeout=self.timeout)
         except requests.Timeout:
-            raise _Transient(f"no answer within {self.timeout:g}s") from None
+            raise Transient(f"no answer within {self.timeout:g}s") from None
         except requests.ConnectionError as error:
-            raise _Transient(f"connection failed ({type(error).__name__})") from None
+            raise Transient(f"connection failed ({type(error).__name__})") from None
         status = response.status_code
         if status == 429:
             self._raise_rate_limited(response, method, path)
         if status >= 500:
-            raise _Transient(f"{status} {self._reason(response)}")
+            raise Transient(f"{status} {self._reason(response)}")
         if status in (401, 403):
             raise HubSpotAuthError(self._auth_message(response))
         if status >= 400 and status not in accepted:
@@ -353,25 +346,12 @@ class HubSpotClient:
         return response
 
     def _raise_rate_limited(self, response: requests.Response, method: str, path: str) -> NoReturn:
-        policy = _json(response).get("policyName", "")
+        policy = json_body(response).get("policyName", "")
         if policy == "DAILY":
             raise HubSpotDailyLimitReached(
                 f"HubSpot's daily API limit is used up ({method} {path}); the rest is delivered by the next run"
             )
-        raise _Transient(f"429 rate limit {policy or 'unspecified'}", retry_after=_retry_after(response))
-
-    def _wait(self, state: RetryCallState) -> float:
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, _Transient) and error.retry_after is not None:
-            return error.retry_after
-        return self._backoff(state)
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        method, path = state.args[0], state.args[1]
-        error = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning("HubSpot %s %s failed (%s); retry %d of %d in %.1fs",
-                    method, path, error, state.attempt_number, self.retry.attempts - 1, wait)
+        raise Transient(f"429 rate limit {policy or 'unspecified'}", retry_after=retry_after(response))
 
     def _throttle_search(self) -> None:
         now = self._clock()
@@ -379,18 +359,6 @@ class HubSpotClient:
             self._sleep(self.search_interval - (now - self._last_search))
             now = self._clock()
         self._last_search = now
-
-    def _record(self, folder: Path, method: str, path: str, body: dict[str, Any]) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self._recorded += 1
-        request = {
-            "method": method,
-            "url": self.base_url + path,
-            "headers": {"Authorization": f"Bearer {REDACTED}", "Content-Type": "application/json"},
-            "json": body,
-        }
-        name = f"{self._recorded:04d}-{method}-{path.strip('/').replace('/', '_')}.json"
-        (folder / name).write_text(json.dumps(request, indent=2, ensure_ascii=False), encoding="utf-8")
 
     def _auth_message(self, response: requests.Response) -> str:
         what = "was rejected" if response.status_code == 401 else "lacks a scope this connector needs"
@@ -401,45 +369,15 @@ class HubSpotClient:
         )
 
     def _reason(self, response: requests.Response) -> str:
-        details = _json(response)
+        details = json_body(response)
         reason = " ".join(str(part) for part in (details.get("category"), details.get("message")) if part)
         return self._redact(reason or response.reason or "")
-
-    def _redact(self, text: str) -> str:
-        return text.replace(self._token, REDACTED)
 
     def _objects_path(self, object_type: str, action: str) -> str:
         return f"/crm/objects/{self.api_version}/{object_type}/{action}"
 
     def _properties_path(self, action: str) -> str:
         return f"/crm/properties/{self.api_version}/companies/{action}"
-
-
-def normalize_domain(domain: str) -> str:
-    """``https://WWW.Acme.com/about`` → ``acme.com``: how HubSpot's company ``domain`` is compared."""
-    host = domain.strip().lower().split("://")[-1].split("/")[0]
-    return host.removeprefix("www.")
-
-
-def _retry_after(response: requests.Response) -> float | None:
-    """Seconds from a Retry-After header, when HubSpot sent a usable one (it often doesn't)."""
-    try:
-        return max(0.0, float(response.headers["Retry-After"]))
-    except (KeyError, ValueError):
-        return None
-
-
-def _json(response: requests.Response) -> dict[str, Any]:
-    try:
-        answer = response.json()
-    except ValueError:
-        return {}
-    return answer if isinstance(answer, dict) else {}
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 @dataclass(frozen=True)
@@ -527,13 +465,13 @@ class HubSpotSink:
         )
 
     def _accounts(self, report: WindowReport) -> list[_Account]:
-        records = _records(report.accounts)
-        previous = self.ledger.previous_scores(self.name, report.window_end, [str(r["account_id"]) for r in records])
+        rows = records(report.accounts)
+        previous = self.ledger.previous_scores(self.name, report.window_end, [str(r["account_id"]) for r in rows])
         paths = dict(tuple(report.path.groupby("account_id", sort=False)))
         no_pages = report.path.head(0)
         return [
             self._account(record, paths.get(record["account_id"], no_pages), previous.get(str(record["account_id"])), report)
-            for record in records
+            for record in rows
         ]
 
     def _account(self, record: dict[str, Any], path: pd.DataFrame, previous_score: float | None, report: WindowReport) -> _Account:
@@ -547,7 +485,7 @@ class HubSpotSink:
             "vi_top_topics": record["top_topics"] or "",
             "vi_visits": str(int(record["visits"])),
             "vi_pageviews": str(int(record["pageviews"])),
-            "vi_last_visit": _utc_iso(record["last_seen"]),
+            "vi_last_visit": utc_iso(record["last_seen"]),
             "vi_report_window": f"{report.window_start.isoformat()} to {report.window_end.isoformat()}",
         }
         note = {
@@ -562,7 +500,7 @@ class HubSpotSink:
         return _Account(
             account_id=account_id,
             name=str(record["name"]),
-            crm_id=_text(record.get("crm_id")),
+            crm_id=crm_text(record.get("crm_id")),
             domains=tuple(normalize_domain(domain) for domain in self.domains.get(account_id, ())),
             intent_score=float(record["intent_score"]),
             marker=marker,
@@ -577,7 +515,7 @@ class HubSpotSink:
         missing = [account for account in pending if account.account_id not in companies]
         found = [account for account in pending if account.account_id in companies]
         targets, conflicts = _claim_companies(found, companies, entries)
-        stray = [t.account for t in targets if t.note_id is None and _in_flight(entries.get(t.account.account_id))]
+        stray = [t.account for t in targets if t.note_id is None and is_in_flight(entries.get(t.account.account_id))]
         if stray:
             # An earlier run died after HubSpot stored these notes but before the ledger did.
             notes = self.client.find_notes([account.marker for account in stray])
@@ -668,10 +606,7 @@ class HubSpotSink:
         )
 
     def _report_url(self, account_id: str, report: WindowReport) -> str | None:
-        if not self.report_base_url:
-            return None
-        folder = f"{report.window_start.isoformat()}_{report.window_end.isoformat()}"
-        return f"{self.report_base_url}/{folder}/accounts/{account_page_name(account_id)}.html"
+        return report_url(self.report_base_url, account_id, report)
 
 
 def _claim_companies(
@@ -712,24 +647,3 @@ def _note_create(target: _Target) -> dict[str, Any]:
         "associations": [{"to": {"id": target.company_id}, "types": [NOTE_TO_COMPANY]}],
         "objectWriteTraceId": target.account.marker,
     }
-
-
-def _in_flight(entry: LedgerEntry | None) -> bool:
-    return entry is not None and entry.status is DeliveryStatus.IN_FLIGHT
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts, with missing values as None."""
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")
-
-
-def _text(value: Any) -> str | None:
-    """A CRM id as text; a numeric column with gaps arrives as floats, ``123.0`` is ``123``."""
-    text = "" if value is None else str(value).strip()
-    return text.removesuffix(".0") if text else None
-
-
-def _utc_iso(value: Any) -> str:
-    timestamp = pd.Timestamp(value)
-    timestamp = timestamp.tz_localize("UTC") if timestamp.tzinfo is None else timestamp.tz_convert("UTC")
-    return timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")

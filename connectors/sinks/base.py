@@ -7,12 +7,14 @@ report to HubSpot, Salesforce and others, account by account. All of them take a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 import pandas as pd
 
+from enrichment.content import ContentPerformance
 from enrichment.summary import WindowSummary
 
 
@@ -23,10 +25,20 @@ class WindowReport:
     accounts: one row per active target account (``account_id, name, crm_id, owner,
         matched_by, organizations, countries, visits, pageviews, visitors, first_seen,
         last_seen, furthest_stage, top_topics, top_pages, intent_score, window_start,
-        window_end``).
+        window_end``), optionally with the score's story: ``surge`` (0..100, 50 = the
+        account's baseline), ``surging``, ``level`` (cold, warm, hot), ``mqa``,
+        ``previous_score``, ``score_change``, ``previous_stage``, ``movement`` (new,
+        returning, stage_advanced, stage_receded, steady), ``explanation`` and
+        ``top_contributions`` (``"/pricing (12.0); /request-demo (9.5)"``).
     path: each account's pages (``account_id, timestamp, visit_id, url, topics, stage,
         content_type, excluded_from_intent, referrer``).
     untagged_pages: URLs no taxonomy rule matched (``url, hits``).
+    movements: how accounts moved since the previous window (``account_id, name, movement,
+        previous_stage, furthest_stage, previous_score, intent_score, score_change``),
+        including ``gone_quiet`` accounts, active then and not now.
+    content_performance: which pages, topics, referrers and campaigns reached target accounts.
+    expected_identification: the identification rate (0..1, like the summary's ``rate``)
+        expected per country code, as a ``(low, high)`` band; key ``"*"`` for every other country.
     """
 
     window_start: date
@@ -35,6 +47,9 @@ class WindowReport:
     path: pd.DataFrame
     summary: WindowSummary
     untagged_pages: pd.DataFrame
+    movements: pd.DataFrame | None = None
+    content_performance: ContentPerformance | None = None
+    expected_identification: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

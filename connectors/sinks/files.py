@@ -1,14 +1,18 @@
 """The file sink, the embedded default: one folder of HTML pages and CSV files per report window.
 
     <directory>/<window_start>_<window_end>/
-        index.html                   the summary, accounts ranked by intent score
-        accounts/<account_id>.html   one page per account, with its digital path visit by visit
+        index.html                   the summary: accounts ranked by intent score with their movement
+                                     since the previous window, the identification funnel and rate by
+                                     country, prospects, content performance, untagged pages
+        accounts/<account_id>.html   one page per account: its score and why, visits per day by stage,
+                                     topics, its digital path visit by visit
         accounts.csv  digital_path.csv  prospects.csv
         identification_by_country.csv  drop_reasons.csv  untagged_pages.csv
 
 Organisation names, URLs and referrers come from logs and MaxMind records, so they are
 untrusted: HTML is rendered with autoescaping, and CSV cells a spreadsheet would run as a
-formula are written as text.
+formula are written as text. Charts are inline SVG (see ``charts``): the pages need no
+script and nothing from elsewhere.
 """
 
 from __future__ import annotations
@@ -16,14 +20,18 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connectors.sinks.base import SinkResult, WindowReport
-from enrichment.summary import WindowSummary
+from connectors.sinks.charts import STAGE_COLOURS, funnel_chart, identification_chart, topics_chart, visits_by_stage_chart
+from enrichment.content import ContentPerformance
+from enrichment.summary import UNKNOWN_COUNTRY
 
 ACCOUNTS_CSV_COLUMNS = [
     "account_id", "name", "visits", "pageviews", "visitors", "first_seen", "last_seen",
@@ -34,6 +42,24 @@ PATH_CSV_COLUMNS = [
     "excluded_from_intent", "referrer",
 ]
 UNTAGGED_PAGES_SHOWN = 50
+CONTENT_ROWS_SHOWN = 20
+# The score's story, from scoring and the comparison with the previous window: optional, so
+# that reports built without them still render.
+SCORE_STORY_COLUMNS = [
+    "surge", "surging", "level", "mqa", "previous_score", "score_change", "previous_stage", "movement",
+    "explanation", "top_contributions",
+]
+# Most worth a salesperson's attention first: the order of the movers table.
+MOVEMENT_LABELS = {
+    "stage_advanced": "advanced a stage",
+    "new": "new",
+    "returning": "returning",
+    "stage_receded": "fell back a stage",
+    "gone_quiet": "gone quiet",
+    "steady": "steady",
+}
+ALL_COUNTRIES = "ALL"  # the summary's row for the whole window
+DEFAULT_BAND = "*"
 
 FUNNEL_LABELS = {
     "hits": "All parsed hits",
@@ -72,6 +98,7 @@ _TEMPLATES = Environment(
     lstrip_blocks=True,
 )
 _TEMPLATES.filters.update(when=_when, number=_number, percent=_percent)
+_TEMPLATES.globals.update(movement_labels=MOVEMENT_LABELS, stage_colours=STAGE_COLOURS)
 
 
 class FileReportSink:
@@ -125,7 +152,7 @@ def account_page_name(account_id: str) -> str:
 
 def _write_report(report: WindowReport, folder: Path) -> int:
     """Write every file of the report into ``folder``; returns the number of account pages."""
-    accounts = _ranked(report.accounts)
+    accounts = _ranked(_with_score_story(report.accounts))
     untagged = report.untagged_pages.sort_values("hits", ascending=False, kind="stable")
     summary = report.summary
     (folder / "accounts").mkdir(parents=True)
@@ -140,12 +167,18 @@ def _write_report(report: WindowReport, folder: Path) -> int:
 
     window = {"window_start": report.window_start, "window_end": report.window_end}
     ranked = [{**account, "page": account_page_name(str(account["account_id"]))} for account in _records(accounts)]
-    _render(folder / "index.html", "summary.html.j2", **window, **_summary_context(summary, ranked, untagged))
+    _render(folder / "index.html", "summary.html.j2", **window, **_summary_context(report, ranked, untagged))
     paths = dict(tuple(path.groupby("account_id", sort=False)))
     for account in ranked:
-        context = _account_context(account, paths.get(account["account_id"], path.head(0)))
+        context = _account_context(account, paths.get(account["account_id"], path.head(0)), report)
         _render(folder / "accounts" / f"{account['page']}.html", "account.html.j2", **window, **context)
     return len(ranked)
+
+
+def _with_score_story(accounts: pd.DataFrame) -> pd.DataFrame:
+    """``accounts`` with every ``SCORE_STORY_COLUMNS`` column, empty where the report has none."""
+    missing = [column for column in SCORE_STORY_COLUMNS if column not in accounts.columns]
+    return accounts.assign(**dict.fromkeys(missing, None))
 
 
 def _ranked(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -153,36 +186,110 @@ def _ranked(accounts: pd.DataFrame) -> pd.DataFrame:
     return accounts.sort_values(["intent_score", "pageviews"], ascending=False, kind="stable")
 
 
-def _summary_context(summary: WindowSummary, accounts: list[dict[str, Any]], untagged: pd.DataFrame) -> dict[str, Any]:
-    funnel = _records(summary.funnel)
-    all_hits = funnel[0]["hits"] if funnel else 0
-    for step in funnel:
-        step["label"] = FUNNEL_LABELS.get(step["step"], step["step"])
-        step["share"] = step["hits"] / all_hits if all_hits else None
+def _summary_context(report: WindowReport, accounts: list[dict[str, Any]], untagged: pd.DataFrame) -> dict[str, Any]:
+    summary = report.summary
+    funnel = _funnel_steps(summary.funnel)
+    countries = _with_expected_bands(summary.identification_by_country, report.expected_identification)
+    pages = {account["account_id"]: account["page"] for account in accounts}
     return {
         "accounts": accounts,
-        "countries": _records(summary.identification_by_country),
+        # The ranking's optional columns: only those some account has a value for.
+        "story": [column for column in SCORE_STORY_COLUMNS if any(account[column] is not None for account in accounts)],
+        "movers": None if report.movements is None else _movers(report.movements, pages),
+        "countries": _records(countries),
+        "bands": bool(report.expected_identification),
+        "identification_chart": identification_chart(countries[countries["country"] != ALL_COUNTRIES]),
         "funnel": funnel,
+        "funnel_chart": funnel_chart([(step["label"], step["hits"], step["share"]) for step in funnel]),
         "drop_reasons": _records(summary.drop_reasons),
         "classifications": _records(summary.classifications),
         "prospects": _records(summary.prospects),
+        "content": None if report.content_performance is None else _content_tables(report.content_performance),
         "untagged_pages": _records(untagged.head(UNTAGGED_PAGES_SHOWN)),
         "untagged_total": len(untagged),
     }
 
 
-def _account_context(account: dict[str, Any], path: pd.DataFrame) -> dict[str, Any]:
-    ordered = path.sort_values("timestamp", kind="stable")
-    visits = [
-        {"started": pages["timestamp"].iloc[0], "pages": _records(pages)}
-        for _, pages in ordered.groupby("visit_id", sort=False)
+def _funnel_steps(funnel: pd.DataFrame) -> list[dict[str, Any]]:
+    """The funnel's rows, each with a readable ``label`` and its ``share`` of all hits."""
+    steps = _records(funnel)
+    all_hits = steps[0]["hits"] if steps else 0
+    for step in steps:
+        step["label"] = FUNNEL_LABELS.get(step["step"], step["step"])
+        step["share"] = step["hits"] / all_hits if all_hits else None
+    return steps
+
+
+def _with_expected_bands(countries: pd.DataFrame, expected: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
+    """``countries`` with a readable ``label``, each country's expected band (``expected_low,
+    expected_high``), its ``status`` against it (``below``, ``above``, ``within``) and ``outside``.
+
+    Bands are per country: the ``ALL`` row and visits of unknown country have none.
+    """
+    bands = [_expected_band(country, expected) for country in countries["country"]]
+    low = pd.Series([low for low, _ in bands], index=countries.index, dtype="float64")
+    high = pd.Series([high for _, high in bands], index=countries.index, dtype="float64")
+    rate = countries["rate"]
+    status = pd.Series(np.select([rate < low, rate > high], ["below", "above"], "within"), index=countries.index)
+    status = status.where(low.notna())
+    labels = {ALL_COUNTRIES: "All countries", UNKNOWN_COUNTRY: "Unknown"}
+    return countries.assign(
+        label=countries["country"].map(lambda country: labels.get(country, country)),
+        expected_low=low,
+        expected_high=high,
+        status=status,
+        outside=status.isin(["below", "above"]),
+    )
+
+
+def _expected_band(country: str, expected: Mapping[str, tuple[float, float]]) -> tuple[float | None, float | None]:
+    if country in (ALL_COUNTRIES, UNKNOWN_COUNTRY):
+        return None, None
+    return expected.get(country, expected.get(DEFAULT_BAND, (None, None)))
+
+
+def _movers(movements: pd.DataFrame, pages: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Accounts that moved since the previous window, in ``MOVEMENT_LABELS`` order, biggest change first.
+
+    ``page`` links an account's page; accounts gone quiet have none in this window.
+    """
+    moved = movements[movements["movement"] != "steady"]
+    ordered = moved.assign(
+        order=moved["movement"].map({movement: rank for rank, movement in enumerate(MOVEMENT_LABELS)}),
+        size=moved["score_change"].abs(),
+    ).sort_values(["order", "size"], ascending=[True, False], na_position="last", kind="stable")
+    return [
+        {**mover, "page": pages.get(mover["account_id"])}
+        for mover in _records(ordered.drop(columns=["order", "size"]))
     ]
+
+
+def _content_tables(content: ContentPerformance) -> dict[str, dict[str, Any]]:
+    """Each content table's first rows (``rows``; they come most accounts reached first) and its size (``total``)."""
+    tables = {
+        "pages": content.pages, "topics": content.topics, "referrers": content.referrers, "campaigns": content.campaigns,
+    }
+    return {name: {"rows": _records(table.head(CONTENT_ROWS_SHOWN)), "total": len(table)} for name, table in tables.items()}
+
+
+def _account_context(account: dict[str, Any], path: pd.DataFrame, report: WindowReport) -> dict[str, Any]:
     return {
         "account": account,
-        "topics": _listed(account["top_topics"]),
+        "visits_chart": visits_by_stage_chart(path, report.window_start, report.window_end),
+        "topics_chart": topics_chart(path),
+        "contributions": _listed(account["top_contributions"]),
         "top_pages": _listed(account["top_pages"]),
-        "visits": visits,
+        "visits": _visits(path),
     }
+
+
+def _visits(path: pd.DataFrame) -> list[dict[str, Any]]:
+    """The account's visits in the order they started, each with its pages in time order."""
+    # One conversion for the whole path: converting each visit's rows costs more than the page.
+    pages_by_visit: dict[Any, list[dict[str, Any]]] = {}
+    for page in _records(path.sort_values("timestamp", kind="stable")):
+        pages_by_visit.setdefault(page["visit_id"], []).append(page)
+    return [{"started": pages[0]["timestamp"], "pages": pages} for pages in pages_by_visit.values()]
 
 
 def _listed(ranked_text: str | None) -> list[str]:

@@ -97,9 +97,12 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         },
         partitions_def=partitions,
     )
-    def attribution(clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame):
+    def attribution(
+        clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame,
+        rules: IntentRulesResource,
+    ):
         """Join the day's hits to companies, accounts and topics; keep company hits, count the rest."""
-        hits = attribute_hits(clean_hits, ip_companies, account_matches, page_tags)
+        hits = attribute_hits(clean_hits, ip_companies, account_matches, page_tags, visitor_salt=rules.salt())
         company_hits = hits[hits["classification"] == "company"]
         yield Output(company_hits, "company_hits", metadata={
             "target account hits": int(company_hits["account_id"].notna().sum()),

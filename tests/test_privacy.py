@@ -1,0 +1,192 @@
+"""Privacy rules: truncated addresses, keyed visitor hashes, and people who are not companies."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from enrichment.errors import ConfigError
+from enrichment.privacy import (
+    DEMO_VISITOR_SALT,
+    IPV4_PREFIX,
+    IPV6_PREFIX,
+    ip_networks_in,
+    looks_like_a_person,
+    person_like,
+    redact_ips_in_text,
+    truncate_ip,
+    truncate_ips,
+    visitor_key,
+    visitor_keys,
+    visitor_salt,
+)
+
+SALT = "a-test-salt-of-sufficient-length"
+CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+
+# --- truncating addresses --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stored", "kept"),
+    [
+        ("203.0.113.77", "203.0.113.0/24"),
+        ("2001:db8:1:2::5", "2001:db8:1::/48"),
+        ("::ffff:203.0.113.77", "203.0.113.0/24"),  # an IPv4 address written as IPv6
+        ("203.0.113.76/30", "203.0.113.0/24"),  # a network smaller than the kept prefix
+        ("203.0.113.0/24", "203.0.113.0/24"),  # already truncated
+        ("10.0.0.0/8", "10.0.0.0/8"),  # already coarser
+    ],
+)
+def test_an_address_is_kept_as_its_network(stored: str, kept: str) -> None:
+    assert truncate_ip(stored) == kept
+
+
+def test_text_that_is_not_an_address_cannot_be_truncated() -> None:
+    with pytest.raises(ValueError):
+        truncate_ip("www.example.com")
+
+
+def test_truncate_ips_works_per_value_and_keeps_missing_values() -> None:
+    truncated = truncate_ips(pd.Series(["198.51.100.10", "198.51.100.10", None, "198.51.100.23:443"], dtype="str"))
+    assert truncated.tolist()[:2] == ["198.51.100.0/24", "198.51.100.0/24"]
+    assert pd.isna(truncated[2])
+    assert truncated[3] == "198.51.100.0/24:443"  # not an address, but one is in it
+
+
+@pytest.mark.parametrize(
+    ("line", "redacted"),
+    [
+        (
+            f'203.0.113.77 - - [05/Oct/2026:09:00:00 +0000] "GET /pricing HTTP/1.1" 200 512 "-" "{CHROME}"',
+            f'203.0.113.0/24 - - [05/Oct/2026:09:00:00 +0000] "GET /pricing HTTP/1.1" 200 512 "-" "{CHROME}"',
+        ),
+        (  # AWS ALB: client and target with their ports
+            "https 2026-10-05T09:00:00.000Z app/web/50dc6c495c0c9188 198.51.100.23:51234 10.0.1.17:80 0.001",
+            "https 2026-10-05T09:00:00.000Z app/web/50dc6c495c0c9188 198.51.100.0/24:51234 10.0.1.0/24:80 0.001",
+        ),
+        (
+            '{"remote_addr":"2001:db8:abcd:12::1","x_forwarded_for":"192.0.2.7, [2001:db8::7]:443"}',
+            '{"remote_addr":"2001:db8:abcd::/48","x_forwarded_for":"192.0.2.0/24, [2001:db8::/48]:443"}',
+        ),
+    ],
+)
+def test_addresses_in_log_lines_are_truncated_and_nothing_else_changes(line: str, redacted: str) -> None:
+    assert redact_ips_in_text(line) == redacted
+
+
+ADDRESSES = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)).map(str)
+LINES = st.sampled_from([
+    '{ip} - - [05/Oct/2026:09:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Safari"',
+    '{{"remote_addr":"{ip}","status":200}}',
+    "client={ip}, via 192.0.2.1",
+    "{ip}",
+])
+
+
+@given(address=ADDRESSES, line=LINES)
+def test_no_address_survives_redaction_anywhere_in_a_line(address: str, line: str) -> None:
+    redacted = redact_ips_in_text(line.format(ip=address))
+    found = ip_networks_in(redacted)
+    assert truncate_ip(address) in map(str, found)
+    assert all(network.prefixlen <= (IPV4_PREFIX if network.version == 4 else IPV6_PREFIX) for network in found)
+    assert redact_ips_in_text(redacted) == redacted
+
+
+# --- visitor keys -----------------------------------------------------------------------
+
+
+def test_a_visitor_key_is_a_short_keyed_hash() -> None:
+    key = visitor_key("203.0.113.77", "Edge", SALT)
+    assert re.fullmatch("[0-9a-f]{16}", key)
+    assert key == visitor_key("203.0.113.77", "Edge", SALT)
+    assert key != visitor_key("203.0.113.77", "Edge", "another-salt-of-sufficient-length")
+    # Not the unsalted hash anyone could recompute from the address and browser:
+    assert key != hashlib.sha256(b"203.0.113.77|Edge").hexdigest()[:16]
+
+
+def test_visitor_keys_are_per_address_and_browser() -> None:
+    hits = pd.DataFrame({
+        "ip": ["203.0.113.77", "203.0.113.77", "203.0.113.77", "198.51.100.10"],
+        "user_agent": ["Edge", "Edge", None, "Edge"],
+    }, index=[10, 11, 12, 13])
+    keys = visitor_keys(hits, SALT)
+    assert keys.index.tolist() == [10, 11, 12, 13]
+    assert keys.tolist() == [
+        visitor_key("203.0.113.77", "Edge", SALT), visitor_key("203.0.113.77", "Edge", SALT),
+        visitor_key("203.0.113.77", "", SALT), visitor_key("198.51.100.10", "Edge", SALT),
+    ]
+
+
+def test_a_configured_salt_is_used() -> None:
+    assert visitor_salt("  4f1c9a0d2b7e4c1f9a8b  ") == "4f1c9a0d2b7e4c1f9a8b"
+
+
+@pytest.mark.parametrize("configured", [None, "", "short"])
+def test_a_real_run_without_a_long_salt_stops_naming_the_variable(configured: str | None) -> None:
+    with pytest.raises(ConfigError, match="VISITOR_INTENT_VISITOR_SALT"):
+        visitor_salt(configured)
+
+
+def test_the_demo_falls_back_to_a_public_salt_with_a_warning() -> None:
+    with pytest.warns(UserWarning, match="VISITOR_INTENT_VISITOR_SALT is not set"):
+        assert visitor_salt(None, allow_demo_salt=True) == DEMO_VISITOR_SALT
+
+
+def test_a_too_short_salt_is_a_mistake_even_in_the_demo() -> None:
+    with pytest.raises(ConfigError, match="shorter than"):
+        visitor_salt("short", allow_demo_salt=True)
+
+
+# --- people named as organizations -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("organization", "network"),
+    [
+        ("ИП Иванов Иван Иванович", "203.0.113.0/24"),  # a Russian sole proprietor
+        ("Индивидуальный предприниматель Петров П. П.", None),
+        ("ФОП Петренко Петро Петрович", None),  # a Ukrainian one
+        ("IP Ivanov", None),
+        ("IVANOV IVAN IVANOVICH", "198.51.100.0/22"),  # a full name with patronymic, any network
+        ("Частное лицо", None),
+        ("Private person", None),
+        ("Privatperson", None),
+        ("John Smith", "198.51.100.4/30"),  # a bare name on a tiny network
+        ("Jean-Luc O'Brien", "2001:db8:7::/48"),
+    ],
+)
+def test_a_person_is_never_a_company(organization: str, network: str | None) -> None:
+    assert looks_like_a_person(organization, network)
+
+
+@pytest.mark.parametrize(
+    ("organization", "network"),
+    [
+        ("ООО Ромашка", "198.51.100.4/30"),  # a legal form
+        ("Smith & Wesson", "198.51.100.4/30"),  # not a name
+        ("John Smith", "198.51.100.0/24"),  # a name on a company-sized network: a firm named after its founder
+        ("John Smith", None),
+        ("Smith Consulting", "198.51.100.4/30"),  # a business word
+        ("John Smith Ltd", "198.51.100.4/30"),
+        ("IP Only Networks AB", None),  # a Latin "IP" in front of a company
+        ("Northwind Logistics", "198.51.100.4/30"),
+        ("Globex", "198.51.100.4/30"),  # one word is a brand, not a name
+    ],
+)
+def test_a_company_is_not_a_person(organization: str, network: str | None) -> None:
+    assert not looks_like_a_person(organization, network)
+
+
+def test_person_like_judges_each_row_by_its_organization_and_network() -> None:
+    companies = pd.DataFrame({
+        "ip": ["198.51.100.5", "198.51.100.6", "203.0.113.9", "192.0.2.1"],
+        "network": ["198.51.100.4/30", "198.51.100.4/30", "203.0.113.0/24", "192.0.2.0/24"],
+        "organization": ["John Smith", "John Smith", "John Smith", None],
+    })
+    assert person_like(companies).tolist() == [True, True, False, False]

@@ -1,0 +1,88 @@
+"""Privacy in the running pipeline: retention leaves no old raw IP, `forget` leaves no trace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from dagster import materialize
+
+from connectors.warehouse import Warehouse
+from demo.hits import write_sample_hits
+from demo.mmdb import build_demo_database
+from pipelines.assets.privacy import build_privacy_assets
+from pipelines.cli import main
+from pipelines.resources import WarehouseResource
+
+CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+# A full address: not a CIDR network ("…0/24") and not a version number ("Chrome/120.0.0.0").
+IPV4 = re.compile(r"(?<![\w/.])(?:\d{1,3}\.){3}\d{1,3}(?![\w/.])")
+
+
+@pytest.fixture
+def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Warehouse, Path]:
+    """A warehouse filled by a real run over ten days of demo traffic."""
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(yaml.safe_dump({
+        "partitions_start": "2026-01-01",
+        "sources": [{"paths": ["unused/*.log"]}],
+        "maxmind": {"directory": "unused"},
+        "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"),
+        "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
+        "report": {"directory": str(tmp_path / "reports")},
+        "privacy": {"allow_demo_salt": True},
+    }))
+    hits = write_sample_hits(tmp_path / "access.log", start=dt.date(2026, 11, 6), days=10)
+    database = build_demo_database(tmp_path / "maxmind")
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    monkeypatch.setenv("VISITOR_INTENT_DATABASE_URL", url)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    run = ["--settings", str(settings), "run", "--hits", str(hits), "--maxmind-dir", str(database.parent)]
+    assert main(run, out=lambda _: None) == 0
+    return Warehouse(url), settings
+
+
+def _full_addresses(warehouse: Warehouse, table: str) -> dict[str, set[str]]:
+    """Every full IPv4 address stored in a table's rows, by the day (partition) holding it."""
+    with warehouse.engine.connect() as connection:
+        rows = connection.exec_driver_sql(f'SELECT * FROM "{table}"').mappings().all()
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        text = " ".join(str(value) for name, value in row.items() if name != "partition_key")
+        found.setdefault(row["partition_key"], set()).update(
+            address for address in IPV4.findall(text) if ipaddress.ip_address(address).is_global
+        )
+    return found
+
+
+def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
+    store, _ = warehouse
+    retention_days = (dt.datetime.now(dt.timezone.utc).date() - dt.date(2026, 11, 11)).days
+    cutoff = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=retention_days)).isoformat()
+
+    result = materialize(build_privacy_assets(retention_days), resources={"warehouse": WarehouseResource(url=str(store.engine.url))})
+
+    assert result.success
+    for table in ("raw_hits", "quarantined_lines", "clean_hits", "ip_companies", "account_matches", "company_hits"):
+        by_day = _full_addresses(store, table)
+        assert not any(addresses for day, addresses in by_day.items() if day < cutoff), table
+    newer = _full_addresses(store, "raw_hits")
+    assert any(addresses for day, addresses in newer.items() if day >= cutoff)  # recent days keep their IPs
+    assert store.read("traffic_counts")["hits"].sum() > 0  # aggregates stay
+
+
+def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
+    store, settings = warehouse
+    lines: list[str] = []
+
+    assert main(["--settings", str(settings), "forget", "--organization", "Wayne Enterprises"], out=lines.append) == 0
+
+    assert lines[0].startswith("forgot 'Wayne Enterprises'")
+    for table in ("raw_hits", "clean_hits", "ip_companies", "account_matches", "company_hits"):
+        frame = store.read(table)
+        assert not frame.astype(str).apply(lambda column: column.str.contains("67.199.70.", regex=False)).any().any(), table
+    assert "Wayne Enterprises" not in set(store.read("company_hits")["organization"].dropna())

@@ -1,0 +1,256 @@
+"""The production Dagster instance (deploy/dagster.yaml) on PostgreSQL, and the Helm values that mirror it.
+
+The instance is loaded exactly as a deployment loads it (the file copied into a fresh
+DAGSTER_HOME, credentials from DAGSTER_PG_* environment variables) against a database
+created for the test on the PostgreSQL test server and dropped afterwards. One daily
+partition runs through it with the warehouse on PostgreSQL too. Outside CI a missing
+server skips these tests; in CI (CI=true) it fails them (the `postgres_url` fixture).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
+from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
+
+from connectors.warehouse import Warehouse
+from demo.hits import write_sample_hits
+from demo.mmdb import build_demo_database
+from enrichment.settings import load_settings
+from pipelines.definitions import build_definitions
+from pipelines.resources import DATABASE_URL_ENV_VAR, resources_from_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+INSTANCE_FILE = PROJECT_ROOT / "deploy" / "dagster.yaml"
+HELM_VALUES_FILE = PROJECT_ROOT / "deploy" / "helm" / "values.yaml"
+CONFIG_DIR = PROJECT_ROOT / "config"
+
+DAILY_ASSETS = {
+    "raw_hits", "quarantined_lines", "clean_hits", "hit_drop_counts",
+    "ip_companies", "page_tags", "account_matches", "company_hits", "traffic_counts",
+}
+FIRST_DAY = dt.date(2025, 6, 2)  # a fixed past Monday: its partitions exist whatever today is
+_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@pytest.fixture
+def dagster_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.URL]:
+    """A fresh database for Dagster's storage, named to deploy/dagster.yaml through DAGSTER_PG_*.
+
+    Depends on `postgres_url`, which skips (outside CI) or fails (in CI) without a server;
+    that URL's own schema is left to the warehouse.
+    """
+    server = sa.engine.make_url(postgres_url).set(query={})
+    name = f"vi_dagster_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    for variable, value in {
+        "DAGSTER_PG_HOST": server.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(server.port or 5432),
+        "DAGSTER_PG_DB": name,
+        "DAGSTER_PG_USERNAME": server.username or "postgres",
+        "DAGSTER_PG_PASSWORD": server.password or "",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    try:
+        yield server.set(database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def dagster_home(dagster_database: sa.URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A DAGSTER_HOME holding deploy/dagster.yaml, as a deployment sets it up."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(INSTANCE_FILE, home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def instance(dagster_home: Path) -> Iterator[DagsterInstance]:
+    loaded = DagsterInstance.from_config(str(dagster_home))
+    try:
+        yield loaded
+    finally:
+        loaded.dispose()
+
+
+@pytest.mark.postgres
+def test_runs_event_logs_and_schedules_are_kept_in_postgres(instance: DagsterInstance, dagster_database: sa.URL) -> None:
+    assert isinstance(instance.run_storage, PostgresRunStorage)
+    assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
+    assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
+    for storage in (instance.run_storage, instance.event_log_storage, instance.schedule_storage):
+        url = sa.engine.make_url(storage.postgres_url)
+        assert url.drivername == "postgresql+psycopg2"  # not SQLAlchemy 2.1's default, psycopg 3
+        assert url.database == dagster_database.database
+
+
+@pytest.mark.postgres
+def test_the_run_queue_limits_backfills_and_crm_deliveries(instance: DagsterInstance) -> None:
+    assert isinstance(instance.run_coordinator, QueuedRunCoordinator)
+    queue = instance.get_concurrency_config().run_queue_config
+    assert queue is not None
+    assert queue.max_concurrent_runs == 8
+    limits = {(limit["key"], str(limit.get("value"))): limit["limit"] for limit in queue.tag_concurrency_limits}
+    assert limits == {
+        ("dagster/backfill", "None"): 2,
+        ("visitor-intent/crm", "None"): 1,
+        ("dagster/partition", "{'applyLimitPerUniqueValue': True}"): 1,
+    }
+    assert queue.max_user_code_failure_retries == 3
+
+
+@pytest.mark.postgres
+def test_failed_runs_are_retried_and_stuck_runs_are_caught(instance: DagsterInstance) -> None:
+    assert instance.run_retries_enabled
+    assert instance.run_retries_max_retries == 2
+    assert instance.run_retries_retry_on_asset_or_op_failure
+    assert instance.run_monitoring_enabled
+    assert instance.run_monitoring_start_timeout_seconds == 300
+    assert instance.run_monitoring_max_runtime_seconds == 6 * 3600
+    assert instance.run_monitoring_max_resume_run_attempts == 0  # the default launcher cannot resume
+    assert not instance.telemetry_enabled
+
+
+@pytest.mark.postgres
+def test_the_web_server_can_read_the_storage(dagster_home: Path) -> None:
+    """dagster-webserver tunes the storage's connections first; with psycopg 3 that closed them."""
+    web_instance = DagsterInstance.from_config(str(dagster_home))
+    try:
+        web_instance.optimize_for_webserver(statement_timeout=15_000, pool_recycle=3600, max_overflow=20)
+        for _ in range(2):  # the second query reuses a pooled connection
+            assert web_instance.get_runs() == []
+            assert web_instance.all_instigator_state() == []
+    finally:
+        web_instance.dispose()
+
+
+@pytest.mark.postgres
+def test_a_daily_partition_is_recorded_in_postgres(
+    instance: DagsterInstance, dagster_home: Path, dagster_database: sa.URL,
+    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    write_sample_hits(tmp_path / "hits" / "access.log", start=FIRST_DAY, days=2)
+    build_demo_database(tmp_path / "maxmind")
+    settings_file = tmp_path / "settings.yaml"
+    settings_file.write_text(
+        f"""
+partitions_start: {FIRST_DAY.isoformat()}
+sources: [{{paths: ["hits/*.log"]}}]
+maxmind: {{directory: maxmind}}
+taxonomy: {CONFIG_DIR / 'taxonomy.yaml'}
+target_accounts: {CONFIG_DIR / 'target_accounts.csv'}
+cleaning: {{office_networks: [212.0.10.0/28]}}
+report: {{directory: reports}}
+""",
+        encoding="utf-8",
+    )
+    monkeypatch.setenv(DATABASE_URL_ENV_VAR, postgres_url)  # the warehouse on PostgreSQL, as in production
+    monkeypatch.setenv("VISITOR_INTENT_VISITOR_SALT", "production-instance-test-salt-0123456789")
+    settings = load_settings(settings_file)
+    defs = build_definitions(settings, resources_from_settings(settings))
+    day = (FIRST_DAY + dt.timedelta(days=1)).isoformat()
+
+    result = defs.resolve_job_def("daily_hits_job").execute_in_process(
+        partition_key=day, instance=instance, run_config=_QUIET
+    )
+
+    assert result.success
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None and run.status == DagsterRunStatus.SUCCESS
+    assert run.tags["dagster/partition"] == day
+    for asset in DAILY_ASSETS:
+        event = instance.get_latest_materialization_event(AssetKey(asset))
+        assert event is not None, asset
+        assert (event.run_id, event.dagster_event.partition) == (result.run_id, day), asset
+    checks = {
+        event.dagster_event.event_specific_data.check_name
+        for event in instance.all_logs(result.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+    }
+    assert {"parse_error_rate", "identification_rate", "maxmind_database_age"} <= checks
+
+    # Another process (the web server, the daemon) sees the same run through its own instance.
+    other = DagsterInstance.from_config(str(dagster_home))
+    try:
+        assert other.get_run_by_id(result.run_id).status == DagsterRunStatus.SUCCESS
+        assert other.get_materialized_partitions(AssetKey("ip_companies")) == {day}
+    finally:
+        other.dispose()
+
+    # And it is in PostgreSQL's tables, not in a file under DAGSTER_HOME.
+    engine = sa.create_engine(dagster_database.set(drivername="postgresql+psycopg"))
+    try:
+        with engine.connect() as connection:
+            status = connection.execute(sa.text("SELECT status FROM runs WHERE run_id = :id"), {"id": result.run_id}).scalar_one()
+            materializations = connection.execute(
+                sa.text(
+                    "SELECT count(*) FROM event_logs WHERE run_id = :id AND dagster_event_type = 'ASSET_MATERIALIZATION'"
+                ),
+                {"id": result.run_id},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert status == "SUCCESS"
+    assert materializations == len(DAILY_ASSETS)
+    assert not list(dagster_home.glob("*.db")) and not (dagster_home / "history").exists()
+    assert len(Warehouse(postgres_url).read("ip_companies", [day])) > 0
+
+
+def test_the_instance_file_takes_every_credential_from_the_environment() -> None:
+    database = yaml.safe_load(INSTANCE_FILE.read_text(encoding="utf-8"))["storage"]["postgres"]["postgres_db"]
+    for field in ("hostname", "port", "db_name", "username", "password"):
+        assert set(database[field]) == {"env"}, field
+
+
+def test_the_helm_values_mirror_the_instance_file() -> None:
+    instance = yaml.safe_load(INSTANCE_FILE.read_text(encoding="utf-8"))
+    values = yaml.safe_load(HELM_VALUES_FILE.read_text(encoding="utf-8"))
+    daemon = values["dagsterDaemon"]
+    queue = daemon["runCoordinator"]["config"]["queuedRunCoordinator"]
+
+    assert daemon["enabled"] and daemon["runCoordinator"]["enabled"]
+    assert daemon["runCoordinator"]["type"] == "QueuedRunCoordinator"
+    assert queue["maxConcurrentRuns"] == instance["concurrency"]["runs"]["max_concurrent_runs"]
+    assert queue["tagConcurrencyLimits"] == instance["concurrency"]["runs"]["tag_concurrency_limits"]
+    assert daemon["runRetries"] == {"enabled": True, "maxRetries": instance["run_retries"]["max_retries"]}
+    monitoring = instance["run_monitoring"]
+    assert daemon["runMonitoring"]["enabled"] is monitoring["enabled"] is True
+    for helm_key, instance_key in [
+        ("startTimeoutSeconds", "start_timeout_seconds"),
+        ("cancelTimeoutSeconds", "cancel_timeout_seconds"),
+        ("pollIntervalSeconds", "poll_interval_seconds"),
+    ]:
+        assert daemon["runMonitoring"][helm_key] == monitoring[instance_key], helm_key
+    assert values["telemetry"] == instance["telemetry"] == {"enabled": False}
+
+    postgresql = values["postgresql"]
+    assert postgresql["postgresqlScheme"] == instance["storage"]["postgres"]["postgres_db"]["scheme"]
+    assert postgresql["enabled"] is False and "postgresqlPassword" not in postgresql
+    assert values["generatePostgresqlPasswordSecret"] is False and values["global"]["postgresqlSecretName"]
+
+    assert values["runLauncher"]["type"] == "K8sRunLauncher"
+    user_code = values["dagster-user-deployments"]
+    assert user_code["enabled"]
+    (deployment,) = user_code["deployments"]
+    assert deployment["dagsterApiGrpcArgs"] == ["-m", "pipelines.definitions"]
+    assert importlib.util.find_spec("pipelines.definitions") is not None
+    assert {"name": "visitor-intent-secrets"} in deployment["envSecrets"]
+    assert deployment["env"]["VISITOR_INTENT_SETTINGS"].startswith("/opt/visitor-intent/config/")
+    mounts = {mount["name"] for mount in deployment["volumeMounts"]}
+    assert mounts == {volume["name"] for volume in deployment["volumes"]}
