@@ -98,10 +98,6 @@ def _child_pipeline(spec_file: str) -> int:
     result: dict[str, object] = {}
     started = time.perf_counter()
     try:
-        if spec.get("sqlite_insert_rows"):
-            import connectors.warehouse as warehouse
-
-            warehouse._WRITE_BATCH_ROWS = int(spec["sqlite_insert_rows"])
         from pipelines.cli import main as cli_main
 
         imported = time.perf_counter()
@@ -135,9 +131,7 @@ def _root_cause(error: BaseException) -> str:
     return f"{type(error).__name__}: {message[:160]}"
 
 
-def run_pipeline(
-    data: Generated, work: Path, *, database_url: str, sqlite_insert_rows: int | None = None
-) -> tuple[float, int, dict[str, object]]:
+def run_pipeline(data: Generated, work: Path, *, database_url: str) -> tuple[float, int, dict[str, object]]:
     """Run the pipeline once in a child process: (wall seconds, peak RSS KiB, child's result)."""
     run_dir = Path(tempfile.mkdtemp(prefix="pipeline-", dir=work))
     settings = run_dir / "settings.yaml"
@@ -157,7 +151,6 @@ report: {{directory: reports}}
     spec = {
         "settings": str(settings), "log": data.log, "maxmind_dir": str(Path(data.mmdb).parent),
         "reports": str(run_dir / "reports"), "result": str(run_dir / "result.json"),
-        "sqlite_insert_rows": sqlite_insert_rows,
     }
     (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # a throwaway Dagster instance
@@ -460,9 +453,6 @@ def _parser() -> argparse.ArgumentParser:
                         help="keep generated logs and databases here and reuse them (default: a temporary folder, removed)")
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install GoAccess when it is missing")
     parser.add_argument("--no-goaccess", action="store_true", help="skip GoAccess")
-    parser.add_argument("--sqlite-insert-rows", type=int, metavar="N",
-                        help="patch connectors.warehouse._WRITE_BATCH_ROWS to N in the pipeline process "
-                             "(a workaround, labelled in the table)")
     parser.add_argument("--output", type=Path, help="also write the report (markdown) to this file")
     return parser
 
@@ -520,10 +510,7 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
             progress(f"PostgreSQL not reachable ({_root_cause(error)}): --postgres measurements skipped")
             args.postgres = False
 
-    label = "(a) pipeline end to end, SQLite"
-    if args.sqlite_insert_rows:
-        label += f" [patched: INSERT batches of {args.sqlite_insert_rows:,} rows]"
-    pipeline = Measurement(label, f"{data.hits:,} hits", count=data.hits)
+    pipeline = Measurement("(a) pipeline end to end, SQLite", f"{data.hits:,} hits", count=data.hits)
     goaccess_row = Measurement(f"(b) {goaccess_version if goaccess else 'GoAccess'}, COMBINED + .mmdb",
                                f"{data.hits:,} hits", count=data.hits)
     if goaccess is None:
@@ -534,8 +521,7 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     for n in range(repeat):
         progress(f"(a) pipeline, run {n + 1}/{repeat} ...")
         database = work / f"warehouse-{uuid.uuid4().hex[:8]}.db"
-        wall, rss, result = run_pipeline(data, work, database_url=f"sqlite:///{database}",
-                                         sqlite_insert_rows=args.sqlite_insert_rows)
+        wall, rss, result = run_pipeline(data, work, database_url=f"sqlite:///{database}")
         database.unlink(missing_ok=True)
         if result.get("error"):
             pipeline.failed = str(result["error"])
@@ -624,8 +610,7 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
         row = Measurement("(a) pipeline end to end, SQLite", f"{hits:,} hits", count=hits)
         progress(f"(a) pipeline at {hits:,} hits for its peak RSS ...")
         database = work / f"warehouse-{uuid.uuid4().hex[:8]}.db"
-        wall, rss, result = run_pipeline(other, work, database_url=f"sqlite:///{database}",
-                                         sqlite_insert_rows=args.sqlite_insert_rows)
+        wall, rss, result = run_pipeline(other, work, database_url=f"sqlite:///{database}")
         database.unlink(missing_ok=True)
         if result.get("error"):
             row.failed = str(result["error"])

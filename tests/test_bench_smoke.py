@@ -19,11 +19,6 @@ import pytest
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 POSTGRES_URL = os.environ.get("VISITOR_INTENT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-# SQLite allows a fixed number of bound variables per statement (32,766 by default,
-# 250,000 in Debian's build); a multi-row INSERT of more rows than that divided by the
-# column count fails with this message.
-KNOWN_SQLITE_LIMIT = "too many SQL variables"
-
 
 def _postgres_reachable() -> bool:
     import sqlalchemy as sa
@@ -95,8 +90,6 @@ def test_the_ratios_are_checked_against_their_targets(bench_output: str) -> None
 
 def test_the_pipeline_runs_end_to_end_with_its_peak_rss(bench_output: str) -> None:
     pipeline = _row(bench_output, "(a) pipeline end to end, SQLite")
-    if KNOWN_SQLITE_LIMIT in bench_output:
-        pytest.xfail(f"known issue: the SQLite warehouse writes multi-row INSERTs over SQLite's variable limit: {pipeline}")
     assert "FAILED" not in pipeline, pipeline
     assert re.search(r"\| [\d,]+ hits/s \| [\d,]+ \|$", pipeline), pipeline
     memory = [line for line in bench_output.splitlines() if re.match(r"\| [\d,]+ hits \| \d+ \|", line)]

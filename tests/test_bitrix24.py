@@ -157,11 +157,11 @@ def test_rerunning_a_window_updates_its_comment_instead_of_adding_one(bitrix, le
     result = sink.deliver(window_report([account("ACME", crm_id=acme, score=65), account("GLOBEX", crm_id=globex)]))
 
     assert result.details == details(updated=1, unchanged=1)
-    assert bitrix.comments_of(acme) == [{**comment, "COMMENT": bitrix.comments_of(acme)[0]["COMMENT"]}]
-    assert "Intent score 65/100" in bitrix.comments_of(acme)[0]["COMMENT"]
-    assert bitrix.calls("crm.timeline.comment.update") == [{
-        "id": comment["ID"], "fields": {"COMMENT": bitrix.comments_of(acme)[0]["COMMENT"]}, "ownerTypeId": "4", "ownerId": acme,
-    }]
+    [updated] = bitrix.comments_of(acme)
+    assert updated["ID"] == comment["ID"] and "Intent score 65/100" in updated["COMMENT"]
+    assert bitrix.calls("crm.timeline.comment.update") == [
+        {"id": comment["ID"], "fields": {"COMMENT": updated["COMMENT"]}, "ownerTypeId": "4", "ownerId": acme},
+    ]
     assert bitrix.companies[acme]["UF_CRM_VI_INTENT_SCORE"] == "65"
 
 
@@ -296,7 +296,8 @@ def test_bitrix24_failing_through_every_retry_stops_the_run_with_nothing_marked_
 def test_a_blocked_portal_stops_the_run_and_the_next_run_finishes_it(bitrix, ledger, clock):
     acme = bitrix.add_company("Acme")
     report = window_report([account("ACME", crm_id=acme)])
-    bitrix.fail_next("crm.company.update", 503, {"error": "OVERLOAD_LIMIT", "error_description": "REST API is blocked due to overload."})
+    overload = {"error": "OVERLOAD_LIMIT", "error_description": "REST API is blocked due to overload."}
+    bitrix.fail_next("crm.company.update", 503, overload)
 
     with pytest.raises(CrmLimitReached, match="OVERLOAD_LIMIT"):
         sink_for(bitrix, ledger, clock).deliver(report)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from connectors.sinks.base import WindowReport
-from connectors.sinks.charts import OUTSIDE_BAND_COLOUR, visits_by_day_and_stage
+from connectors.sinks.charts import OUTSIDE_BAND_COLOUR, pageviews_by_day_and_stage
 from connectors.sinks.files import ACCOUNTS_CSV_COLUMNS, CONTENT_ROWS_SHOWN, FileReportSink
 from enrichment.content import ContentPerformance
 from enrichment.summary import WindowSummary
@@ -244,29 +244,30 @@ NORTHWIND_PATH = [
 ]
 
 
-def test_visits_per_day_count_each_visit_once_in_its_furthest_stage_over_the_whole_window() -> None:
-    visits = visits_by_day_and_stage(pd.DataFrame(NORTHWIND_PATH), START, END)
+def test_pages_per_day_are_counted_by_stage_over_the_whole_window() -> None:
+    pageviews = pageviews_by_day_and_stage(pd.DataFrame(NORTHWIND_PATH), START, END)
 
-    assert list(visits.index) == list(pd.date_range(START, END).date)
-    assert list(visits.columns) == ["awareness", "decision", "no stage"]
-    assert visits.loc[date(2026, 11, 3)].to_dict() == {"awareness": 1, "decision": 0, "no stage": 0}
-    assert visits.loc[date(2026, 11, 10)].to_dict() == {"awareness": 0, "decision": 2, "no stage": 0}
-    # A visit to pages excluded from intent has no stage, whatever their tags say.
-    assert visits.loc[date(2026, 11, 12)].to_dict() == {"awareness": 0, "decision": 0, "no stage": 1}
-    assert visits.to_numpy().sum() == 4
+    assert list(pageviews.index) == list(pd.date_range(START, END).date)
+    assert list(pageviews.columns) == ["awareness", "consideration", "decision", "no stage"]
+    assert pageviews.loc[date(2026, 11, 3)].to_list() == [1, 0, 0, 1]
+    assert pageviews.loc[date(2026, 11, 10)].to_list() == [0, 1, 2, 0]
+    # A page excluded from intent has no stage, whatever its tags say.
+    assert pageviews.loc[date(2026, 11, 12)].to_list() == [0, 0, 0, 1]
+    assert pageviews.to_numpy().sum() == len(NORTHWIND_PATH)
 
 
-def test_account_page_charts_visits_by_stage_and_pages_per_topic(tmp_path: Path) -> None:
-    folder = _deliver(tmp_path, _report([_account("ACME-001", "Northwind", 85)], NORTHWIND_PATH))
+def test_account_page_charts_pages_per_day_by_stage_and_per_topic(tmp_path: Path) -> None:
+    path = [page for page in NORTHWIND_PATH if page["stage"] != "consideration"]
+    folder = _deliver(tmp_path, _report([_account("ACME-001", "Northwind", 85)], path))
     page = _open(folder / "accounts" / "ACME-001.html")
 
-    visits = page.by_id("visits-chart")
-    assert visits.find_all("title")[0].text == "Visits per day by funnel stage"
-    legend_and_axis = [text.text for text in visits.find_all("text")]
-    assert {"awareness", "decision", "no stage", "2 Nov", "14 Nov"} <= set(legend_and_axis)
-    assert "consideration" not in legend_and_axis  # no visit ended there
+    daily = page.by_id("daily-chart")
+    assert daily.find_all("title")[0].text == "Pages viewed per day by funnel stage"
+    legend_and_axes = [text.text for text in daily.find_all("text")]
+    assert {"awareness", "decision", "no stage", "2 Nov", "14 Nov", "pages"} <= set(legend_and_axes)
+    assert "consideration" not in legend_and_axes  # no page of that stage was read
     topics = [text.text for text in page.by_id("topics-chart").find_all("text")]
-    assert topics == ["pricing", "2", "route-optimization", "2", "last-mile", "1"]
+    assert topics == ["pricing", "2", "last-mile", "1", "route-optimization", "1"]  # ties by name
 
 
 def test_charts_are_inline_titled_svg_and_the_same_bytes_on_every_delivery(tmp_path: Path) -> None:
@@ -285,7 +286,7 @@ def test_charts_are_inline_titled_svg_and_the_same_bytes_on_every_delivery(tmp_p
         assert [element_id for element_id, count in ids.items() if count > 1] == [], name
 
 
-def test_summary_ranking_shows_level_mqa_score_change_surge_and_movement(tmp_path: Path) -> None:
+def test_summary_ranking_shows_level_mqa_surging_score_change_and_movement(tmp_path: Path) -> None:
     accounts = [
         _scored(_account("ACME-001", "Northwind", 85), level="hot", mqa=True, surge=82.0, surging=True,
                 previous_score=60.0, score_change=25.0, previous_stage="consideration", movement="stage_advanced"),
@@ -295,10 +296,10 @@ def test_summary_ranking_shows_level_mqa_score_change_surge_and_movement(tmp_pat
     ]
     ranking = _rows(_open(_deliver(tmp_path, _report(accounts)) / "index.html").by_id("accounts"))
 
-    assert ranking[0].startswith("# Account Intent score Surge Furthest stage Movement Visits")
-    assert ranking[1].startswith("1 Northwind hot MQA 85 ▲ 25 82 surging decision advanced a stage 2 5")
-    assert ranking[2].startswith("2 Contoso cold 40 ▼ 9 50 decision fell back a stage")
-    assert ranking[3].startswith("3 Fabrikam warm 20 50 decision new")
+    assert ranking[0].startswith("# Account Intent score Furthest stage Movement Visits")
+    assert ranking[1].startswith("1 Northwind hot MQA surging 85 ▲ 25 decision stage advanced 2 5")
+    assert ranking[2].startswith("2 Contoso cold 40 ▼ 9 decision stage receded")
+    assert ranking[3].startswith("3 Fabrikam warm 20 decision new")
 
 
 def test_summary_without_the_score_story_shows_no_empty_columns_or_movers(tmp_path: Path) -> None:
@@ -328,8 +329,8 @@ def test_movers_lead_with_stage_advances_and_include_accounts_gone_quiet(tmp_pat
     page = _open(_deliver(tmp_path, _report(accounts, movements=movements)) / "index.html")
 
     assert _rows(page.by_id("movers"))[1:] == [
-        "Company A-5 advanced a stage awareness → decision 20 → 70 ▲ 50",
-        "Company A-4 advanced a stage awareness → consideration 30 → 40 ▲ 10",
+        "Company A-5 stage advanced awareness → decision 20 → 70 ▲ 50",
+        "Company A-4 stage advanced awareness → consideration 30 → 40 ▲ 10",
         "Company A-3 new consideration 41",
         "Company A-2 gone quiet decision → no visits 58 → 0 ▼ 58",
     ]
@@ -418,7 +419,7 @@ def test_account_page_explains_the_score_and_compares_with_the_previous_window(t
     assert "Read pricing twice and asked for a demo." in why.text
     assert [item.text for item in why.find_all("li")] == ["/pricing (12.0)", "/request-demo (9.5)"]
     assert _rows(page.by_id("previous")) == [
-        "Movement advanced a stage", "Intent score 60 → 85 ▲ 25", "Furthest stage consideration → decision",
+        "Movement stage advanced", "Intent score 60 → 85 ▲ 25", "Furthest stage consideration → decision",
     ]
 
 

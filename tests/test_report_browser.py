@@ -167,7 +167,7 @@ def test_summary_opens_cleanly_with_its_charts_and_tables(chromium: Path, report
     assert "RU 400 60 15.0% 10–20% as expected" in countries
     movers = _table_rows(page.by_id("movers"))
     assert movers[1:] == [
-        "Northwind Logistics advanced a stage consideration → decision 61 → 86 ▲ 25",
+        "Northwind Logistics stage advanced consideration → decision 61 → 86 ▲ 25",
         "Северсталь-Инфоком new consideration 41",
         "Globex Corporation gone quiet decision → no visits 58 → 0 ▼ 58",
     ]
@@ -182,9 +182,9 @@ def test_account_page_opens_cleanly_and_paints_its_charts(chromium: Path, report
 
     assert opened.console == []
     page = parse_dom(opened.dom)
-    visits_text = _chart_text(page, "visits-chart")
-    assert all(stage in visits_text for stage in ("awareness", "consideration", "decision"))
-    assert "2 Nov" in visits_text and "14 Nov" in visits_text  # the whole window, visits or not
+    daily_text = _chart_text(page, "daily-chart")
+    assert all(stage in daily_text for stage in ("awareness", "consideration", "decision", "no stage"))
+    assert "2 Nov" in daily_text and "14 Nov" in daily_text  # the whole window, read or not
     topics_text = _chart_text(page, "topics-chart")
     assert "pricing" in topics_text and "route-optimization" in topics_text
     assert "Read pricing twice" in page.by_id("why").text

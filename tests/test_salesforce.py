@@ -435,7 +435,9 @@ def test_start_and_end_dates_come_from_the_report(salesforce, ledger):
     acme = salesforce.add_account("Acme")
     later = END + dt.timedelta(days=14)
 
-    sink_for(salesforce, ledger).deliver(window_report([account("ACME", crm_id=acme)], start=START + dt.timedelta(days=14), end=later))
+    report = window_report([account("ACME", crm_id=acme)], start=START + dt.timedelta(days=14), end=later)
+
+    sink_for(salesforce, ledger).deliver(report)
 
     [task] = salesforce.tasks_of(acme)
     assert (task["ActivityDate"], task["Subject"]) == (

@@ -106,7 +106,8 @@ def sink_for(receiver: Receiver, ledger: DeliveryLedger, sleeps: list[float] | N
 
 
 def test_each_account_is_posted_once_as_a_signed_document_of_company_figures_only(receiver, ledger):
-    report = window_report([account("ACME", crm_id="0015g00000XyZ12AAB")], [page("ACME", "2026-11-03 10:00", "/pricing?email=jane@acme.com")])
+    report = window_report([account("ACME", crm_id="0015g00000XyZ12AAB")],
+                           [page("ACME", "2026-11-03 10:00", "/pricing?email=jane@acme.com")])
 
     result = sink_for(receiver, ledger).deliver(report)
 
@@ -170,7 +171,8 @@ def test_a_refused_document_fails_alone_and_is_sent_again_next_run(receiver, led
 
     assert first.details == details(delivered=1, failed=1)
     entry = ledger.entries("webhook", END)["GLOBEX"]
-    assert (entry.status, entry.last_error) == (DeliveryStatus.FAILED, "the webhook receiver refused the document of GLOBEX: 422 unknown account")
+    assert entry.status is DeliveryStatus.FAILED
+    assert entry.last_error == "the webhook receiver refused the document of GLOBEX: 422 unknown account"
 
     del receiver.refused_accounts["GLOBEX"]
     assert sink.deliver(report).details == details(delivered=1, unchanged=1)
@@ -205,6 +207,16 @@ def test_a_429_waits_as_long_as_retry_after_says(receiver, ledger, sleeps):
 
     assert result.details == details(delivered=1)
     assert sleeps == [7.0]
+
+
+def test_a_retry_after_date_already_past_retries_at_once(receiver, ledger, sleeps):
+    receiver.answer_next(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
+
+    result = sink_for(receiver, ledger, sleeps, retry=RetryPolicy(attempts=3, initial_wait=5, max_wait=10, jitter=0)).deliver(
+        window_report([account("ACME")]))
+
+    assert result.details == details(delivered=1)
+    assert sleeps == [0.0]  # the receiver's date, not the 5 s backoff
 
 
 def test_server_errors_are_retried_with_exponential_backoff(receiver, ledger, sleeps):

@@ -202,16 +202,19 @@ class Bitrix24Client:
         A batch that timed out may have been stored: before a retry, the batch's companies
         are searched for the markers and only the missing comments are sent again.
         """
-        commands = [("crm.timeline.comment.add", {"fields": {"ENTITY_ID": company_id, "ENTITY_TYPE": "company", "COMMENT": text}})
-                    for company_id, text, _ in comments]
-        markers = {f"c{index}": (company_id, marker) for index, (company_id, _, marker) in enumerate(comments)}
-        return self._write(commands, returns_id=True, markers=markers)
+        return self._write(
+            [("crm.timeline.comment.add", {"fields": {"ENTITY_ID": company_id, "ENTITY_TYPE": "company", "COMMENT": text}})
+             for company_id, text, _ in comments],
+            returns_id=True,
+            markers=[(company_id, marker) for company_id, _, marker in comments],
+        )
 
     def _write(
-        self, commands: list[Command], *, returns_id: bool, markers: Mapping[str, tuple[str, str]] | None = None,
+        self, commands: list[Command], *, returns_id: bool, markers: Sequence[tuple[str, str]] | None = None,
     ) -> list[WriteResult]:
-        """Send commands in batches; ``markers`` (company ID and marker by key) make a retry look before it adds."""
+        """Send commands in batches; with ``markers`` (each command's company ID and marker) a retry looks before it adds."""
         keyed = {f"c{index}": command for index, command in enumerate(commands)}
+        marker_of = dict(zip(keyed, markers, strict=True)) if markers else {}
         if self._recorder is not None:
             for chunk in self._batch_chunks(keyed):
                 self._recorder.record({"method": "POST", "url": self.location + "batch",
@@ -219,7 +222,7 @@ class Bitrix24Client:
             return [WriteResult(None) for _ in commands]
         answer = BatchAnswer()
         for chunk in self._batch_chunks(keyed):
-            attempt = self._adder({key: markers[key] for key in chunk}) if markers else self._attempt
+            attempt = self._adder({key: marker_of[key] for key in chunk}) if markers else self._attempt
             try:
                 part = self._request(attempt, "batch", _batch_body(chunk))
             except CrmRequestError as error:

@@ -143,8 +143,10 @@ def retry_after(response: requests.Response) -> float | None:
         pass
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
+    if when.tzinfo is None:  # "-0000": UTC, says RFC 5322
+        when = when.replace(tzinfo=dt.UTC)
     return max(0.0, (when - dt.datetime.now(dt.UTC)).total_seconds())
 
 
@@ -466,7 +468,9 @@ class Destination(Protocol):
         ...
 
 
-def deliver_window(destination: Destination, ledger: DeliveryLedger, deliveries: Sequence[Delivery], window_end: dt.date) -> SinkResult:
+def deliver_window(
+    destination: Destination, ledger: DeliveryLedger, deliveries: Sequence[Delivery], window_end: dt.date
+) -> SinkResult:
     """Deliver every changed account; details count delivered, updated, unchanged, not_found, failed.
 
     In a dry run the destination records its writes instead of sending them and the ledger

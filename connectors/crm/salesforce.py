@@ -78,7 +78,8 @@ COLLECTION_LIMIT = 200  # records per sObject Collections call
 # Salesforce recommends keeping a request URI under 2,000 characters (knowledge article 000386264).
 MAX_QUERY_CHARS = 1_800
 TASK_DESCRIPTION_MAX_CHARS = 32_000  # Task.Description is a 32,000-character text area
-_SALESFORCE_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+# An Account Id: key prefix 001, 15 characters, or 18 with the case-safe suffix.
+_ACCOUNT_ID = re.compile(r"001[A-Za-z0-9]{12}(?:[A-Za-z0-9]{3})?")
 
 T = TypeVar("T")
 
@@ -140,14 +141,17 @@ class SalesforceClient:
     def find_accounts_by_id(self, account_ids: Sequence[str]) -> dict[str, str]:
         """The 18-character Account Id of each given Id (15 or 18 characters) that exists.
 
-        Values that can't be Salesforce Ids are left out rather than put into a query,
-        where Salesforce would refuse the whole query.
+        Values that can't be Account Ids are left out rather than put into a query, where
+        Salesforce would refuse the whole query.
         """
-        wanted = sorted({value for value in account_ids if _SALESFORCE_ID.fullmatch(value)})
+        wanted = sorted({value for value in account_ids if _ACCOUNT_ID.fullmatch(value)})
+        given_by_prefix: dict[str, list[str]] = {}
+        for value in wanted:
+            given_by_prefix.setdefault(value[:15], []).append(value)  # the 15 characters are the Id
         found: dict[str, str] = {}
         for soql in _chunked_queries(wanted, lambda ids: f"SELECT Id FROM Account WHERE Id IN ({_soql_list(ids)})"):
             for record in self._query(soql):
-                found.update({given: record["Id"] for given in wanted if given[:15] == record["Id"][:15]})
+                found.update({given: record["Id"] for given in given_by_prefix.get(record["Id"][:15], [])})
         return found
 
     def find_accounts_by_domain(self, domains: Sequence[str]) -> dict[str, str]:

@@ -42,7 +42,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import requests
 
@@ -73,7 +72,9 @@ TIMESTAMP_HEADER = "X-Visitor-Intent-Timestamp"
 SIGNATURE_HEADER = "X-Visitor-Intent-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_TOLERANCE_SECONDS = 300
-_DOCUMENT_FIGURES = ("intent_score", "intent_trend", "furthest_stage", "top_topics", "top_pages", "visits", "pageviews", "last_visit")
+_DOCUMENT_FIGURES = (
+    "intent_score", "intent_trend", "furthest_stage", "top_topics", "top_pages", "visits", "pageviews", "last_visit",
+)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:

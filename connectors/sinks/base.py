@@ -45,8 +45,9 @@ class WindowReport:
     window_end: date
     accounts: pd.DataFrame
     path: pd.DataFrame
-    summary: WindowSummary
-    untagged_pages: pd.DataFrame
+    # The window-level part: the file sink shows it; CRM sinks deliver account by account.
+    summary: WindowSummary | None = None
+    untagged_pages: pd.DataFrame | None = None
     movements: pd.DataFrame | None = None
     content_performance: ContentPerformance | None = None
     expected_identification: Mapping[str, tuple[float, float]] = field(default_factory=dict)

@@ -76,30 +76,31 @@ class Chart:
     caption: str
 
 
-def visits_by_stage_chart(path: pd.DataFrame, window_start: dt.date, window_end: dt.date) -> Chart | None:
-    """Visits per day of the window, stacked by the furthest stage each visit reached; None without visits."""
-    visits = visits_by_day_and_stage(path, window_start, window_end)
-    if visits.empty:
+def daily_stages_chart(path: pd.DataFrame, window_start: dt.date, window_end: dt.date) -> Chart | None:
+    """Pages viewed on each day of the window, stacked by funnel stage; None without pages."""
+    pageviews = pageviews_by_day_and_stage(path, window_start, window_end)
+    if pageviews.empty:
         return None
     with _style():
         figure, axes = _figure(PAGE_WIDTH, 2.6, left=0.45, right=0.1, top=0.4, bottom=0.35)
-        positions = np.arange(len(visits))
-        below = np.zeros(len(visits))
-        for stage in visits.columns:
-            counts = visits[stage].to_numpy()
-            # Only days with visits: every bar is an element of the page.
+        positions = np.arange(len(pageviews))
+        below = np.zeros(len(pageviews))
+        for stage in pageviews.columns:
+            counts = pageviews[stage].to_numpy()
+            # Only days with pages: every bar is an element of the page.
             drawn = counts > 0
             axes.bar(positions[drawn], counts[drawn], bottom=below[drawn], width=0.7, color=_stage_colour(stage))
             below += counts
-        _label_days(axes, list(visits.index))
+        _label_days(axes, list(pageviews.index))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-        axes.set_ylabel("visits")
+        axes.set_ylabel("pages")
         axes.grid(axis="y", color=GRID)
         axes.set_axisbelow(True)
-        _legend_above(axes, [Patch(color=_stage_colour(stage), label=stage) for stage in visits.columns])
+        _legend_above(axes, [Patch(color=_stage_colour(stage), label=stage) for stage in pageviews.columns])
         return Chart(
-            _inline_svg(figure, "visits", "Visits per day by funnel stage"),
-            "Each visit counts once, on the day it started, in the furthest stage it reached.",
+            _inline_svg(figure, "daily-stages", "Pages viewed per day by funnel stage"),
+            "Pages viewed each day, coloured by the funnel stage of their content; “no stage”: untagged "
+            "pages and pages not counted for intent, such as careers.",
         )
 
 
@@ -165,19 +166,16 @@ def identification_chart(countries: pd.DataFrame) -> Chart | None:
         )
 
 
-def visits_by_day_and_stage(path: pd.DataFrame, window_start: dt.date, window_end: dt.date) -> pd.DataFrame:
-    """Visits per day (index: every day of the window) and furthest stage (columns: the stages reached).
+def pageviews_by_day_and_stage(path: pd.DataFrame, window_start: dt.date, window_end: dt.date) -> pd.DataFrame:
+    """Pages viewed per day (index: every day of the window) and stage (columns: the stages seen, in funnel order).
 
-    Pages excluded from intent give a visit no stage, as in the account's furthest stage.
+    Pages excluded from intent count as ``NO_STAGE``, like untagged ones: they say nothing of the stage.
     """
     if path.empty:
         return pd.DataFrame()
-    counted = path["stage"].where(~path["excluded_from_intent"].astype(bool))
-    rank = counted.map({stage: rank for rank, stage in enumerate(STAGES)})
-    visits = path.assign(rank=rank).groupby("visit_id").agg(started=("timestamp", "min"), rank=("rank", "max"))
-    stage = visits["rank"].map(dict(enumerate(STAGES))).fillna(NO_STAGE)
+    stage = path["stage"].where(~path["excluded_from_intent"].astype(bool)).fillna(NO_STAGE)
+    counts = path.groupby([path["timestamp"].dt.date, stage]).size().unstack(fill_value=0)
     days = pd.date_range(window_start, window_end, freq="D").date
-    counts = visits.groupby([visits["started"].dt.date, stage]).size().unstack(fill_value=0)
     table = counts.reindex(index=days, columns=[*STAGES, NO_STAGE], fill_value=0)
     return table.loc[:, table.any()]
 

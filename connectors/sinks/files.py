@@ -4,7 +4,7 @@
         index.html                   the summary: accounts ranked by intent score with their movement
                                      since the previous window, the identification funnel and rate by
                                      country, prospects, content performance, untagged pages
-        accounts/<account_id>.html   one page per account: its score and why, visits per day by stage,
+        accounts/<account_id>.html   one page per account: its score and why, pages per day by stage,
                                      topics, its digital path visit by visit
         accounts.csv  digital_path.csv  prospects.csv
         identification_by_country.csv  drop_reasons.csv  untagged_pages.csv
@@ -29,7 +29,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connectors.sinks.base import SinkResult, WindowReport
-from connectors.sinks.charts import STAGE_COLOURS, funnel_chart, identification_chart, topics_chart, visits_by_stage_chart
+from connectors.sinks.charts import STAGE_COLOURS, funnel_chart, identification_chart, topics_chart, daily_stages_chart
 from enrichment.content import ContentPerformance
 from enrichment.summary import UNKNOWN_COUNTRY
 
@@ -51,10 +51,10 @@ SCORE_STORY_COLUMNS = [
 ]
 # Most worth a salesperson's attention first: the order of the movers table.
 MOVEMENT_LABELS = {
-    "stage_advanced": "advanced a stage",
+    "stage_advanced": "stage advanced",
     "new": "new",
     "returning": "returning",
-    "stage_receded": "fell back a stage",
+    "stage_receded": "stage receded",
     "gone_quiet": "gone quiet",
     "steady": "steady",
 }
@@ -111,6 +111,8 @@ class FileReportSink:
 
     def deliver(self, report: WindowReport) -> SinkResult:
         """Write the window's folder, replacing an earlier delivery of the same window entirely."""
+        if report.summary is None or report.untagged_pages is None:
+            raise ValueError("the file sink writes the window summary: give the report its summary and untagged pages")
         folder = self.directory / f"{report.window_start.isoformat()}_{report.window_end.isoformat()}"
         # The report is built beside the old one and swapped in: a failed delivery keeps the
         # previous report, and a new one never keeps account pages the old one had.
@@ -193,8 +195,8 @@ def _summary_context(report: WindowReport, accounts: list[dict[str, Any]], untag
     pages = {account["account_id"]: account["page"] for account in accounts}
     return {
         "accounts": accounts,
-        # The ranking's optional columns: only those some account has a value for.
-        "story": [column for column in SCORE_STORY_COLUMNS if any(account[column] is not None for account in accounts)],
+        # Without a previous window to compare with, the ranking has no movement column.
+        "compared": any(account["movement"] is not None for account in accounts),
         "movers": None if report.movements is None else _movers(report.movements, pages),
         "countries": _records(countries),
         "bands": bool(report.expected_identification),
@@ -275,7 +277,7 @@ def _content_tables(content: ContentPerformance) -> dict[str, dict[str, Any]]:
 def _account_context(account: dict[str, Any], path: pd.DataFrame, report: WindowReport) -> dict[str, Any]:
     return {
         "account": account,
-        "visits_chart": visits_by_stage_chart(path, report.window_start, report.window_end),
+        "daily_chart": daily_stages_chart(path, report.window_start, report.window_end),
         "topics_chart": topics_chart(path),
         "contributions": _listed(account["top_contributions"]),
         "top_pages": _listed(account["top_pages"]),

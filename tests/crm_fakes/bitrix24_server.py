@@ -199,12 +199,13 @@ class FakeBitrix24:
         if body.get("halt") not in (0, 1, False, True) or not isinstance(commands, dict):
             self.violations.append(f"batch body {body!r}: needs halt and cmd by key")
             return 400, {"error": "INVALID_REQUEST", "error_description": "Invalid request"}
-        parts: dict[str, dict[str, Any]] = {"result": {}, "result_error": {}, "result_total": {}, "result_next": {}, "result_time": {}}
+        parts: dict[str, dict[str, Any]] = {name: {} for name in ("result", "result_error", "result_total", "result_next", "result_time")}
         for number, (key, command) in enumerate(commands.items()):
             method, _, query = command.partition("?")
             if number >= BATCH_LIMIT:
                 self.violations.append(f"batch of {len(commands)} commands")
-                parts["result_error"][key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED", "error_description": "Max batch length exceeded"}
+                parts["result_error"][key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED",
+                                              "error_description": "Max batch length exceeded"}
                 continue
             status, answer = self._run(method, _php_params(query))
             if "error" in answer:
@@ -222,7 +223,8 @@ class FakeBitrix24:
     # --- companies ------------------------------------------------------------------
 
     def _list_companies(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        rows = [row for row in self.companies.values() if all(_filter(row, key, value) for key, value in params.get("filter", {}).items())]
+        where = params.get("filter", {})
+        rows = [row for row in self.companies.values() if all(_filter(row, key, value) for key, value in where.items())]
         for name, direction in params.get("order", {}).items():
             rows.sort(key=lambda row: int(row[name]) if name == "ID" else row.get(name, ""), reverse=direction == "DESC")
         select = params.get("select") or ["*"]
@@ -258,7 +260,8 @@ class FakeBitrix24:
         if not {"ENTITY_ID", "ENTITY_TYPE"} <= set(where):
             self.violations.append(f"crm.timeline.comment.list filter {where!r} lacks ENTITY_ID and ENTITY_TYPE")
             return 400, {"error": "INVALID_ARG_VALUE", "error_description": "ENTITY_ID and ENTITY_TYPE are required."}
-        rows = [c for c in self.comments.values() if (c["ENTITY_ID"], c["ENTITY_TYPE"]) == (str(where["ENTITY_ID"]), where["ENTITY_TYPE"])]
+        owner = (str(where["ENTITY_ID"]), where["ENTITY_TYPE"])
+        rows = [comment for comment in self.comments.values() if (comment["ENTITY_ID"], comment["ENTITY_TYPE"]) == owner]
         rows.sort(key=lambda c: int(c["ID"]), reverse=params.get("order", {}).get("ID") == "DESC")
         select = params.get("select") or list(next(iter(self.comments.values()), {}))
         return 200, _page([{name: row[name] for name in select} for row in rows], params)

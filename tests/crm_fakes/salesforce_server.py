@@ -238,7 +238,8 @@ class FakeSalesforce:
             unknown = sorted(set(record) - fields - {"attributes", "id"})
             if unknown:
                 sobject = record["attributes"]["type"]
-                return 400, [{"message": f"No such column '{unknown[0]}' on sobject of type {sobject}", "errorCode": "INVALID_FIELD"}]
+                message = f"No such column '{unknown[0]}' on sobject of type {sobject}"
+                return 400, [{"message": message, "errorCode": "INVALID_FIELD"}]
         save = self._update if method == "PATCH" else self._create
         return 200, [save(record) for record in body["records"]]
 
