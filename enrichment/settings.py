@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enrichment.errors import ConfigError, yaml_line
+from enrichment.intent import IntentSettings
 from enrichment.scoring import ScoringWeights
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[1] / "config" / "settings.yaml"
@@ -83,6 +84,12 @@ class QualitySettings(_Strict):
 
     max_parse_error_rate: float = Field(default=0.02, ge=0, le=1)
     identification_rate: Band = Band(min=0.02, max=0.8)
+    # Expected share of visits identified as companies, by country code ("*": any other).
+    expected_identification: dict[str, Band] = Field(
+        default_factory=lambda: {"RU": Band(min=0.10, max=0.20), "*": Band(min=0.30, max=0.80)}
+    )
+    min_visits_per_country: int = Field(default=20, ge=1)  # fewer visits say nothing about a band
+    max_bot_share: float = Field(default=0.5, ge=0, le=1)
 
 
 class PrivacySettings(_Strict):
@@ -121,6 +128,7 @@ class Settings(_Strict):
     report: ReportSettings = ReportSettings()
     quality: QualitySettings = QualitySettings()
     scoring: ScoringWeights = ScoringWeights()
+    intent: IntentSettings = IntentSettings()
     crm: CrmSettings = CrmSettings()
     privacy: PrivacySettings = PrivacySettings()
     base_dir: Path = Path(".")

@@ -31,6 +31,7 @@ from connectors.hits import ColumnMapping
 from connectors.maxmind import MaxMindDatabases
 from connectors.sinks.files import FileReportSink
 from connectors.warehouse import Warehouse
+from enrichment.intent import IntentSettings
 from enrichment.matching import TargetAccount, load_target_accounts
 from enrichment.privacy import VISITOR_SALT_ENV_VAR, visitor_salt
 from enrichment.scoring import ScoringWeights
@@ -145,6 +146,7 @@ class IntentRulesResource(ConfigurableResource):
     max_pages_per_minute: int = 30
     fuzzy_match_threshold: float = 90.0
     scoring: dict[str, Any] = {}
+    intent: dict[str, Any] = {}
     visitor_salt: str | None = None
     allow_demo_salt: bool = False
 
@@ -163,6 +165,9 @@ class IntentRulesResource(ConfigurableResource):
 
     def scoring_weights(self) -> ScoringWeights:
         return ScoringWeights(**self.scoring)
+
+    def intent_settings(self) -> IntentSettings:
+        return IntentSettings(**self.intent)
 
     def salt(self) -> str:
         """The secret that keys visitor hashes (a ConfigError naming the variable when missing)."""
@@ -251,6 +256,7 @@ def resources_from_settings(
             max_pages_per_minute=settings.cleaning.max_pages_per_minute,
             fuzzy_match_threshold=settings.fuzzy_match_threshold,
             scoring=settings.scoring.model_dump(),
+            intent=settings.intent.model_dump(),
             visitor_salt=EnvVar(VISITOR_SALT_ENV_VAR) if os.environ.get(VISITOR_SALT_ENV_VAR) else None,
             allow_demo_salt=settings.privacy.allow_demo_salt,
         ),

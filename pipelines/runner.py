@@ -71,7 +71,7 @@ def run_span(defs: Definitions, span: Span, window_days: int) -> list[str]:
     for end in span.window_ends(window_days):
         result = report_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
         for materialization in result.asset_materializations_for_node("account_reports"):
-            locations.append(str(materialization.metadata["report"].value))
+            locations.append(str(materialization.metadata["summary"].value).removeprefix("file://"))
         if crm_job is not None:
             crm_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
     return locations

@@ -83,3 +83,16 @@ def test_malformed_lines_are_kept_aside_with_their_line_numbers(demo_run) -> Non
 def test_running_again_replaces_partitions_instead_of_appending(demo_run) -> None:
     hits = demo_run["warehouse"].read("raw_hits")
     assert not hits.duplicated(["source_file", "line_no"]).any()
+
+
+def test_the_demo_shows_an_account_moving_up_a_stage_and_one_surging_with_reasons(demo_run) -> None:
+    accounts = demo_run["warehouse"].read("account_activity", ["2026-11-15"]).set_index("name")
+
+    advanced = accounts[accounts["movement"] == "stage_advanced"]
+    surging = accounts[accounts["surging"].astype(bool)]
+    assert "Northwind Logistics Inc." in advanced.index
+    assert not surging.empty
+    for name in [*advanced.index, *surging.index]:
+        assert accounts.loc[name, "explanation"], name
+    summary = (_latest_report_dir(demo_run) / "index.html").read_text(encoding="utf-8")
+    assert "stage advanced" in summary.lower() and "surging" in summary.lower()

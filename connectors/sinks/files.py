@@ -258,7 +258,7 @@ def _movers(movements: pd.DataFrame, pages: Mapping[str, str]) -> list[dict[str,
     moved = movements[movements["movement"] != "steady"]
     ordered = moved.assign(
         order=moved["movement"].map({movement: rank for rank, movement in enumerate(MOVEMENT_LABELS)}),
-        size=moved["score_change"].abs(),
+        size=pd.to_numeric(moved["score_change"], errors="coerce").abs(),
     ).sort_values(["order", "size"], ascending=[True, False], na_position="last", kind="stable")
     return [
         {**mover, "page": pages.get(mover["account_id"])}

@@ -2,6 +2,7 @@
 
 from dagster import (
     AssetCheckResult,
+    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
@@ -14,10 +15,12 @@ from dagster import (
 )
 import pandas as pd
 
-from enrichment.cleaning import clean_hits, drop_counts
+from enrichment.cleaning import BOT_BEHAVIOUR, BOT_USER_AGENT, clean_hits, drop_counts
 from enrichment.settings import QualitySettings
 from pipelines.metadata import markdown_table
 from pipelines.resources import HitSourcesResource, IntentRulesResource
+
+BOT_REASONS = (BOT_USER_AGENT, BOT_BEHAVIOUR)
 
 
 def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
@@ -60,6 +63,12 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
             "hit_drop_counts": AssetOut(group_name="ingestion", description="How many of the day's hits were dropped, by reason."),
         },
         partitions_def=partitions,
+        check_specs=[
+            AssetCheckSpec(
+                "bot_share", asset="hit_drop_counts",
+                description=f"At most {quality.max_bot_share:.0%} of the day's hits are bots (warns: a new scraper or a missed bot rule).",
+            )
+        ],
     )
     def cleaned_hits(raw_hits: pd.DataFrame, rules: IntentRulesResource):
         """Drop what isn't a person reading a page, counting every dropped hit by reason."""
@@ -70,5 +79,11 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         kept = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
         yield Output(kept, "clean_hits", metadata={"kept": len(kept), "dropped": len(cleaned) - len(kept)})
         yield Output(drops, "hit_drop_counts", metadata={"drop reasons": markdown_table(drops)})
+        bots = int(drops.loc[drops["reason"].isin(BOT_REASONS), "hits"].sum())
+        share = bots / len(cleaned) if len(cleaned) else 0.0
+        yield AssetCheckResult(
+            check_name="bot_share", asset_key=AssetKey("hit_drop_counts"), passed=share <= quality.max_bot_share,
+            severity=AssetCheckSeverity.WARN, metadata={"bot share": round(share, 4), "limit": quality.max_bot_share},
+        )
 
     return [ingested_hits, cleaned_hits]
