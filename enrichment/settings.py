@@ -110,8 +110,51 @@ class HubSpotSettings(_Strict):
     report_base_url: str | None = None  # where the HTML reports are served, for links in notes
 
 
+class SalesforceSettings(_Strict):
+    """Salesforce delivery. Client id and secret come from SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET."""
+
+    enabled: bool = False
+    instance_url: str | None = None  # the org's My Domain, e.g. https://acme.my.salesforce.com
+    api_version: str = "v68.0"
+    domain_field: str = "Website_Domain__c"  # a unique text field holding the bare domain
+    account_fields: dict[str, str] | None = None  # figure -> Account field; None: the Web_Intent_*__c defaults
+    dry_run_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _instance_when_enabled(self) -> SalesforceSettings:
+        if self.enabled and not self.instance_url:
+            raise ValueError("set `instance_url` to enable Salesforce")
+        return self
+
+
+class Bitrix24Settings(_Strict):
+    """Bitrix24 delivery. The inbound-webhook URL is the secret: BITRIX24_WEBHOOK_URL."""
+
+    enabled: bool = False
+    domain_field: str = "UF_CRM_VI_DOMAIN"
+    company_fields: dict[str, str] | None = None  # figure -> UF_ field; None: the defaults
+    dry_run_dir: str | None = None
+
+
+class WebhookSettings(_Strict):
+    """A signed JSON document per account and window; the signing secret is VISITOR_INTENT_WEBHOOK_SECRET."""
+
+    enabled: bool = False
+    url: str | None = None
+    dry_run_dir: str | None = None
+
+    @model_validator(mode="after")
+    def _url_when_enabled(self) -> WebhookSettings:
+        if self.enabled and not self.url:
+            raise ValueError("set `url` to enable the webhook")
+        return self
+
+
 class CrmSettings(_Strict):
     hubspot: HubSpotSettings = HubSpotSettings()
+    salesforce: SalesforceSettings = SalesforceSettings()
+    bitrix24: Bitrix24Settings = Bitrix24Settings()
+    webhook: WebhookSettings = WebhookSettings()
 
 
 class Settings(_Strict):

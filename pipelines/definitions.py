@@ -13,7 +13,7 @@ from pipelines.assets.ingestion import build_ingestion_assets
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.assets.reporting import build_reporting_assets
 from pipelines.partitions import daily_partitions
-from pipelines.resources import resources_from_settings
+from pipelines.resources import CRM_RESOURCE_KEYS, resources_from_settings
 from pipelines.schedules import build_crm_job, build_jobs, build_retention_schedule, build_schedules
 from pipelines.sensors import build_crm_delivery_sensor, build_maxmind_update_sensor, build_new_logs_sensor
 
@@ -35,9 +35,10 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         # Re-resolving two report windows' worth of days refreshes every report a user may open.
         build_maxmind_update_sensor(daily_job, reprocess_days=2 * settings.report.window_days),
     ]
-    if "hubspot" in resources:  # CRM delivery exists once a CRM is configured
+    crm_keys = [key for key in CRM_RESOURCE_KEYS if key in resources]
+    if crm_keys:  # CRM delivery exists once a CRM is configured
         crm_job = build_crm_job()
-        assets += build_delivery_assets(partitions, settings.report.window_days)
+        assets += build_delivery_assets(partitions, settings.report.window_days, crm_keys)
         jobs.append(crm_job)
         sensors.append(build_crm_delivery_sensor(crm_job))
     return Definitions(

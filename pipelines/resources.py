@@ -25,7 +25,10 @@ from dagster import (
 from pydantic import PrivateAttr
 
 from connectors.crm.hubspot import DEFAULT_API_VERSION, DEFAULT_BASE_URL, TOKEN_ENV_VAR, HubSpotClient, HubSpotSink
+from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
 from connectors.crm.ledger import DeliveryLedger
+from connectors.crm.salesforce import SalesforceClient, SalesforceSink
+from connectors.crm.webhook import WebhookSink
 from connectors.hit_sources import DayOfHits, read_day
 from connectors.hits import ColumnMapping
 from connectors.maxmind import MaxMindDatabases
@@ -204,6 +207,63 @@ class HubSpotResource(ConfigurableResource):
         )
 
 
+class SalesforceResource(ConfigurableResource):
+    """Salesforce Accounts and Tasks through an External Client App (client-credentials flow)."""
+
+    client_id: str
+    client_secret: str
+    instance_url: str
+    api_version: str = "v68.0"
+    domain_field: str = "Website_Domain__c"
+    account_fields: dict[str, str] | None = None
+    dry_run_dir: str | None = None
+    report_base_url: str | None = None
+
+    def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> SalesforceSink:
+        client = SalesforceClient(
+            self.instance_url, self.client_id, self.client_secret, api_version=self.api_version,
+            domain_field=self.domain_field, dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
+        )
+        fields = {"account_fields": self.account_fields} if self.account_fields else {}
+        return SalesforceSink(client, ledger, domains, report_base_url=self.report_base_url, **fields)
+
+
+class Bitrix24Resource(ConfigurableResource):
+    """Bitrix24 companies and timeline comments through an inbound webhook (the URL is the secret)."""
+
+    webhook_url: str
+    domain_field: str = "UF_CRM_VI_DOMAIN"
+    company_fields: dict[str, str] | None = None
+    dry_run_dir: str | None = None
+    report_base_url: str | None = None
+
+    def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> Bitrix24Sink:
+        client = Bitrix24Client(
+            self.webhook_url, domain_field=self.domain_field,
+            dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
+        )
+        fields = {"company_fields": self.company_fields} if self.company_fields else {}
+        return Bitrix24Sink(client, ledger, domains, report_base_url=self.report_base_url, **fields)
+
+
+class WebhookResource(ConfigurableResource):
+    """One signed JSON document per account and window, for anything else (Zapier, Make, n8n)."""
+
+    url: str
+    secret: str
+    dry_run_dir: str | None = None
+    report_base_url: str | None = None
+
+    def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> WebhookSink:
+        return WebhookSink(
+            self.url, self.secret, ledger, report_base_url=self.report_base_url,
+            dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
+        )
+
+
+CRM_RESOURCE_KEYS = ("hubspot", "salesforce", "bitrix24", "webhook")
+
+
 def warehouse_url(settings: Settings) -> str:
     """The warehouse: $VISITOR_INTENT_DATABASE_URL, else the SQLite file the settings name."""
     return os.environ.get(DATABASE_URL_ENV_VAR) or f"sqlite:///{settings.path(settings.warehouse_file)}"
@@ -264,14 +324,42 @@ def resources_from_settings(
             directory=str(Path(reports_dir).resolve() if reports_dir else settings.path(settings.report.directory))
         ),
     }
-    hubspot = settings.crm.hubspot
+    resources.update(_crm_resources(settings))
+    return resources
+
+
+def _crm_resources(settings: Settings) -> dict[str, ConfigurableResource]:
+    """One resource per enabled CRM; their secrets only ever come from the environment."""
+    crm, resources = settings.crm, {}
+
+    def optional_dir(folder: str | None) -> str | None:
+        return str(settings.path(folder)) if folder else None
+
+    hubspot = crm.hubspot
     if hubspot.enabled:
         resources["hubspot"] = HubSpotResource(
             access_token=EnvVar(TOKEN_ENV_VAR),
             base_url=os.environ.get(HUBSPOT_BASE_ENV_VAR) or DEFAULT_BASE_URL,
             api_version=hubspot.api_version,
             create_missing_companies=hubspot.create_missing_companies,
-            dry_run_dir=str(settings.path(hubspot.dry_run_dir)) if hubspot.dry_run_dir else None,
+            dry_run_dir=optional_dir(hubspot.dry_run_dir),
             report_base_url=hubspot.report_base_url,
+        )
+    if crm.salesforce.enabled:
+        resources["salesforce"] = SalesforceResource(
+            client_id=EnvVar("SALESFORCE_CLIENT_ID"), client_secret=EnvVar("SALESFORCE_CLIENT_SECRET"),
+            instance_url=crm.salesforce.instance_url, api_version=crm.salesforce.api_version,
+            domain_field=crm.salesforce.domain_field, account_fields=crm.salesforce.account_fields,
+            dry_run_dir=optional_dir(crm.salesforce.dry_run_dir),
+        )
+    if crm.bitrix24.enabled:
+        resources["bitrix24"] = Bitrix24Resource(
+            webhook_url=EnvVar("BITRIX24_WEBHOOK_URL"), domain_field=crm.bitrix24.domain_field,
+            company_fields=crm.bitrix24.company_fields, dry_run_dir=optional_dir(crm.bitrix24.dry_run_dir),
+        )
+    if crm.webhook.enabled:
+        resources["webhook"] = WebhookResource(
+            url=crm.webhook.url, secret=EnvVar("VISITOR_INTENT_WEBHOOK_SECRET"),
+            dry_run_dir=optional_dir(crm.webhook.dry_run_dir),
         )
     return resources

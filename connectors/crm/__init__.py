@@ -1,8 +1,9 @@
 """CRM sinks: each target account's window activity, delivered where sales reads it.
 
 ``ledger`` remembers what each sink delivered, so re-runs send only changes and a crashed
-run never duplicates a note; ``note`` renders an account's activity note; ``hubspot`` is
-the HubSpot client and sink.
+run never duplicates a note; ``note`` renders an account's activity note; ``common`` holds
+what every CRM sink shares (retries, redaction, the ledger-driven delivery loop);
+``hubspot``, ``salesforce``, ``bitrix24`` and ``webhook`` are the sinks.
 """
 
 from connectors.crm.hubspot import (
@@ -14,9 +15,14 @@ from connectors.crm.hubspot import (
     HubSpotUnavailable,
     RetryPolicy,
 )
+from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus, LedgerEntry
+from connectors.crm.salesforce import SalesforceClient, SalesforceSink
+from connectors.crm.webhook import WebhookSink
 
 __all__ = [
+    "Bitrix24Client",
+    "Bitrix24Sink",
     "DeliveryLedger",
     "DeliveryStatus",
     "HubSpotAuthError",
@@ -27,4 +33,7 @@ __all__ = [
     "HubSpotUnavailable",
     "LedgerEntry",
     "RetryPolicy",
+    "SalesforceClient",
+    "SalesforceSink",
+    "WebhookSink",
 ]

@@ -1,4 +1,7 @@
-"""Delivery: each account's window activity where sales reads it (HubSpot first)."""
+"""Delivery: each account's window activity where sales reads it (HubSpot, Salesforce, Bitrix24, a webhook)."""
+
+from collections import Counter
+from collections.abc import Sequence
 
 import pandas as pd
 from dagster import (
@@ -14,36 +17,44 @@ from dagster import (
 from connectors.crm.ledger import DeliveryLedger
 from connectors.sinks.base import WindowReport
 from pipelines.partitions import window_bounds
-from pipelines.resources import HubSpotResource, IntentRulesResource, WarehouseResource
+from pipelines.resources import IntentRulesResource, WarehouseResource
 
-CRM_CONCURRENCY_TAG = "visitor-intent/crm"
+OUTCOMES = ("delivered", "updated", "unchanged", "not_found", "failed")
 
 
-def build_delivery_assets(partitions: DailyPartitionsDefinition, window_days: int) -> list[AssetsDefinition]:
+def build_delivery_assets(
+    partitions: DailyPartitionsDefinition, window_days: int, crm_keys: Sequence[str]
+) -> list[AssetsDefinition]:
+    """``crm_delivery`` for the CRMs configured (``crm_keys`` name their resources)."""
+
     @asset(
         partitions_def=partitions,
         group_name="delivery",
-        check_specs=[AssetCheckSpec("no_failed_accounts", asset="crm_delivery", description="Every account with activity reached the CRM or was not found there; none failed.")],
+        # The CRMs are known only from the settings, so resources are named, not typed, here.
+        required_resource_keys={"rules", "warehouse", *crm_keys},
+        check_specs=[AssetCheckSpec("no_failed_accounts", asset="crm_delivery", description="Every account with activity reached each CRM or was not found there; none failed.")],
     )
-    def crm_delivery(
-        context: AssetExecutionContext,
-        account_activity: pd.DataFrame,
-        digital_paths: pd.DataFrame,
-        hubspot: HubSpotResource,
-        rules: IntentRulesResource,
-        warehouse: WarehouseResource,
-    ):
-        """Write each active account's figures onto its HubSpot company and one note per window.
+    def crm_delivery(context: AssetExecutionContext, account_activity: pd.DataFrame, digital_paths: pd.DataFrame):
+        """Write each active account's figures onto its CRM record and one report note per window.
 
         Idempotent through a delivery ledger in the warehouse: unchanged accounts are skipped,
         a re-run updates the window's note, a crashed run resumes without duplicates.
         """
         start, end = window_bounds(context.partition_key, window_days)
+        report = WindowReport(window_start=start, window_end=end, accounts=account_activity, path=digital_paths)
+        rules: IntentRulesResource = context.resources.rules
+        warehouse: WarehouseResource = context.resources.warehouse
         domains = {account.account_id: list(account.domains) for account in rules.target_accounts()}
-        sink = hubspot.sink(DeliveryLedger(warehouse.url), domains)
-        result = sink.deliver(WindowReport(window_start=start, window_end=end, accounts=account_activity, path=digital_paths))
-        yield MaterializeResult(metadata={**result.details, "sink": result.sink})
-        failed = result.details.get("failed", 0)
-        yield AssetCheckResult(check_name="no_failed_accounts", passed=failed == 0, metadata={"failed": failed})
+        ledger = DeliveryLedger(warehouse.url)
+        totals: Counter[str] = Counter()
+        metadata: dict[str, int] = {}
+        for key in crm_keys:
+            result = getattr(context.resources, key).sink(ledger, domains).deliver(report)
+            totals.update(result.details)
+            metadata.update({f"{key} {outcome}": result.details.get(outcome, 0) for outcome in OUTCOMES})
+        yield MaterializeResult(metadata={**{outcome: totals[outcome] for outcome in OUTCOMES}, **metadata})
+        yield AssetCheckResult(
+            check_name="no_failed_accounts", passed=totals["failed"] == 0, metadata={"failed": totals["failed"]}
+        )
 
     return [crm_delivery]
