@@ -100,14 +100,13 @@ def _child_pipeline(spec_file: str) -> int:
     try:
         from pipelines.cli import main as cli_main
 
-        imported = time.perf_counter()
         lines: list[str] = []
         code = cli_main(
             ["--settings", spec["settings"], "run", "--hits", spec["log"], "--maxmind-dir", spec["maxmind_dir"],
              "--out", spec["reports"]],
             out=lines.append,
         )
-        result.update(exit_code=code, output=lines[-3:], import_seconds=imported - started)
+        result.update(exit_code=code, output=lines[-3:])
         if code != 0:
             result["error"] = f"visitor-intent run exited with {code}"
     except BaseException as error:  # noqa: BLE001 - reported to the parent, which prints it
@@ -524,13 +523,12 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
         wall, rss, result = run_pipeline(data, work, database_url=f"sqlite:///{database}")
         database.unlink(missing_ok=True)
         if result.get("error"):
-            pipeline.failed = str(result["error"])
+            pipeline.failed = f"{result['error']} (run {n + 1} of {repeat})"
             progress(f"    failed after {wall:.1f} s: {result['error']} (log: {result['log_dir']}/stderr.txt)")
             break
         pipeline.walls.append(wall)
         pipeline.rss_kib.append(rss)
-        progress(f"    {wall:.1f} s wall ({result.get('import_seconds', 0):.1f} s of it importing), "
-                 f"peak RSS {rss / 1024:,.0f} MiB")
+        progress(f"    {wall:.1f} s wall ({result.get('seconds', 0):.1f} s in main()), peak RSS {rss / 1024:,.0f} MiB")
         if goaccess:
             progress(f"(b) GoAccess, run {n + 1}/{repeat} ...")
             wall, rss, result = run_goaccess(goaccess, data, work)
@@ -581,7 +579,7 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
             with PostgresSchema(args.postgres_url) as url:
                 wall, rss, result = run_pipeline(data, work, database_url=url)
             if result.get("error"):
-                pg_pipeline.failed = str(result["error"])
+                pg_pipeline.failed = f"{result['error']} (run {n + 1} of {repeat})"
                 progress(f"    failed after {wall:.1f} s: {result['error']} (log: {result['log_dir']}/stderr.txt)")
                 break
             pg_pipeline.walls.append(wall)
