@@ -1,6 +1,9 @@
-"""The one error type for mistakes in the files users edit (settings, taxonomy, account list)."""
+"""Mistakes in the files users edit (settings, taxonomy, account list): the error and where it is."""
 
 from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,3 +25,20 @@ def yaml_line(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
             break
         node = children[part]
     return node.start_mark.line + 1
+
+
+def read_yaml_mapping(path: Path, kind: str, shape: str) -> tuple[dict[str, Any], str]:
+    """A YAML file that must hold a mapping, and its text (for line numbers); one ConfigError otherwise.
+
+    ``kind`` names the file for messages ("settings file"); ``shape`` says what the top level holds.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+        raw: Any = yaml.safe_load(text)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: {kind} not found") from None
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected {shape} at the top level")
+    return raw, text

@@ -173,10 +173,6 @@ def classify(record: Mapping[str, object]) -> Decision:
     return Decision(winner.classification, winner.reason, evidence)
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
 def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
     """``lookups`` with ``classification`` and ``reason`` columns added.
 

@@ -10,12 +10,11 @@ import datetime as dt
 import ipaddress
 import os
 from pathlib import Path
-from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from enrichment.errors import ConfigError, yaml_line
+from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
 from enrichment.intent import IntentSettings
 from enrichment.scoring import ScoringWeights
 
@@ -190,15 +189,7 @@ def settings_file() -> Path:
 def load_settings(path: Path | None = None) -> Settings:
     """Read and validate a settings file; any mistake raises one ConfigError naming the field."""
     path = Path(path or settings_file())
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw: Any = yaml.safe_load(text)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: settings file not found") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    raw, text = read_yaml_mapping(path, "settings file", "a mapping of settings")
     try:
         return Settings(**raw, base_dir=path.resolve().parent)
     except ValidationError as error:

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
-from enrichment.errors import ConfigError, yaml_line
+from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
 
 Stage = Literal["awareness", "consideration", "decision"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -77,15 +77,7 @@ class Taxonomy(BaseModel):
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read and validate a taxonomy file; any mistake raises one ConfigError naming line, rule and field."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-        raw: Any = yaml.safe_load(text)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: taxonomy file not found") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with `rules` (and `exclude_from_intent`) at the top level")
+    raw, text = read_yaml_mapping(path, "taxonomy file", "a mapping with `rules` (and `exclude_from_intent`)")
     try:
         return Taxonomy(**raw)
     except ValidationError as error:
