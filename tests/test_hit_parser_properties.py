@@ -191,3 +191,42 @@ def _or_none(value: object) -> object:
 
 def _unless_empty(logged: str) -> str | None:
     return None if logged in ("", "-") else logged
+
+
+# Every other format: real record lines from the shared samples (directives kept first),
+# or a small export written here, shuffled with junk. Never an exception; every record
+# line is either a hit or quarantined.
+SAMPLE_OF_FORMAT = {
+    "apache_common": "apache-common_matomo-common.log",
+    "apache_vhost_combined": "apache-vhost-combined_matomo-static_ignores.log",
+    "aws_elb": "aws-elb-classic_matomo-elb.log",
+    "aws_alb": "aws-alb_matomo-alb.log",
+    "cloudfront": "cloudfront-web-26f_matomo.log",
+    "snowplow_enriched": "snowplow-enriched_js-sdk-fixture.tsv",
+}
+EXPORTS = {
+    "csv": ([b"timestamp,ip,url,user_agent"], [b"2026-10-05T10:00:00Z,203.0.113.9,/pricing,Mozilla/5.0"]),
+    "jsonl": ([], [b'{"timestamp": "2026-10-05T10:00:00Z", "ip": "203.0.113.9", "url": "/pricing"}']),
+}
+
+
+def _header_and_records(log_format: str, sample_hits_dir: Path) -> tuple[list[bytes], list[bytes]]:
+    if log_format in EXPORTS:
+        return EXPORTS[log_format]
+    lines = [line for line in (sample_hits_dir / SAMPLE_OF_FORMAT[log_format]).read_bytes().splitlines() if line.strip()]
+    return [line for line in lines if line.startswith(b"#")], [line for line in lines if not line.startswith(b"#")]
+
+
+@pytest.mark.parametrize("log_format", [*SAMPLE_OF_FORMAT, *EXPORTS])
+@SETTINGS
+@given(data=st.data())
+def test_every_format_with_junk_never_raises_and_counts_every_record(
+    log_format: str, sample_hits_dir: Path, workdir: Path, data: st.DataObject
+) -> None:
+    header, records = _header_and_records(log_format, sample_hits_dir)
+    body = data.draw(st.lists(st.one_of(st.sampled_from(records), junk_lines), max_size=20), label="lines")
+    path = write(workdir, [*header, *body], final_newline=data.draw(st.booleans()))
+
+    parsed, quarantined, lines_read = parse_counts(path, log_format)
+
+    assert parsed + quarantined == lines_read == record_line_count(body)
