@@ -103,16 +103,12 @@ class Generated:
     unique_ips: int
     bot_hits: int
     malformed_lines: int
-    networks: int
+    mmdb_networks: int  # the demo's networks plus the synthetic ones
     unique_urls: int
     unique_user_agents: int
     seed: int
     log_seconds: float
     mmdb_seconds: float
-
-    @property
-    def directory(self) -> Path:
-        return Path(self.log).parent
 
 
 def days_for(hits: int) -> int:
@@ -143,10 +139,13 @@ def generate(
     wanted = {"hits": hits, "seed": seed, "networks": networks, "mmdb": str(mmdb_dir / DEMO_DATABASE_NAME)}
     if reuse and summary_file.exists():
         summary = json.loads(summary_file.read_text(encoding="utf-8"))
-        if {k: summary.get(k) for k in wanted} == wanted and all(
-            Path(summary[k]).exists() for k in ("log", "mmdb", "ips_file")
+        fields = Generated.__dataclass_fields__
+        if (
+            {k: summary.get(k) for k in wanted} == wanted
+            and set(fields) <= set(summary)
+            and all(Path(summary[k]).exists() for k in ("log", "mmdb", "ips_file"))
         ):
-            return Generated(**{k: v for k, v in summary.items() if k in Generated.__dataclass_fields__})
+            return Generated(**{k: summary[k] for k in fields})
 
     mmdb = mmdb_dir / DEMO_DATABASE_NAME
     marker = mmdb_dir / "built-for.json"
@@ -163,7 +162,7 @@ def generate(
     stats = write_log(log, hits, demo_networks, seed=seed, ip_share=ip_share, ips_file=out_dir / "ips.tsv")
     generated = Generated(
         log=str(log), mmdb=str(mmdb), ips_file=str(out_dir / "ips.tsv"), hits=hits, seed=seed,
-        networks=len(demo_networks), log_seconds=time.perf_counter() - started, mmdb_seconds=mmdb_seconds,
+        mmdb_networks=len(demo_networks), log_seconds=time.perf_counter() - started, mmdb_seconds=mmdb_seconds,
         **stats,
     )
     summary_file.write_text(json.dumps({**asdict(generated), **wanted}, indent=2), encoding="utf-8")

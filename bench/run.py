@@ -169,6 +169,8 @@ report: {{directory: reports}}
         tail = (run_dir / "stderr.txt").read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:]
         result["error"] = f"child exited with {status}: {' '.join(tail)[:200]}"
     result["log_dir"] = str(run_dir)
+    if status == 0 and "error" not in result:
+        shutil.rmtree(run_dir, ignore_errors=True)  # kept only when there is a failure to read
     return wall, rss_kib, result
 
 
@@ -195,7 +197,7 @@ def ensure_goaccess(install: bool, out: Out) -> tuple[str | None, str]:
                 subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
             binary = shutil.which("goaccess")
     if binary is None:
-        return None, "not installed" + ("" if install else " (--no-install)")
+        return None, "not installed" + ("" if install else "; --no-install")
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout
     if "geoip=mmdb" not in version.replace(" ", ""):
         return None, f"{binary} was built without MaxMind DB (mmdb) support"
@@ -496,7 +498,7 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     ips, counts = read_ip_counts(Path(data.ips_file))
     resolved_hits = int(counts.sum())
 
-    goaccess, goaccess_version = (None, "skipped (--no-goaccess)") if args.no_goaccess else ensure_goaccess(
+    goaccess, goaccess_version = (None, "--no-goaccess") if args.no_goaccess else ensure_goaccess(
         not args.no_install, progress)
     if goaccess is None:
         progress(f"GoAccess skipped: {goaccess_version}")
@@ -625,11 +627,11 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     say(f"## Visitor Intent benchmark: {data.hits:,} hits")
     say("")
     say(f"- machine: {machine()}")
-    say(f"- versions: {versions(extension, goaccess_version if goaccess else 'GoAccess ' + goaccess_version, pg_version)}")
+    say(f"- versions: {versions(extension, goaccess_version if goaccess else f'GoAccess not measured ({goaccess_version})', pg_version)}")
     bots = data.bot_hits / data.hits
     say(f"- data: {data.hits:,} hits over {data.days} day(s) from {data.first_day}, {data.unique_ips:,} unique IPs "
         f"({data.unique_ips / data.hits:.1%}), {bots:.0%} bot hits, {data.malformed_lines:,} malformed lines, "
-        f"{data.unique_urls:,} URLs, {data.unique_user_agents:,} user agents; .mmdb with {data.networks:,} networks "
+        f"{data.unique_urls:,} URLs, {data.unique_user_agents:,} user agents; .mmdb with {data.mmdb_networks:,} networks "
         f"({Path(data.mmdb).stat().st_size / 2**20:.1f} MiB); seed {data.seed}")
     say(f"- timings: median of {repeat} run(s); wall clock; (a) is the whole `visitor-intent run` in a child "
         "process (interpreter start and imports included), (b) the whole `goaccess` process; "

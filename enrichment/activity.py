@@ -22,6 +22,13 @@ PATH_COLUMNS = [
     "account_id", "timestamp", "visit_id", "url", "topics", "stage", "content_type", "excluded_from_intent", "referrer",
 ]
 
+# The figures of an account's window that a CRM record can carry; each CRM sink maps
+# them to its own field names, and the settings are checked against this list.
+CRM_FIGURES = (
+    "intent_score", "intent_trend", "furthest_stage", "top_topics", "top_pages",
+    "visits", "pageviews", "last_visit", "window",
+)
+
 
 @dataclass(frozen=True)
 class AccountActivity:

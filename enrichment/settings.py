@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from enrichment.activity import CRM_FIGURES
 from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
 from enrichment.intent import IntentSettings
 from enrichment.scoring import ScoringWeights
@@ -109,6 +110,14 @@ class HubSpotSettings(_Strict):
     report_base_url: str | None = None  # where the HTML reports are served, for links in notes
 
 
+def _known_crm_figures(fields: dict[str, str] | None) -> dict[str, str] | None:
+    """A CRM field mapping names figures we deliver; a typo would silently write nothing."""
+    unknown = sorted(set(fields or {}) - set(CRM_FIGURES))
+    if unknown:
+        raise ValueError(f"unknown figure {', '.join(unknown)}; the figures are {', '.join(CRM_FIGURES)}")
+    return fields
+
+
 class SalesforceSettings(_Strict):
     """Salesforce delivery. Client id and secret come from SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET."""
 
@@ -118,6 +127,11 @@ class SalesforceSettings(_Strict):
     domain_field: str = "Website_Domain__c"  # a unique text field holding the bare domain
     account_fields: dict[str, str] | None = None  # figure -> Account field; None: the Web_Intent_*__c defaults
     dry_run_dir: str | None = None
+
+    @field_validator("account_fields")
+    @classmethod
+    def _known_figures(cls, fields: dict[str, str] | None) -> dict[str, str] | None:
+        return _known_crm_figures(fields)
 
     @model_validator(mode="after")
     def _instance_when_enabled(self) -> SalesforceSettings:
@@ -133,6 +147,11 @@ class Bitrix24Settings(_Strict):
     domain_field: str = "UF_CRM_VI_DOMAIN"
     company_fields: dict[str, str] | None = None  # figure -> UF_ field; None: the defaults
     dry_run_dir: str | None = None
+
+    @field_validator("company_fields")
+    @classmethod
+    def _known_figures(cls, fields: dict[str, str] | None) -> dict[str, str] | None:
+        return _known_crm_figures(fields)
 
 
 class WebhookSettings(_Strict):

@@ -37,11 +37,11 @@ from connectors.crm.ledger import Attempt, DeliveryLedger, DeliveryStatus, Ledge
 from connectors.crm.note import intent_trend, note_marker, render_note
 from connectors.sinks.base import SinkResult, WindowReport
 from connectors.sinks.files import account_page_name
+from enrichment.activity import CRM_FIGURES
 
 REDACTED = "[REDACTED]"
 # The figures a sink can write onto a CRM record, named as in ``AccountWindow.figures``.
-FIGURES = ("intent_score", "intent_trend", "furthest_stage", "top_topics", "top_pages",
-           "visits", "pageviews", "last_visit", "window")
+FIGURES = CRM_FIGURES
 
 T = TypeVar("T")
 
