@@ -6,7 +6,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+import hypothesis
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -143,7 +144,7 @@ def test_pages_excluded_from_intent_are_no_evidence_of_a_surge() -> None:
 # --- surge, properties -------------------------------------------------------------------
 
 # Building frames takes a few milliseconds, or many more on a busy machine: no deadline.
-PROPERTY = settings(deadline=None)
+PROPERTY = hypothesis.settings(deadline=None)
 
 reading = st.tuples(
     st.sampled_from(["NORTHWIND", "CONTOSO"]),

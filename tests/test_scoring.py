@@ -6,6 +6,7 @@ import math
 
 import pandas as pd
 import pytest
+import hypothesis
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -145,6 +146,9 @@ def test_topic_scores_apply_the_same_formula_to_each_topics_pages() -> None:
 
 # --- properties -------------------------------------------------------------------
 
+# Building frames takes a few milliseconds, or many more on a busy machine: no deadline.
+PROPERTY = hypothesis.settings(deadline=None)
+
 hit_rows = st.tuples(
     st.sampled_from(["A", "B"]),
     st.integers(min_value=0, max_value=WINDOW_DAYS - 1),  # days before the window's last day
@@ -166,11 +170,13 @@ def hit_frame(rows: list[tuple[str, int, int, str]]) -> pd.DataFrame:
     ])
 
 
+@PROPERTY
 @given(st.lists(hit_rows, min_size=1, max_size=40), weight_settings)
 def test_the_score_is_always_between_0_and_100(rows: list, weights: ScoringWeights) -> None:
     assert all(0 <= score <= 100 for score in scores(hit_frame(rows), weights).values())
 
 
+@PROPERTY
 @given(st.lists(hit_rows, max_size=40), hit_rows)
 def test_another_hit_in_the_window_never_lowers_a_score(rows: list, extra: tuple) -> None:
     before, after = scores(hit_frame(rows)), scores(hit_frame([*rows, extra]))
@@ -178,6 +184,7 @@ def test_another_hit_in_the_window_never_lowers_a_score(rows: list, extra: tuple
     assert all(after[account] >= score - 1e-9 for account, score in before.items())
 
 
+@PROPERTY
 @given(
     st.sampled_from(["/pricing", "/demo", "/product/fleet-tracker", "/docs/api", "/blog/last-mile"]),
     st.lists(st.integers(min_value=0, max_value=WINDOW_DAYS - 1), min_size=2, max_size=2, unique=True).map(sorted),
@@ -187,6 +194,7 @@ def test_the_same_page_read_earlier_scores_less(path: str, days_before: list[int
     assert scores(hit_frame([("A", older, 600, path)]))["A"] < scores(hit_frame([("A", recent, 600, path)]))["A"]
 
 
+@PROPERTY
 @given(st.lists(hit_rows, min_size=1, max_size=40), st.data())
 def test_reading_a_page_again_on_the_same_day_adds_nothing(rows: list, data: st.DataObject) -> None:
     account, days_before, _, path = data.draw(st.sampled_from(rows))
@@ -194,6 +202,7 @@ def test_reading_a_page_again_on_the_same_day_adds_nothing(rows: list, data: st.
     assert scores(hit_frame([*rows, reload])) == scores(hit_frame(rows))
 
 
+@PROPERTY
 @given(
     st.sampled_from(["/pricing", "/demo", "/product/fleet-tracker", "/docs/api", "/blog/last-mile"]),
     st.lists(st.integers(min_value=0, max_value=WINDOW_DAYS - 1), min_size=1, max_size=WINDOW_DAYS, unique=True),
