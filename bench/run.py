@@ -458,6 +458,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def time_goaccess(
+    goaccess: str, data: Generated, work: Path, row: Measurement, n: int, repeat: int, progress: Out
+) -> bool:
+    """One timed GoAccess run into ``row``; False when it failed (the row says why)."""
+    progress(f"(b) GoAccess, run {n + 1}/{repeat} ...")
+    wall, rss, result = run_goaccess(goaccess, data, work)
+    if result.get("error"):
+        row.failed = str(result["error"])
+        return False
+    row.walls.append(wall)
+    row.rss_kib.append(rss)
+    row.note = f"{result['valid']:,} valid + {result['failed']:,} failed requests"
+    progress(f"    {wall:.1f} s wall, {row.note}")
+    return True
+
+
 def main(argv: list[str] | None = None, out: Out = print) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--child-pipeline"]:
@@ -518,7 +534,6 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
         goaccess_row.skipped = goaccess_version
 
     # (a) and (b) alternate, so a busy neighbour slows both alike.
-    goaccess_note = ""
     for n in range(repeat):
         progress(f"(a) pipeline, run {n + 1}/{repeat} ...")
         database = work / f"warehouse-{uuid.uuid4().hex[:8]}.db"
@@ -531,27 +546,12 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
         pipeline.walls.append(wall)
         pipeline.rss_kib.append(rss)
         progress(f"    {wall:.1f} s wall ({result.get('seconds', 0):.1f} s in main()), peak RSS {rss / 1024:,.0f} MiB")
-        if goaccess:
-            progress(f"(b) GoAccess, run {n + 1}/{repeat} ...")
-            wall, rss, result = run_goaccess(goaccess, data, work)
-            if result.get("error"):
-                goaccess_row.failed = str(result["error"])
-                break
-            goaccess_row.walls.append(wall)
-            goaccess_row.rss_kib.append(rss)
-            goaccess_note = f"{result['valid']:,} valid + {result['failed']:,} failed requests"
-            progress(f"    {wall:.1f} s wall, {goaccess_note}")
+        if goaccess and not time_goaccess(goaccess, data, work, goaccess_row, n, repeat, progress):
+            break
     if pipeline.failed and goaccess and not goaccess_row.walls:
         for n in range(repeat):  # the reference still gets its numbers
-            progress(f"(b) GoAccess, run {n + 1}/{repeat} ...")
-            wall, rss, result = run_goaccess(goaccess, data, work)
-            if result.get("error"):
-                goaccess_row.failed = str(result["error"])
+            if not time_goaccess(goaccess, data, work, goaccess_row, n, repeat, progress):
                 break
-            goaccess_row.walls.append(wall)
-            goaccess_row.rss_kib.append(rss)
-            goaccess_note = f"{result['valid']:,} valid + {result['failed']:,} failed requests"
-    goaccess_row.note = goaccess_note
 
     progress("(c), (d), (e) resolution ...")
     rng = np.random.default_rng(args.seed)
