@@ -142,6 +142,7 @@ maxmind: {{directory: {json.dumps(str(Path(data.mmdb).parent))}}}
 taxonomy: {json.dumps(str(CONFIG_DIR / 'taxonomy.yaml'))}
 target_accounts: {json.dumps(str(CONFIG_DIR / 'target_accounts.csv'))}
 warehouse_file: warehouse.db
+spool_directory: spool
 cleaning: {{office_networks: [212.0.10.0/28]}}
 report: {{directory: reports}}
 """,

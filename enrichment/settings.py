@@ -184,6 +184,7 @@ class Settings(_Strict):
     taxonomy: str = "taxonomy.yaml"
     target_accounts: str = "target_accounts.csv"
     warehouse_file: str = "../.visitor-intent/warehouse.db"
+    spool_directory: str = "../.visitor-intent/spool"
     cleaning: CleaningSettings = CleaningSettings()
     fuzzy_match_threshold: float = Field(default=90.0, ge=50, le=100)
     report: ReportSettings = ReportSettings()

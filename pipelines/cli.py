@@ -97,17 +97,18 @@ def _run(args: argparse.Namespace) -> int:
 def _run_and_report(args: argparse.Namespace, settings: Settings, *, hits: list[Path], **overrides: Path | None) -> int:
     from pipelines.definitions import build_definitions
     from pipelines.resources import resources_from_settings
-    from pipelines.runner import hits_span, run_span
+    from pipelines.runner import Span, run_span
 
-    span = hits_span(hits)
-    if span is None:
-        print("error: no parsable hits in the given files (try `visitor-intent inspect-log`)", file=sys.stderr)
-        return 1
-    # Partitions start at the first day of the data, whatever the settings say.
-    settings = settings.model_copy(update={"partitions_start": span.first_day})
     resources = resources_from_settings(
         settings, hits=[str(h) for h in hits], **{k: str(v) for k, v in overrides.items() if v is not None}
     )
+    days = resources["hit_sources"].days()
+    if not days:
+        print("error: no parsable hits in the given files (try `visitor-intent inspect-log`)", file=sys.stderr)
+        return 1
+    span = Span(days)
+    # Partitions start at the first day of the data, whatever the settings say.
+    settings = settings.model_copy(update={"partitions_start": span.first_day})
     locations = run_span(build_definitions(settings, resources), span, settings.report.window_days)
     args.out(f"processed {span.first_day} to {span.last_day}; reports:")
     for location in locations:
@@ -143,14 +144,19 @@ def _resolve(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
+    from connectors.hits.spool import HitSpool
     from connectors.privacy_store import forget
     from connectors.warehouse import Warehouse
     from pipelines.resources import warehouse_url
 
-    result = forget(Warehouse(warehouse_url(_settings(args))), network=args.network, organization=args.organization)
+    settings = _settings(args)
+    result = forget(Warehouse(warehouse_url(settings)), network=args.network, organization=args.organization)
+    # Spooled logs are parsed copies of whole files: drop them all rather than edit them.
+    spooled = HitSpool(settings.path(settings.spool_directory)).clear()
     args.out(f"forgot {args.network or args.organization!r}: {sum(result.deleted.values())} rows")
     for table, rows in sorted(result.deleted.items()):
         args.out(f"  {table}: {rows}")
+    args.out(f"  spooled logs removed: {spooled}")
     return 0
 
 

@@ -31,6 +31,7 @@ from connectors.crm.salesforce import SalesforceClient, SalesforceSink
 from connectors.crm.webhook import WebhookSink
 from connectors.hit_sources import DayOfHits, read_day
 from connectors.hits import ColumnMapping
+from connectors.hits.spool import HitSpool, ReadOptions
 from connectors.maxmind import MaxMindDatabases
 from connectors.sinks.files import FileReportSink
 from connectors.warehouse import Warehouse
@@ -55,20 +56,37 @@ class WarehouseResource(ConfigurableResource):
 
 
 class WarehouseIOManager(ConfigurableIOManager):
-    """Stores each asset's DataFrame as a table; a partition's rows are replaced on re-run."""
+    """Stores each asset's DataFrame as a table; a partition's rows are replaced on re-run.
+
+    The warehouse is the source of truth between runs. Within a run, every partition is
+    read from it at most once: a frame an earlier step wrote or read is handed on from
+    memory, so a day of hits is not read back by each of its consumers (in-process runs;
+    with the multiprocess executor each step is its own process and reads the warehouse).
+    """
 
     warehouse: WarehouseResource
+
+    _this_run: dict[tuple[str, str | None], pd.DataFrame] = PrivateAttr(default_factory=dict)
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         table = context.asset_key.path[-1]
         partition_key = context.asset_partition_key if context.has_asset_partitions else None
         rows = self.warehouse.get().replace_partition(table, obj, partition_key)
+        # As the warehouse returns it: a fresh 0..n-1 index (no data is copied).
+        self._this_run[(table, partition_key)] = obj.reset_index(drop=True)
         context.add_output_metadata({"dagster/row_count": rows, "table": table})
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
         table = context.asset_key.path[-1]
-        partition_keys = context.asset_partition_keys if context.has_asset_partitions else None
-        return self.warehouse.get().read(table, partition_keys)
+        keys = list(context.asset_partition_keys) if context.has_asset_partitions else [None]
+        warehouse = self.warehouse.get()
+        for key in keys:
+            if (table, key) not in self._this_run:
+                self._this_run[(table, key)] = warehouse.read(table, None if key is None else [key])
+        frames = [self._this_run[(table, key)] for key in keys]
+        filled = [frame for frame in frames if len(frame)] or frames[:1]
+        # Copy-on-write: a step's changes to its input stay its own.
+        return filled[0].copy(deep=False) if len(filled) == 1 else pd.concat(filled, ignore_index=True)
 
 
 class HitSource(Config):
@@ -86,25 +104,36 @@ class HitSource(Config):
             found.update(p for p in anchor.glob(str(Path(pattern).relative_to(anchor))) if p.is_file())
         return sorted(found)
 
+    def options(self) -> ReadOptions:
+        return ReadOptions(
+            log_format=self.log_format,
+            column_mapping=ColumnMapping(**self.column_mapping) if self.column_mapping else None,
+            trust_forwarded_for=self.trust_forwarded_for,
+        )
+
 
 class HitSourcesResource(ConfigurableResource):
-    """Every configured hit source."""
+    """Every configured hit source, read through a spool so that each log file is parsed once."""
 
     sources: list[HitSource]
+    spool_directory: str
+
+    @property
+    def spool(self) -> HitSpool:
+        return HitSpool(Path(self.spool_directory))
 
     def all_files(self) -> list[Path]:
         return sorted({path for source in self.sources for path in source.files()})
 
+    def days(self, only: Path | None = None) -> frozenset[dt.date]:
+        """The UTC days with hits in every source file (or only in the file ``only``)."""
+        return frozenset().union(*(
+            self.spool.days(path, source.options())
+            for source in self.sources for path in source.files() if only is None or path == only
+        ))
+
     def read_day(self, day: dt.date) -> DayOfHits:
-        days = [
-            read_day(
-                source.files(), day,
-                log_format=source.log_format,
-                column_mapping=ColumnMapping(**source.column_mapping) if source.column_mapping else None,
-                trust_forwarded_for=source.trust_forwarded_for,
-            )
-            for source in self.sources
-        ]
+        days = [read_day(source.files(), day, spool=self.spool, options=source.options()) for source in self.sources]
         return DayOfHits(
             hits=pd.concat([d.hits for d in days], ignore_index=True).sort_values("timestamp", ignore_index=True),
             quarantine=pd.concat([d.quarantine for d in days], ignore_index=True),
@@ -307,7 +336,7 @@ def resources_from_settings(
     resources: dict[str, ConfigurableResource | ConfigurableIOManager] = {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "hit_sources": HitSourcesResource(sources=sources),
+        "hit_sources": HitSourcesResource(sources=sources, spool_directory=str(settings.path(settings.spool_directory))),
         "maxmind": maxmind,
         "rules": IntentRulesResource(
             taxonomy_file=str(Path(taxonomy).resolve() if taxonomy else settings.path(settings.taxonomy)),

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from dagster import DagsterInstance, Definitions
-
-from connectors.hits import read_hits
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -39,15 +36,6 @@ class Span:
                 ends.append(end)
             end -= dt.timedelta(days=window_days)
         return sorted(ends)
-
-
-def hits_span(files: Iterable[Path]) -> Span | None:
-    """The days with hits in the files (None when no hit parses)."""
-    days: set[dt.date] = set()
-    for path in files:
-        for chunk in read_hits(path, chunk_size=200_000):
-            days.update(chunk.hits["timestamp"].dt.date.unique())
-    return Span(frozenset(days)) if days else None
 
 
 def instance() -> DagsterInstance:

@@ -16,7 +16,6 @@ from dagster import (
 )
 
 from pipelines.resources import HitSourcesResource, MaxMindResource
-from pipelines.runner import hits_span
 
 
 def build_crm_delivery_sensor(crm_job) -> SensorDefinition:
@@ -42,8 +41,7 @@ def build_new_logs_sensor(daily_job) -> SensorDefinition:
             modified = path.stat().st_mtime
             if seen.get(str(path)) == modified:
                 continue
-            span = hits_span([path])
-            for day in sorted(span.days) if span else []:
+            for day in sorted(hit_sources.days(only=path)):
                 yield RunRequest(run_key=f"{path}:{modified}:{day}", partition_key=day.isoformat())
             seen[str(path)] = modified
         context.update_cursor(json.dumps(seen))

@@ -26,6 +26,7 @@ maxmind: {{directory: demo/maxmind}}
 taxonomy: {CONFIG_DIR / 'taxonomy.yaml'}
 target_accounts: {CONFIG_DIR / 'target_accounts.csv'}
 warehouse_file: warehouse.db
+spool_directory: spool
 cleaning: {{office_networks: [212.0.10.0/28]}}
 report: {{directory: reports}}
 privacy: {{allow_demo_salt: true}}
@@ -81,7 +82,8 @@ def test_malformed_lines_are_kept_aside_with_their_line_numbers(demo_run) -> Non
 
 
 def test_running_again_replaces_partitions_instead_of_appending(demo_run) -> None:
-    hits = demo_run["warehouse"].read("raw_hits")
+    hits = demo_run["warehouse"].read("clean_hits")
+    assert len(hits) > 0
     assert not hits.duplicated(["source_file", "line_no"]).any()
 
 

@@ -16,7 +16,7 @@ from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.cli import main
-from pipelines.resources import WarehouseResource
+from pipelines.resources import HitSourcesResource, WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 # A full address: not a CIDR network ("…0/24") and not a version number ("Chrome/120.0.0.0").
@@ -35,6 +35,7 @@ def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Warehous
         "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
         "report": {"directory": str(tmp_path / "reports")},
         "privacy": {"allow_demo_salt": True},
+        "spool_directory": str(tmp_path / "spool"),
     }))
     hits = write_sample_hits(tmp_path / "access.log", start=dt.date(2026, 11, 6), days=10)
     database = build_demo_database(tmp_path / "maxmind")
@@ -60,17 +61,23 @@ def _full_addresses(warehouse: Warehouse, table: str) -> dict[str, set[str]]:
 
 
 def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
-    store, _ = warehouse
+    store, settings = warehouse
+    spool = settings.parent / "spool"
+    assert any(spool.iterdir())  # the run spooled its log
     retention_days = (dt.datetime.now(dt.timezone.utc).date() - dt.date(2026, 11, 11)).days
     cutoff = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=retention_days)).isoformat()
 
-    result = materialize(build_privacy_assets(retention_days), resources={"warehouse": WarehouseResource(url=str(store.engine.url))})
+    hit_sources = HitSourcesResource(sources=[], spool_directory=str(spool))
+    result = materialize(
+        build_privacy_assets(retention_days),
+        resources={"warehouse": WarehouseResource(url=str(store.engine.url)), "hit_sources": hit_sources},
+    )
 
     assert result.success
-    for table in ("raw_hits", "quarantined_lines", "clean_hits", "ip_companies", "account_matches", "company_hits"):
+    for table in ("quarantined_lines", "clean_hits", "ip_companies", "account_matches", "company_hits"):
         by_day = _full_addresses(store, table)
         assert not any(addresses for day, addresses in by_day.items() if day < cutoff), table
-    newer = _full_addresses(store, "raw_hits")
+    newer = _full_addresses(store, "clean_hits")
     assert any(addresses for day, addresses in newer.items() if day >= cutoff)  # recent days keep their IPs
     assert store.read("traffic_counts")["hits"].sum() > 0  # aggregates stay
 
@@ -82,7 +89,7 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
     assert main(["--settings", str(settings), "forget", "--organization", "Wayne Enterprises"], out=lines.append) == 0
 
     assert lines[0].startswith("forgot 'Wayne Enterprises'")
-    for table in ("raw_hits", "clean_hits", "ip_companies", "account_matches", "company_hits"):
+    for table in ("clean_hits", "ip_companies", "account_matches", "company_hits"):
         frame = store.read(table)
         assert not frame.astype(str).apply(lambda column: column.str.contains("67.199.70.", regex=False)).any().any(), table
     assert "Wayne Enterprises" not in set(store.read("company_hits")["organization"].dropna())

@@ -36,7 +36,7 @@ HELM_VALUES_FILE = PROJECT_ROOT / "deploy" / "helm" / "values.yaml"
 CONFIG_DIR = PROJECT_ROOT / "config"
 
 DAILY_ASSETS = {
-    "raw_hits", "quarantined_lines", "clean_hits", "hit_drop_counts",
+    "quarantined_lines", "clean_hits", "hit_drop_counts",
     "ip_companies", "page_tags", "account_matches", "company_hits", "traffic_counts",
 }
 FIRST_DAY = dt.date(2025, 6, 2)  # a fixed past Monday: its partitions exist whatever today is

@@ -20,7 +20,8 @@ LINE = '64.124.10.7 - - [{day}/Oct/2026:10:00:00 +0000] "GET /pricing HTTP/1.1" 
 def _evaluate(folder: Path, cursor: str | None):
     sensor = build_new_logs_sensor(build_jobs()[0])
     context = build_sensor_context(
-        cursor=cursor, resources={"hit_sources": HitSourcesResource(sources=[HitSource(paths=[str(folder / "*.log")])])}
+        cursor=cursor, resources={"hit_sources": HitSourcesResource(
+            sources=[HitSource(paths=[str(folder / "*.log")])], spool_directory=str(folder / "spool"))}
     )
     requests = list(sensor(context))
     return requests, context.cursor

@@ -1,0 +1,104 @@
+"""The spool: a log is parsed once, and every day read from it is what parsing would give."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import connectors.hits.spool as spool_module
+from connectors.hits import read_hits
+from connectors.hits.spool import HitSpool
+
+LINE = '64.124.10.{n} - - [{day}/Oct/2026:{hour}:00:00 +0000] "GET /page/{n} HTTP/1.1" 200 512 "-" "Mozilla/5.0 Firefox/128.0"'
+D5, D6, D7 = dt.date(2026, 10, 5), dt.date(2026, 10, 6), dt.date(2026, 10, 7)
+
+
+def _log(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def _hit(n: int, day: int, hour: str = "10") -> str:
+    return LINE.format(n=n, day=f"{day:02d}", hour=hour)
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if not p.name.startswith("."))
+
+
+def test_each_day_read_from_the_spool_is_what_parsing_gives(tmp_path: Path) -> None:
+    log = _log(tmp_path / "access.log", [_hit(1, 5), _hit(2, 5, "23"), "garbage", _hit(3, 6), _hit(4, 7), "more garbage"])
+    spool = HitSpool(tmp_path / "spool", chunk_size=2)  # chunks smaller than a day
+
+    assert spool.days(log) == {D5, D6, D7}
+    parsed = pd.concat([chunk.hits for chunk in read_hits(log)], ignore_index=True)
+    for day in (D5, D6, D7):
+        hits, _ = spool.read_day(log, day)
+        expected = parsed[parsed["timestamp"].dt.date == day].reset_index(drop=True)
+        pd.testing.assert_frame_equal(hits, expected)
+
+
+def test_a_malformed_line_belongs_to_the_day_of_the_line_before_it(tmp_path: Path) -> None:
+    log = _log(tmp_path / "access.log", ["leading garbage", _hit(1, 5), "garbage", _hit(2, 6), "trailing garbage"])
+    spool = HitSpool(tmp_path / "spool", chunk_size=2)
+
+    quarantined = {day: spool.read_day(log, day)[1]["line_no"].tolist() for day in (D5, D6)}
+
+    # Line 1 has no line before it: it takes the day after. Each line is in exactly one day.
+    assert quarantined == {D5: [1, 3], D6: [5]}
+
+
+def test_a_log_is_parsed_once_however_many_days_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _log(tmp_path / "access.log", [_hit(1, 5), _hit(2, 6), _hit(3, 7)])
+    parses = []
+    monkeypatch.setattr(spool_module, "read_hits", lambda *a, **k: parses.append(a) or read_hits(*a, **k))
+    spool = HitSpool(tmp_path / "spool")
+
+    days = spool.days(log)
+    for day in days:
+        spool.read_day(log, day)
+
+    assert len(parses) == 1
+
+
+def test_a_changed_log_is_parsed_again_and_its_old_copy_removed(tmp_path: Path) -> None:
+    log = _log(tmp_path / "access.log", [_hit(1, 5)])
+    spool = HitSpool(tmp_path / "spool")
+    assert spool.days(log) == {D5}
+
+    _log(log, [_hit(1, 5), _hit(2, 6)])  # the server wrote on
+    os.utime(log, ns=(log.stat().st_atime_ns, log.stat().st_mtime_ns + 1_000_000))
+
+    assert spool.days(log) == {D5, D6}
+    assert len(_entries(tmp_path / "spool")) == 1
+
+
+def test_a_failed_parse_leaves_nothing_half_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = _log(tmp_path / "access.log", [_hit(n, 5) for n in range(10)])
+
+    def crash_after_the_first_chunk(*args, **kwargs):
+        chunks = read_hits(*args, **kwargs)
+        yield next(chunks)
+        raise OSError("disk went away")
+
+    monkeypatch.setattr(spool_module, "read_hits", crash_after_the_first_chunk)
+    with pytest.raises(OSError, match="disk went away"):
+        HitSpool(tmp_path / "spool", chunk_size=3).days(log)
+
+    assert list((tmp_path / "spool").iterdir()) == []
+
+
+def test_retention_removes_copies_of_logs_that_hold_only_older_days(tmp_path: Path) -> None:
+    old = _log(tmp_path / "old.log", [_hit(1, 5)])
+    recent = _log(tmp_path / "recent.log", [_hit(1, 5), _hit(2, 7)])
+    spool = HitSpool(tmp_path / "spool")
+    spool.days(old), spool.days(recent)
+
+    assert spool.purge(older_than=D6) == 1
+
+    [kept] = _entries(tmp_path / "spool")
+    assert str(recent.resolve()) in (kept / "manifest.json").read_text(encoding="utf-8")
