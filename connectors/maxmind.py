@@ -18,9 +18,9 @@ type), so a wrong or broken file stops the run at start-up, not at the first loo
 
 from __future__ import annotations
 
+import mmap
 import socket
-from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -29,7 +29,10 @@ from types import TracebackType
 from typing import Any
 
 import maxminddb
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 LOOKUP_COLUMNS = (
     "ip",
@@ -60,16 +63,14 @@ _FLAG_COLUMNS = (
     "is_residential_proxy",
 )
 _INTEGER_COLUMNS = ("asn", "database_epoch")
+_MERGED_COLUMNS = LOOKUP_COLUMNS[2:]  # all but ip and network, which are per IP
 
 # How many records `open` decodes to catch a corrupt data section at start-up. A full
 # scan of a real Enterprise file takes minutes; a broken file fails within a few records.
 _RECORDS_CHECKED_AT_OPEN = 1_000
 
 _EMPTY: Mapping[str, Any] = {}
-_NOT_LOOKED_UP = (None, None)
 _NOT_AN_ADDRESS = "not looked up: not an IPv4 or IPv6 address"
-# Runs an iterator for its side effects at C speed (the itertools "consume" recipe).
-_consume = deque(maxlen=0).extend
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,11 @@ class _Database:
     path: Path
     reader: Any  # maxminddb.extension.Reader (C) or maxminddb.Reader (pure Python)
     build_epoch: int
+    tree: _SearchTree
+
+    def close(self) -> None:
+        self.reader.close()
+        self.tree.close()
 
 
 class MaxMindDatabases:
@@ -167,7 +173,7 @@ class MaxMindDatabases:
                 databases.append(_open_database(edition, Path(path)))
         except MaxMindDatabaseError:
             for database in databases:
-                database.reader.close()
+                database.close()
             raise
         return cls(databases)
 
@@ -243,7 +249,7 @@ class MaxMindDatabases:
 
     def close(self) -> None:
         for database in self._databases:
-            database.reader.close()
+            database.close()
 
     @property
     def editions(self) -> list[str]:
@@ -272,30 +278,50 @@ class MaxMindDatabases:
         but its epoch; a string that is not an IP address has nulls only.
         """
         unique_ips = list(dict.fromkeys(ips))
-        addresses = [_packed_address(ip) for ip in unique_ips]
-        columns: dict[str, list[Any]] = {"ip": unique_ips}
-        networks: list[str | None] = [None] * len(unique_ips)
-        sources: list[str | None] = [None] * len(unique_ips)
-        for database in self._databases:
-            found, prefixes = _read_all(database, unique_ips, addresses)
-            for name, values in found.items():
-                columns[name] = _fill_gaps(columns[name], values) if name in columns else values
-            networks = [
-                _network(address, prefix) if network is None and prefix is not None else network
-                for network, address, prefix in zip(networks, addresses, prefixes)
-            ]
-            sources = [
-                _add_source(names, database.edition) if prefix is not None else names
-                for names, prefix in zip(sources, prefixes)
-            ]
-        if _ANONYMOUS_IP in self.editions:
-            _default_flags_to_false(columns, addresses)
+        addresses = _parse_addresses(unique_ips)
+        found = [_find(database, unique_ips, addresses) for database in self._databases]
+        # An IP's row, but for its ip and network, depends only on which record each
+        # edition has for it and on whether it is an address: merge once per combination.
+        combinations, first_ips = _factorize_rows([*(f.records for f in found), addresses.valid])
+        merge = self._merger()
+        merged = [
+            merge([f.rows[f.records[i]] if f.records[i] >= 0 else None for f in found], addresses.valid[i])
+            for i in first_ips.tolist()
+        ]
+        prefixes = np.full(len(unique_ips), -1)
+        for edition in found:  # the most specific edition with a record gives the network
+            first_record = (prefixes < 0) & (edition.records >= 0)
+            prefixes[first_record] = edition.prefixes[first_record]
+        return _lookup_frame(unique_ips, _networks(addresses, prefixes), merged, combinations)
+
+    def _merger(self) -> Callable[[list[tuple[Any, ...] | None], bool], list[Any]]:
+        """A function making the `_MERGED_COLUMNS` of a lookup row from each edition's
+        record values (None: no record) and whether the IP is an address."""
+        slot = {name: n for n, name in enumerate(_MERGED_COLUMNS)}
+        slots = [[slot[name] for name in EDITIONS[database.edition].columns] for database in self._databases]
+        # The Anonymous-IP database lists only anonymous networks: no record there means
+        # "not anonymous", not "unknown".
+        flags = [slot[flag] for flag in _FLAG_COLUMNS] if _ANONYMOUS_IP in self.editions else []
         newest = max(self.build_epochs.values())
-        # Every valid IP was looked up in every database, found or not.
-        columns["database_epoch"] = [None if a is None else newest for a in addresses]
-        columns["network"] = networks
-        columns["sources"] = sources
-        return _lookup_frame(columns, len(unique_ips))
+        editions = self.editions
+
+        def merge(records: list[tuple[Any, ...] | None], is_address: bool) -> list[Any]:
+            row: list[Any] = [None] * len(_MERGED_COLUMNS)
+            for edition_slots, values in zip(slots, records):
+                for n, value in zip(edition_slots, values or ()):
+                    if row[n] is None:
+                        row[n] = value
+            found_in = [edition for edition, values in zip(editions, records) if values is not None]
+            row[slot["sources"]] = ";".join(found_in) or None
+            if is_address:
+                for n in flags:
+                    if row[n] is None:
+                        row[n] = False
+                # Every valid IP was looked up in every database, found or not.
+                row[slot["database_epoch"]] = newest
+            return row
+
+        return merge
 
     def explain(self, ip: str) -> list[tuple[str, str]]:
         """What each open edition says about ``ip``: ``(edition, "field=value")`` pairs.
@@ -304,20 +330,20 @@ class MaxMindDatabases:
         one without a record gives ``(edition, "no record")``. Like `lookup`, a string
         that is not an IP address is answered, not raised: every edition says so.
         """
-        address = _packed_address(ip)
-        if address is None:
+        addresses = _parse_addresses([ip])
+        if not addresses.valid[0]:
             return [(edition, _NOT_AN_ADDRESS) for edition in self.editions]
         findings: list[tuple[str, str]] = []
         for database in self._databases:
-            found, prefixes = _read_all(database, [ip], [address])
-            if prefixes[0] is None:
+            found = _find(database, [ip], addresses)
+            if found.records[0] < 0:
                 findings.append((database.edition, "no record"))
                 continue
-            findings.append((database.edition, f"network={_network(address, prefixes[0])}"))
+            findings.append((database.edition, f"network={_networks(addresses, found.prefixes)[0].as_py()}"))
             findings.extend(
-                (database.edition, f"{column}={values[0]}")
-                for column, values in found.items()
-                if values[0] is not None
+                (database.edition, f"{column}={value}")
+                for column, value in zip(EDITIONS[database.edition].columns, found.rows[0])
+                if value is not None
             )
         return findings
 
@@ -375,7 +401,9 @@ def _open_database(edition: str, path: Path) -> _Database:
     except maxminddb.InvalidDatabaseError as error:
         reader.close()
         raise _corrupt(path, edition, error) from error
-    return _Database(edition, path, reader, reader.metadata().build_epoch)
+    metadata = reader.metadata()
+    tree = _SearchTree(path, metadata.node_count, metadata.record_size, metadata.ip_version)
+    return _Database(edition, path, reader, metadata.build_epoch, tree)
 
 
 def _corrupt(path: Path, edition: str, error: Exception) -> MaxMindDatabaseError:
@@ -385,68 +413,190 @@ def _corrupt(path: Path, edition: str, error: Exception) -> MaxMindDatabaseError
     )
 
 
-def _packed_address(ip: object) -> bytes | None:
-    """The address as 4 or 16 bytes if ``ip`` is a strictly written IPv4/IPv6 address.
+# Strictly written IPv4, as inet_pton reads it: four decimal octets, no leading zeros.
+_IPV4_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_STRICT_IPV4 = rf"^(?:{_IPV4_OCTET}\.){{3}}{_IPV4_OCTET}$"
+
+
+@dataclass(frozen=True)
+class _Addresses:
+    """Which of some IPs are addresses: their row numbers and packed bytes, per family."""
+
+    valid: np.ndarray  # bool per IP
+    ipv4_rows: np.ndarray
+    ipv4: np.ndarray  # uint8, one row of 4 bytes per address
+    ipv6_rows: np.ndarray
+    ipv6: np.ndarray  # uint8, one row of 16 bytes per address
+
+
+def _parse_addresses(ips: list[Any]) -> _Addresses:
+    """The strictly written IPv4/IPv6 addresses among ``ips``.
 
     maxminddb also accepts inet_aton shorthand ("1.2.3", "16908291", "010.0.0.1"),
-    which in a log field is garbage, not an address; inet_pton does not. Bytes, not
-    ipaddress objects: this runs once per IP and must stay cheap.
+    which in a log field is garbage, not an address; inet_pton does not, nor does
+    `_STRICT_IPV4`. IPv4, nearly all of a log, is parsed by Arrow in one pass.
     """
-    if not isinstance(ip, str):
-        return None
+    texts = pa.array([ip if isinstance(ip, str) else None for ip in ips], type=pa.string())
+    is_ipv4 = pc.match_substring_regex(texts, _STRICT_IPV4).fill_null(False)
+    octets = pc.list_flatten(pc.split_pattern(texts.filter(is_ipv4), ".")).cast(pa.uint8())
+    ipv4_rows = np.flatnonzero(is_ipv4.to_numpy(zero_copy_only=False))
+    has_colon = pc.match_substring(texts, ":").fill_null(False)
+    candidates = np.flatnonzero(has_colon.to_numpy(zero_copy_only=False))
+    packed = [_packed_ipv6(ips[row]) for row in candidates.tolist()]
+    ipv6_rows = candidates[np.array([address is not None for address in packed], dtype=bool)]
+    valid = np.zeros(len(ips), dtype=bool)
+    valid[ipv4_rows] = valid[ipv6_rows] = True
+    return _Addresses(
+        valid,
+        ipv4_rows,
+        octets.to_numpy().reshape(-1, 4),
+        ipv6_rows,
+        np.frombuffer(b"".join(filter(None, packed)), dtype=np.uint8).reshape(-1, 16),
+    )
+
+
+def _packed_ipv6(ip: str) -> bytes | None:
     try:
-        return socket.inet_pton(socket.AF_INET6 if ":" in ip else socket.AF_INET, ip)
+        return socket.inet_pton(socket.AF_INET6, ip)
     except (OSError, ValueError):
         return None
 
 
-def _read_all(
-    database: _Database, ips: list[str], addresses: list[bytes | None]
-) -> tuple[dict[str, list[Any]], list[int | None]]:
-    """One edition's values for each IP, by column, and the prefix length of each IP's
-    network (None where the edition has no record).
+class _SearchTree:
+    """A database's search tree, walked for a whole batch of addresses at once.
 
-    The hot loop of resolution: one C-level lookup and one extraction per IP. Values
-    go straight into column lists; keeping decoded records or per-IP rows around
-    would cost as much as decoding them.
+    The reader answers one address per call and decodes its record every time, while a
+    batch's addresses share far fewer records. The walk gives each address the data
+    pointer of its record and its prefix length, so each record is decoded once (by
+    the reader, for one address pointing at it). It reads the tree as maxminddb's
+    pure-Python reader does (MaxMind DB format 2.0).
     """
-    lookup = database.reader.get_with_prefix_len
+
+    def __init__(self, path: Path, node_count: int, record_size: int, ip_version: int) -> None:
+        with path.open("rb") as file:
+            # A second read-only mapping of the file: the page cache is shared with the reader's.
+            self._buffer = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        self._record_size = record_size
+        self._node_bytes = record_size // 4
+        # The right record starts after the left one; 28-bit records share the middle byte.
+        self._right_offset = 4 if record_size == 32 else 3
+        # The four big-endian bytes at every offset of the tree (the 16-byte separator
+        # after it covers the last ones): any record is one read away.
+        self._words = np.ndarray((node_count * self._node_bytes,), ">u4", self._buffer, 0, (1,))
+        self.node_count = node_count
+        self._ip_version = ip_version
+        # An IPv6 tree holds IPv4 under ::/96: its walks start 96 zero bits down.
+        node = 0
+        for _ in range(96 if ip_version == 6 else 0):
+            if node >= node_count:
+                break
+            node = int(self._children(np.array([node]), np.array([0]))[0])
+        self._ipv4_start = node
+
+    def close(self) -> None:
+        self._words = None  # the mapping cannot close while an array uses it
+        self._buffer.close()
+
+    def find(self, addresses: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where each address's walk ends (``node_count``: no record; above: a data
+        pointer) and how many of its bits the walk took (the prefix length)."""
+        count, width = addresses.shape
+        if width == 16 and self._ip_version == 4 and count:
+            raise ValueError("You attempted to look up an IPv6 address in an IPv4-only database.")
+        values = np.empty(count, dtype=np.int64)
+        prefixes = np.empty(count, dtype=np.int64)
+        rows = np.arange(count)  # the addresses still walking, and where they are
+        nodes = np.full(count, self._ipv4_start if width == 4 else 0, dtype=np.int64)
+        for depth in range(width * 8 + 1):
+            ended = nodes >= self.node_count
+            if ended.any():
+                values[rows[ended]] = nodes[ended]
+                prefixes[rows[ended]] = depth
+                walking = ~ended
+                rows, nodes, addresses = rows[walking], nodes[walking], addresses[walking]
+            if not rows.size:
+                return values, prefixes
+            if depth < width * 8:
+                nodes = self._children(nodes, addresses[:, depth // 8] >> (7 - depth % 8) & 1)
+        raise maxminddb.InvalidDatabaseError("Invalid node in search tree")
+
+    def _children(self, nodes: np.ndarray, bits: np.ndarray) -> np.ndarray:
+        """The record of each node that ``bits`` picks (0: left, 1: right)."""
+        words = self._words[nodes * self._node_bytes + bits * self._right_offset].astype(np.int64)
+        if self._record_size == 24:
+            return words >> 8
+        if self._record_size == 28:  # the left's top nibble is the high half of the shared byte
+            return np.where(bits, words & 0x0FFFFFFF, words >> 8 | (words & 0xF0) << 20)
+        return words
+
+
+@dataclass(frozen=True)
+class _Found:
+    """One edition's answer for a batch of IPs."""
+
+    records: np.ndarray  # per IP: its record's index in rows, -1 for none
+    rows: list[tuple[Any, ...]]  # per distinct record: the values of its edition's columns
+    prefixes: np.ndarray  # per IP: the prefix length of its record's network
+
+
+def _find(database: _Database, ips: list[Any], addresses: _Addresses) -> _Found:
+    """The records ``database`` has for ``ips``, each distinct one decoded once."""
+    tree = database.tree
+    values = np.full(len(ips), tree.node_count, dtype=np.int64)  # not an address: no record
+    prefixes = np.zeros(len(ips), dtype=np.int64)
     layout = EDITIONS[database.edition]
-    extract = layout.extract
-    columns: list[list[Any]] = [[] for _ in layout.columns]
-    no_record = (None,) * len(layout.columns)
-    prefixes: list[int | None] = []
+    rows: list[tuple[Any, ...]] = []
     try:
-        for ip, address in zip(ips, addresses):
-            record, prefix = lookup(ip) if address is not None else _NOT_LOOKED_UP
+        for family_rows, packed in (addresses.ipv4_rows, addresses.ipv4), (addresses.ipv6_rows, addresses.ipv6):
+            values[family_rows], prefixes[family_rows] = tree.find(packed)
+        pointer_of_ip, first_ips = _factorize_rows([values])
+        row_of_pointer = np.full(len(first_ips), -1)
+        for n, (pointer, first_ip) in enumerate(zip(values[first_ips].tolist(), first_ips.tolist())):
+            record = database.reader.get(ips[first_ip]) if pointer > tree.node_count else None
             if record:  # MaxMind stores "nothing to say" as an empty map
-                _consume(map(list.append, columns, extract(record)))
-                prefixes.append(prefix)
-            else:
-                _consume(map(list.append, columns, no_record))
-                prefixes.append(None)
+                row_of_pointer[n] = len(rows)
+                rows.append(layout.extract(record))
     except maxminddb.InvalidDatabaseError as error:
         raise _corrupt(database.path, database.edition, error) from error
-    return dict(zip(layout.columns, columns)), prefixes
+    return _Found(row_of_pointer[pointer_of_ip], rows, prefixes)
 
 
-def _add_source(names: str | None, edition: str) -> str:
-    return f"{names};{edition}" if names else edition
+def _factorize_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group among the distinct rows of ``columns`` (integer arrays), numbered
+    in order of appearance, and each group's first row."""
+    groups = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        codes, uniques = pd.factorize(column)
+        groups = pd.factorize(groups * len(uniques) + codes)[0]
+    return groups, np.flatnonzero(~pd.Series(groups).duplicated().to_numpy())
 
 
-def _fill_gaps(earlier: list[Any], later: list[Any]) -> list[Any]:
-    """``earlier`` (a more specific edition's values) with its nulls filled from ``later``."""
-    return [old if old is not None else new for old, new in zip(earlier, later)]
+# The decimal text of 0-255: Arrow spells IPv4 networks from it, a byte at a time.
+_DECIMAL = pa.array([str(number) for number in range(256)])
 
 
-def _default_flags_to_false(columns: dict[str, list[Any]], addresses: list[bytes | None]) -> None:
-    # The Anonymous-IP database lists only anonymous networks: no record there means
-    # "not anonymous", not "unknown".
-    for flag in _FLAG_COLUMNS:
-        columns[flag] = [
-            False if value is None and address is not None else value
-            for value, address in zip(columns[flag], addresses)
-        ]
+def _networks(addresses: _Addresses, prefixes: np.ndarray) -> pa.Array:
+    """``first-address/prefix`` of each IP's network; null where its prefix is -1."""
+    found = prefixes[addresses.ipv4_rows] >= 0
+    ipv4_rows = addresses.ipv4_rows[found]
+    ipv4_prefixes = prefixes[ipv4_rows]
+    host_bits = 32 - ipv4_prefixes
+    first = addresses.ipv4[found].view(">u4").reshape(-1).astype(np.int64) >> host_bits << host_bits
+    # Formatting in Python would cost more than the lookup itself.
+    octets = [_DECIMAL.take(first >> shift & 0xFF) for shift in (24, 16, 8, 0)]
+    addresses_text = pc.binary_join_element_wise(*octets, ".")
+    ipv4 = pc.binary_join_element_wise(addresses_text, _DECIMAL.take(ipv4_prefixes), "/")
+    found = prefixes[addresses.ipv6_rows] >= 0
+    ipv6_rows = addresses.ipv6_rows[found]
+    ipv6 = [
+        _network(address.tobytes(), prefix)
+        for address, prefix in zip(addresses.ipv6[found], prefixes[ipv6_rows].tolist())
+    ]
+    texts = pa.concat_arrays([ipv4, pa.array(ipv6, pa.string()), pa.nulls(1, pa.string())])
+    positions = np.full(len(prefixes), len(texts) - 1)
+    positions[ipv4_rows] = np.arange(len(ipv4_rows))
+    positions[ipv6_rows] = len(ipv4_rows) + np.arange(len(ipv6_rows))
+    return texts.take(positions)
 
 
 def _network(address: bytes, prefix: int) -> str:
@@ -457,14 +607,22 @@ def _network(address: bytes, prefix: int) -> str:
     return f"{socket.inet_ntop(family, first.to_bytes(len(address)))}/{prefix}"
 
 
-def _lookup_frame(columns: dict[str, list[Any]], length: int) -> pd.DataFrame:
-    def column(name: str) -> pd.Series:
-        values = columns.get(name, [None] * length)
-        if name in _INTEGER_COLUMNS:
-            return pd.Series(values, dtype="Int64")
-        if name in _FLAG_COLUMNS:
-            return pd.Series(values, dtype="boolean")
-        return pd.Series(values, dtype="str")
+def _dtype(column: str) -> str:
+    if column in _INTEGER_COLUMNS:
+        return "Int64"
+    if column in _FLAG_COLUMNS:
+        return "boolean"
+    return "str"
 
+
+def _lookup_frame(
+    ips: list[Any], networks: pa.Array, merged: list[list[Any]], combinations: np.ndarray
+) -> pd.DataFrame:
+    """The lookup frame: ``ip`` and ``network`` per IP, the `_MERGED_COLUMNS` spread from
+    ``merged`` (a row per combination) by each IP's combination number."""
+    columns = {"ip": pd.array(ips, dtype="str"), "network": pd.array(networks, dtype="str")}
+    merged_columns = zip(*merged) if merged else [()] * len(_MERGED_COLUMNS)
+    for name, values in zip(_MERGED_COLUMNS, merged_columns):
+        columns[name] = pd.array(values, dtype=_dtype(name)).take(combinations)
     # The columns are new objects, so the frame may own them without a copy.
-    return pd.DataFrame({name: column(name) for name in LOOKUP_COLUMNS}, copy=False)
+    return pd.DataFrame(columns, copy=False)

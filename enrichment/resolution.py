@@ -19,12 +19,14 @@ Evidence, strongest first:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from enrichment.privacy import looks_like_a_person
@@ -152,49 +154,119 @@ class _Signal(NamedTuple):
 def classify(record: Mapping[str, object]) -> Decision:
     """Classify one merged lookup (a row of `MaxMindDatabases.lookup`, or any mapping
     with some of its fields)."""
+    decision, company = _decide(record)
+    if company is not None and looks_like_a_person(company, _text(record.get("network"))):
+        return _a_person(decision, company)
+    return decision
+
+
+def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
+    """``lookups`` with ``classification`` and ``reason`` columns added.
+
+    Decided once per distinct record; a row's network is looked at only where it can
+    tell whether a company's name is a person's.
+    """
+    present = [name for name in (*VALUE_FIELDS, *FLAG_FIELDS) if name in lookups.columns]
+    groups, first_rows = _distinct_rows([lookups[name] for name in present], len(lookups))
+    outcomes: dict[tuple[str, str], int] = {}  # (classification, reason) -> its number
+
+    def number(decision: Decision) -> int:
+        return outcomes.setdefault((decision.classification.value, decision.reason), len(outcomes))
+
+    group_outcomes = np.empty(len(first_rows), dtype=np.int64)
+    per_network: dict[int, tuple[Decision, str]] = {}  # groups whose rows' networks decide
+    a_person = functools.cache(_person_regardless_of_network)
+    for group, record in enumerate(_records(lookups, present, first_rows)):
+        decision, company = _decide(record)
+        verdict = a_person(company) if company is not None else False
+        group_outcomes[group] = number(_a_person(decision, company) if verdict else decision)
+        if verdict is None:
+            per_network[group] = (decision, company)
+    row_outcomes = group_outcomes[groups]
+    if per_network:
+        rows = np.flatnonzero(np.isin(groups, list(per_network)))
+        networks = lookups["network"].iloc[rows].tolist() if "network" in lookups.columns else [None] * len(rows)
+        decided: dict[tuple[int, str | None], int] = {}  # (group, network) -> outcome number
+        for row, group, network in zip(rows.tolist(), groups[rows].tolist(), networks):
+            key = (group, _text(network))
+            if key not in decided:
+                decision, company = per_network[group]
+                is_a_person = looks_like_a_person(company, key[1])
+                decided[key] = number(_a_person(decision, company) if is_a_person else decision)
+            row_outcomes[row] = decided[key]
+    classifications, reasons = zip(*outcomes) if outcomes else ((), ())
+    return lookups.assign(
+        classification=pd.Series(pd.array(classifications, dtype="str").take(row_outcomes), index=lookups.index),
+        reason=pd.Series(pd.array(reasons, dtype="str").take(row_outcomes), index=lookups.index),
+    )
+
+
+# A /32: the smallest network there is.
+_SMALLEST_NETWORK = "0.0.0.0/32"
+
+
+def _person_regardless_of_network(name: str) -> bool | None:
+    """Is ``name`` a person's on every network (True), on none (False), or only on some
+    (None: each network decides)?
+
+    A network can only make a name a person's (`looks_like_a_person`: a small one), so
+    the answers without a network and on the smallest one bound all others.
+    """
+    without_network = looks_like_a_person(name, None)
+    return without_network if without_network == looks_like_a_person(name, _SMALLEST_NETWORK) else None
+
+
+def _decide(record: Mapping[str, object]) -> tuple[Decision, str | None]:
+    """The decision before asking whether a company's name is a person's, and that
+    name when it is to be asked (the winner is a company)."""
     if not _has_record(record):
-        return Decision(Classification.UNKNOWN, "no_record", ["no MaxMind database has a record"])
+        return Decision(Classification.UNKNOWN, "no_record", ["no MaxMind database has a record"]), None
     signals = _signals(record)
     if not signals:
         return Decision(
             Classification.UNKNOWN,
             "no_organization",
             ["MaxMind has a record but no organization to name"],
-        )
+        ), None
     winner = min(signals, key=lambda signal: PRECEDENCE.index(signal.classification))
     evidence = [signal.explanation for signal in signals]
-    organization, network = record.get("organization"), record.get("network")
-    if winner.classification == Classification.COMPANY and looks_like_a_person(str(organization), _text(network)):
-        # We identify companies, never people: a person's name on a small allocation is a home line.
-        evidence.append(f"organization {organization!r} names a person, not a company")
-        evidence.append("decision: isp (organization_is_a_person)")
-        return Decision(Classification.ISP, "organization_is_a_person", evidence)
     evidence.append(f"decision: {winner.classification} ({winner.reason})")
-    return Decision(winner.classification, winner.reason, evidence)
+    company = str(record.get("organization")) if winner.classification == Classification.COMPANY else None
+    return Decision(winner.classification, winner.reason, evidence), company
 
 
-def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
-    """``lookups`` with ``classification`` and ``reason`` columns added.
+def _a_person(decision: Decision, organization: str) -> Decision:
+    # We identify companies, never people: a person's name on a small allocation is a home line.
+    evidence = [
+        *decision.evidence[:-1],
+        f"organization {organization!r} names a person, not a company",
+        "decision: isp (organization_is_a_person)",
+    ]
+    return Decision(Classification.ISP, "organization_is_a_person", evidence)
 
-    Decided once per distinct record (network included, since a person's name on a small
-    network is judged differently from the same name on a large one).
-    """
-    present = [name for name in ("network", *VALUE_FIELDS, *FLAG_FIELDS) if name in lookups.columns]
-    # None for every kind of missing value, so equal records make equal dict keys.
-    columns = [lookups[name].astype(object).where(lookups[name].notna(), None) for name in present]
-    decided: dict[tuple[object, ...], tuple[str, str]] = {}
-    outcomes: list[tuple[str, str]] = []
-    for key in zip(*(column.tolist() for column in columns)):
-        outcome = decided.get(key)
-        if outcome is None:
-            decision = classify(dict(zip(present, key)))
-            outcome = decided[key] = (decision.classification.value, decision.reason)
-        outcomes.append(outcome)
-    classifications, reasons = zip(*outcomes) if outcomes else ((), ())
-    return lookups.assign(
-        classification=pd.Series(classifications, index=lookups.index, dtype="str"),
-        reason=pd.Series(reasons, index=lookups.index, dtype="str"),
-    )
+
+def _distinct_rows(columns: list[pd.Series], length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group among the distinct rows of ``columns`` (all missing values alike),
+    numbered in order of appearance, and each group's first row."""
+    groups, bound = np.zeros(length, dtype=np.int64), 1  # every group number is below bound
+    for column in columns:
+        codes, uniques = pd.factorize(column)  # missing values: -1
+        if bound * (len(uniques) + 1) > 2**63:  # numbered densely again before they overflow
+            groups, bound = pd.factorize(groups)[0], length
+        groups = groups * (len(uniques) + 1) + codes + 1
+        bound *= len(uniques) + 1
+    groups = pd.factorize(groups)[0]
+    return groups, np.flatnonzero(~pd.Series(groups).duplicated().to_numpy())
+
+
+def _records(lookups: pd.DataFrame, names: list[str], rows: np.ndarray) -> list[dict[str, object]]:
+    """``rows`` of ``lookups`` as records of ``names``, with None for every kind of missing value."""
+    sample = lookups[names].iloc[rows]
+    values = [
+        [None if missing else value for value, missing in zip(column.tolist(), column.isna().tolist())]
+        for column in (sample[name] for name in names)
+    ]
+    return [dict(zip(names, row)) for row in zip(*values)] if names else [{} for _ in rows]
 
 
 def _signals(record: Mapping[str, object]) -> list[_Signal]:

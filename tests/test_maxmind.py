@@ -171,6 +171,19 @@ def test_lookup_returns_one_row_per_unique_ip(all_databases: MaxMindDatabases) -
     assert lookups["ip"].tolist() == ["1.2.3.4"]
 
 
+def test_ips_looked_up_together_get_the_rows_they_get_alone(all_databases: MaxMindDatabases) -> None:
+    # A batch decodes each record once and merges once per combination of records:
+    # no IP may end up with another's network, values or classification.
+    ips = [
+        "89.160.20.112", "89.160.20.113", "74.209.24.1", "192.0.2.1", "75.209.24.0",
+        "not-an-ip", "65.0.0.1", "71.160.223.1", "::ffff:89.160.20.112", "1.128.0.1",
+        "2c0f:ff40::1", "2001:480::1", "1.2.3", "216.160.83.57", "89.160.20.112",
+    ]
+    together = classify_lookups(all_databases.lookup(ips))
+    alone = pd.concat([classify_lookups(all_databases.lookup([ip])) for ip in dict.fromkeys(ips)], ignore_index=True)
+    pd.testing.assert_frame_equal(together, alone)
+
+
 @pytest.mark.parametrize("garbage", ["not-an-ip", "", "1.2.3", "16908291", "1.2.3.4:80"])
 def test_invalid_ip_gives_an_empty_row(all_databases: MaxMindDatabases, garbage: str) -> None:
     # "1.2.3" and "16908291" are inet_aton shorthand for 1.2.0.3, which the Domain
