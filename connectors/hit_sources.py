@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from connectors.hits import HIT_COLUMNS, QUARANTINE_COLUMNS
+from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES
 from connectors.hits.spool import HitSpool, ReadOptions
 
 
@@ -25,6 +25,15 @@ class DayOfHits:
     def lines(self) -> int:
         return len(self.hits) + len(self.quarantine)
 
+    @classmethod
+    def combine(cls, days: list[DayOfHits]) -> DayOfHits:
+        """The hits of several sources' days in one time order."""
+        return cls(
+            hits=_concat([d.hits for d in days], HIT_DTYPES).sort_values("timestamp", kind="stable", ignore_index=True),
+            quarantine=_concat([d.quarantine for d in days], QUARANTINE_DTYPES),
+            files=[f for d in days for f in d.files],
+        )
+
 
 def read_day(files: Iterable[Path], day: dt.date, *, spool: HitSpool, options: ReadOptions = ReadOptions()) -> DayOfHits:
     """Hits whose UTC timestamp falls on ``day``, in time order, and that day's quarantined lines."""
@@ -39,10 +48,13 @@ def read_day(files: Iterable[Path], day: dt.date, *, spool: HitSpool, options: R
         hits, quarantine = spool.read_day(path, day, options)
         hit_parts.append(hits)
         quarantine_parts.append(quarantine)
-    hits = _concat(hit_parts, HIT_COLUMNS).sort_values("timestamp", kind="stable", ignore_index=True)
-    return DayOfHits(hits=hits, quarantine=_concat(quarantine_parts, QUARANTINE_COLUMNS), files=files_read)
+    hits = _concat(hit_parts, HIT_DTYPES).sort_values("timestamp", kind="stable", ignore_index=True)
+    return DayOfHits(hits=hits, quarantine=_concat(quarantine_parts, QUARANTINE_DTYPES), files=files_read)
 
 
-def _concat(parts: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+def _concat(parts: list[pd.DataFrame], dtypes: dict[str, str]) -> pd.DataFrame:
+    """The parts one after another; typed even when there are none (steps after read its dtypes)."""
     parts = [part for part in parts if len(part)]
-    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    if parts:
+        return pd.concat(parts, ignore_index=True)
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})

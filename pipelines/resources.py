@@ -133,11 +133,8 @@ class HitSourcesResource(ConfigurableResource):
         ))
 
     def read_day(self, day: dt.date) -> DayOfHits:
-        days = [read_day(source.files(), day, spool=self.spool, options=source.options()) for source in self.sources]
-        return DayOfHits(
-            hits=pd.concat([d.hits for d in days], ignore_index=True).sort_values("timestamp", ignore_index=True),
-            quarantine=pd.concat([d.quarantine for d in days], ignore_index=True),
-            files=[f for d in days for f in d.files],
+        return DayOfHits.combine(
+            [read_day(source.files(), day, spool=self.spool, options=source.options()) for source in self.sources]
         )
 
 

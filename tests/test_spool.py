@@ -102,3 +102,29 @@ def test_retention_removes_copies_of_logs_that_hold_only_older_days(tmp_path: Pa
 
     [kept] = _entries(tmp_path / "spool")
     assert str(recent.resolve()) in (kept / "manifest.json").read_text(encoding="utf-8")
+
+
+def test_a_log_cut_into_segments_spools_as_in_one_pass(tmp_path: Path) -> None:
+    lines = ["garbage"] + [_hit(n, 5 + n // 40, f"{10 + n % 40 // 4:02d}") for n in range(120)]
+    for position in (30, 41, 42, 43, 80, 81):  # malformed lines on both sides of cuts and of midnight
+        lines.insert(position, f"garbage {position}")
+    log = _log(tmp_path / "access.log", lines)
+    one_pass = HitSpool(tmp_path / "one", workers=1)
+    cut = HitSpool(tmp_path / "cut", workers=4, min_segment_bytes=1)
+
+    assert cut.days(log) == one_pass.days(log) == {D5, D6, D7}
+    assert len(list((next((tmp_path / "cut").iterdir())).glob("*.hits.0003.parquet"))) > 0  # four segments
+    for day in (D5, D6, D7):
+        for cut_frame, one_pass_frame in zip(cut.read_day(log, day), one_pass.read_day(log, day)):
+            pd.testing.assert_frame_equal(cut_frame, one_pass_frame)
+
+
+def test_malformed_lines_opening_a_segment_take_the_day_of_the_hit_before_them(tmp_path: Path) -> None:
+    garbage = "x" * len(_hit(0, 5))  # as long as a hit line, so the cut lands among them
+    log = _log(tmp_path / "access.log", [_hit(n, 5) for n in range(50)] + [garbage] * 21 + [_hit(n, 6) for n in range(50)])
+    cut = HitSpool(tmp_path / "cut", workers=2, min_segment_bytes=1)
+
+    quarantined = {day: cut.read_day(log, day)[1]["line_no"].tolist() for day in (D5, D6)}
+
+    assert quarantined == {D5: list(range(51, 72)), D6: []}
+    assert list((next((tmp_path / "cut").iterdir())).glob("*.quarantine.0001-leading.parquet"))

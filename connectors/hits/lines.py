@@ -36,22 +36,88 @@ class LineBlock(NamedTuple):
     reason: str | None = None
 
 
+class Segment(NamedTuple):
+    """Bytes ``start`` to ``end`` of a plain file, cut at line starts; its first line is ``first_line_no``."""
+
+    start: int
+    end: int
+    first_line_no: int
+
+
 def open_log(path: str | Path) -> LogStream:
     """Open ``path`` for binary reading, decompressing it when its first bytes say gzip."""
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
+
+
+def is_gzip(path: str | Path) -> bool:
     with open(path, "rb") as probe:
-        compressed = probe.read(2) == GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+        return probe.read(2) == GZIP_MAGIC
 
 
-def line_blocks(stream: LogStream) -> Iterator[LineBlock]:
-    """The stream's lines, up to about BLOCK_BYTES at a time; line numbers start at 1.
+def open_segment(path: str | Path, segment: Segment) -> io.BufferedReader:
+    """A binary stream of one segment of a plain (not gzip) file."""
+    return io.BufferedReader(_BoundedFile(path, segment.start, segment.end), BLOCK_BYTES)
 
-    A UTF-8 byte order mark at the start is not part of the first line.
+
+def segments(path: str | Path, count: int) -> list[Segment]:
+    """``path`` cut into ``count`` segments of about equal size at line starts (fewer for a short file)."""
+    size = Path(path).stat().st_size
+    with open(path, "rb") as stream:
+        cuts = [0]
+        for n in range(1, count):
+            stream.seek(max(size * n // count, cuts[-1]))
+            stream.readline()  # on to the start of the next line
+            if cuts[-1] < stream.tell() < size:
+                cuts.append(stream.tell())
+        cuts.append(size)
+        stream.seek(0)
+        first_line_nos = [1]
+        for start, end in zip(cuts[:-2], cuts[1:-1]):
+            first_line_nos.append(first_line_nos[-1] + _line_breaks(stream, end - start))
+    return [Segment(start, end, first) for start, end, first in zip(cuts, cuts[1:], first_line_nos)]
+
+
+def _line_breaks(stream: io.BufferedReader, length: int) -> int:
+    """Line breaks in the next ``length`` bytes of ``stream``."""
+    breaks = 0
+    while length > 0 and (data := stream.read(min(length, 16 * BLOCK_BYTES))):
+        breaks += data.count(b"\n")
+        length -= len(data)
+    return breaks
+
+
+class _BoundedFile(io.RawIOBase):
+    """The bytes of a file from ``start`` up to ``end``."""
+
+    def __init__(self, path: str | Path, start: int, end: int) -> None:
+        self._file = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._file.seek(start)
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        view = memoryview(buffer)[: self._left]
+        read = self._file.readinto(view)
+        self._left -= read
+        return read
+
+    def close(self) -> None:
+        self._file.close()
+        super().close()
+
+
+def line_blocks(stream: LogStream, first_line_no: int = 1) -> Iterator[LineBlock]:
+    """The stream's lines, up to about BLOCK_BYTES at a time, numbered from ``first_line_no``.
+
+    A UTF-8 byte order mark at the start of a file is not part of its first line.
     """
-    next_line_no = 1
+    next_line_no = first_line_no
     partial_line = b""  # the start of a line whose end has not been read yet
     try:
-        if stream.peek(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):  # Windows tools (Excel, IIS)
+        at_file_start = first_line_no == 1
+        if at_file_start and stream.peek(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):  # Excel, IIS
             stream.read(len(codecs.BOM_UTF8))
         # read1 returns what is at hand, so a broken gzip stream loses little.
         for data in iter(partial(stream.read1, BLOCK_BYTES), b""):

@@ -12,7 +12,7 @@ from connectors.hits.chunks import HitAssembler, PendingChunk
 from connectors.hits.exports import ColumnMapping
 from connectors.hits.formats import detect_export_format, detect_format, make_parser
 from connectors.hits.line_parser import LineParser
-from connectors.hits.lines import LineBlock, line_blocks, open_log
+from connectors.hits.lines import LineBlock, Segment, line_blocks, open_log, open_segment
 from connectors.hits.schema import ParsedChunk
 
 _FIRST_ERRORS = 5
@@ -25,6 +25,7 @@ def read_hits(
     chunk_size: int = 50_000,
     column_mapping: ColumnMapping | None = None,
     trust_forwarded_for: bool = False,
+    segment: Segment | None = None,
 ) -> Iterator[ParsedChunk]:
     """Parse ``path`` (plain or gzip) into chunks of at most ``chunk_size`` record lines.
 
@@ -33,7 +34,8 @@ def read_hits(
     cannot become a hit are quarantined with a reason; per file, hits + quarantined lines
     == lines read. With ``trust_forwarded_for`` the client is the left-most public address
     of the X-Forwarded-For value, when the format carries one. Memory stays flat whatever
-    the file size. Bad arguments and undetectable formats raise at the call.
+    the file size. With a ``segment`` (of a plain file) only its lines are read. Bad
+    arguments and undetectable formats raise at the call.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
@@ -41,7 +43,7 @@ def read_hits(
     log_format = resolve_format(path, log_format, column_mapping)
     parser = make_parser(log_format, column_mapping, source)
     assembler = HitAssembler(source, parser.fields, parser.timestamp_format, trust_forwarded_for)
-    return _read_chunks(path, parser, assembler, chunk_size)
+    return _read_chunks(path, parser, assembler, chunk_size, segment)
 
 
 def resolve_format(path: str | Path, log_format: str | None, column_mapping: ColumnMapping | None) -> str:
@@ -52,11 +54,11 @@ def resolve_format(path: str | Path, log_format: str | None, column_mapping: Col
 
 
 def _read_chunks(
-    path: str | Path, parser: LineParser, assembler: HitAssembler, chunk_size: int
+    path: str | Path, parser: LineParser, assembler: HitAssembler, chunk_size: int, segment: Segment | None
 ) -> Iterator[ParsedChunk]:
     chunk = PendingChunk()
-    with open_log(path) as stream:
-        for block in line_blocks(stream):
+    with open_log(path) if segment is None else open_segment(path, segment) as stream:
+        for block in line_blocks(stream, 1 if segment is None else segment.first_line_no):
             records = None
             if block.reason is None and chunk.size + len(block.lines) <= chunk_size:
                 records = parser.parse_block(block.text, len(block.lines))

@@ -5,6 +5,8 @@ questions of a log: which days it holds, and the hits of day D. Parsing the whol
 for each question made a ten-day log cost eleven parses. The spool parses a file once,
 chunk by chunk, appending each chunk's hits and quarantined lines to one Parquet file
 per day; later questions read one day's file. Memory stays flat: only a chunk is held.
+A large plain log in a one-line-per-record format is cut at line starts into one segment
+per CPU, parsed side by side in worker processes; the days come out as from one pass.
 
 An entry is keyed by the file's path, size and modification time and the read options,
 so a rewritten or growing log is parsed again; building an entry removes the entries of
@@ -24,8 +26,10 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -33,10 +37,16 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from connectors.hits.exports import ColumnMapping
-from connectors.hits.reader import read_hits
+from connectors.hits.lines import Segment, is_gzip, segments
+from connectors.hits.reader import read_hits, resolve_format
 from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES
 
+# Formats whose every line is a record on its own (no header, no directives), so a plain
+# file can be cut anywhere between lines and its parts parsed in parallel.
+SPLITTABLE_FORMATS = frozenset({"apache_common", "apache_combined", "apache_vhost_combined", "aws_alb", "aws_elb", "json_lines"})
+MIN_SEGMENT_BYTES = 32 * 2**20  # below this a worker process costs more than it saves
 _MANIFEST = "manifest.json"
+_LAYOUT = 2  # part of every entry's key: a spool written in another layout is never read
 _KINDS = {"hits": HIT_DTYPES, "quarantine": QUARANTINE_DTYPES}
 _SCHEMAS = {
     kind: pa.Schema.from_pandas(
@@ -62,9 +72,18 @@ class ReadOptions:
 class HitSpool:
     """Per-day Parquet copies of parsed log files in ``directory``."""
 
-    def __init__(self, directory: Path, *, chunk_size: int = 100_000) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        chunk_size: int = 100_000,
+        workers: int | None = None,
+        min_segment_bytes: int = MIN_SEGMENT_BYTES,
+    ) -> None:
         self.directory = directory
         self.chunk_size = chunk_size
+        self.workers = workers or len(os.sched_getaffinity(0))
+        self.min_segment_bytes = min_segment_bytes
 
     def days(self, path: Path, options: ReadOptions = ReadOptions()) -> frozenset[dt.date]:
         """The UTC days with at least one hit in ``path`` (parsing it if not spooled yet)."""
@@ -76,7 +95,7 @@ class HitSpool:
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The hits (in file order) and quarantined lines of ``path`` that belong to ``day``."""
         entry, _ = self._spooled(path, options)
-        return tuple(self._read(entry / f"{day.isoformat()}.{kind}.parquet", kind) for kind in _KINDS)
+        return tuple(self._read(entry, day, kind) for kind in _KINDS)
 
     def purge(self, older_than: dt.date) -> int:
         """Remove entries whose every day is before ``older_than`` (the raw-IP retention); returns the count."""
@@ -97,7 +116,7 @@ class HitSpool:
 
     def _entry(self, path: Path, options: ReadOptions) -> Path:
         stat = path.stat()
-        identity = json.dumps([str(path.resolve()), stat.st_size, stat.st_mtime_ns, options.key()])
+        identity = json.dumps([_LAYOUT, str(path.resolve()), stat.st_size, stat.st_mtime_ns, options.key()])
         return self.directory / hashlib.sha256(identity.encode()).hexdigest()[:24]
 
     def _spooled(self, path: Path, options: ReadOptions) -> tuple[Path, dict]:
@@ -118,41 +137,25 @@ class HitSpool:
     def _build(self, path: Path, options: ReadOptions, entry: Path) -> None:
         partial = self.directory / f".{entry.name}.partial-{uuid.uuid4().hex[:8]}"
         partial.mkdir(parents=True)
-        writers: dict[tuple[str, str], pq.ParquetWriter] = {}
-        counts: dict[str, dict[str, int]] = {kind: {} for kind in _KINDS}
-        file_day = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).date()
-        previous_day: dt.date | None = None
         try:
-            for chunk in read_hits(
-                path, log_format=options.log_format, chunk_size=self.chunk_size,
-                column_mapping=options.column_mapping, trust_forwarded_for=options.trust_forwarded_for,
-            ):
-                hit_days = chunk.hits["timestamp"].dt.date
-                parts = {
-                    "hits": (chunk.hits, hit_days),
-                    "quarantine": (chunk.quarantine, quarantine_days(chunk.quarantine, chunk.hits, previous_day, file_day)),
-                }
-                for kind, (frame, days) in parts.items():
-                    for day, rows in frame.groupby(days.to_numpy(), sort=False):
-                        name = day.isoformat()
-                        if (kind, name) not in writers:
-                            writers[kind, name] = pq.ParquetWriter(partial / f"{name}.{kind}.parquet", _SCHEMAS[kind])
-                        writers[kind, name].write_table(
-                            pa.Table.from_pandas(rows, schema=_SCHEMAS[kind], preserve_index=False)
-                        )
-                        counts[kind][name] = counts[kind].get(name, 0) + len(rows)
-                if len(chunk.hits):
-                    previous_day = hit_days.iloc[-1]
+            # Detected once, so that every segment is read the same way.
+            options = replace(options, log_format=resolve_format(path, options.log_format, options.column_mapping))
+            segments = self._segments(path, options.log_format)
+            spooled = _spool_segments(path, options, segments, partial, self.chunk_size)
+            counts = _settle_leading_lines(spooled, partial)
         except BaseException:
-            for writer in writers.values():
-                writer.close()
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        for writer in writers.values():
-            writer.close()
         manifest = {"source": str(path.resolve()), **counts}
         (partial / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
         self._replace_older_versions(manifest["source"], partial, entry)
+
+    def _segments(self, path: Path, log_format: str) -> list[Segment | None]:
+        """Where a file is cut for parallel parsing: only plain files of one-line-per-record formats."""
+        if log_format not in SPLITTABLE_FORMATS or is_gzip(path):
+            return [None]
+        count = min(self.workers, path.stat().st_size // self.min_segment_bytes)
+        return segments(path, count) if count > 1 else [None]
 
     def _replace_older_versions(self, source: str, partial: Path, entry: Path) -> None:
         for other, manifest in list(self._entries()):
@@ -164,10 +167,127 @@ class HitSpool:
             shutil.rmtree(partial, ignore_errors=True)
 
     @staticmethod
-    def _read(file: Path, kind: str) -> pd.DataFrame:
-        if not file.exists():
-            return _SCHEMAS[kind].empty_table().to_pandas()
-        return pq.read_table(file).to_pandas()
+    def _read(entry: Path, day: dt.date, kind: str) -> pd.DataFrame:
+        parts = sorted(entry.glob(f"{day.isoformat()}.{kind}.*.parquet"))
+        table = pa.concat_tables([pq.read_table(part) for part in parts]) if parts else _SCHEMAS[kind].empty_table()
+        frame = table.to_pandas()
+        # Leading lines of a segment are settled last: put quarantined lines back in file order.
+        return frame.sort_values("line_no", kind="stable", ignore_index=True) if kind == "quarantine" else frame
+
+
+@dataclass
+class _SpooledSegment:
+    """What parsing one segment wrote, and the quarantined lines before its first hit (not yet written)."""
+
+    part: int
+    counts: dict[str, dict[str, int]]
+    last_hit_day: dt.date | None
+    leading_lines: pd.DataFrame  # with their day by the segment alone, in a "day" column
+
+
+def _spool_segments(
+    path: Path, options: ReadOptions, segments: list[Segment | None], folder: Path, chunk_size: int
+) -> list[_SpooledSegment]:
+    """Spool every segment: the first in this process while worker processes parse the others.
+
+    Workers are fresh interpreters (``python -m connectors.hits.spool``): forking a process
+    that runs threads (Dagster's, Arrow's) can deadlock the child.
+    """
+    workers = []
+    for part, segment in enumerate(segments[1:], 1):
+        spec = {"path": str(path), "log_format": options.log_format, "trust_forwarded_for": options.trust_forwarded_for,
+                "segment": list(segment), "part": part, "folder": str(folder), "chunk_size": chunk_size}
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", __name__, json.dumps(spec)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        ))
+    try:
+        first = _spool_segment(path, options, segments[0], 0, folder, chunk_size)
+    finally:
+        errors = [(worker.communicate()[1], worker.returncode) for worker in workers]
+    for stderr, returncode in errors:
+        if returncode != 0:
+            last_line = (stderr.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
+            raise RuntimeError(f"parsing part of {path} failed in a worker process (exit {returncode}): {last_line}")
+    return [first, *(_load_segment_result(folder, part) for part in range(1, len(segments)))]
+
+
+def _save_segment_result(result: _SpooledSegment, folder: Path) -> None:
+    day = result.last_hit_day.isoformat() if result.last_hit_day else None
+    (folder / f"segment-{result.part:04d}.json").write_text(json.dumps({"counts": result.counts, "last_hit_day": day}))
+    result.leading_lines.to_parquet(folder / f"segment-{result.part:04d}-leading.parquet", index=False)
+
+
+def _load_segment_result(folder: Path, part: int) -> _SpooledSegment:
+    summary_file, leading_file = folder / f"segment-{part:04d}.json", folder / f"segment-{part:04d}-leading.parquet"
+    summary = json.loads(summary_file.read_text())
+    leading = pd.read_parquet(leading_file)
+    summary_file.unlink(), leading_file.unlink()
+    day = dt.date.fromisoformat(summary["last_hit_day"]) if summary["last_hit_day"] else None
+    return _SpooledSegment(part, summary["counts"], day, leading)
+
+
+def _spool_segment(
+    path: Path, options: ReadOptions, segment: Segment | None, part: int, folder: Path, chunk_size: int
+) -> _SpooledSegment:
+    """Parse one segment (or the whole file) into per-day Parquet parts named ``DAY.KIND.PART.parquet``."""
+    writers: dict[tuple[str, str], pq.ParquetWriter] = {}
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in _KINDS}
+    file_day = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).date()
+    previous_day: dt.date | None = None
+    leading: list[pd.DataFrame] = []
+
+    def write(kind: str, frame: pd.DataFrame, days: pd.Series) -> None:
+        for day, rows in frame.groupby(days.to_numpy(), sort=False):
+            name = day.isoformat()
+            if (kind, name) not in writers:
+                writers[kind, name] = pq.ParquetWriter(folder / f"{name}.{kind}.{part:04d}.parquet", _SCHEMAS[kind])
+            writers[kind, name].write_table(pa.Table.from_pandas(rows, schema=_SCHEMAS[kind], preserve_index=False))
+            counts[kind][name] = counts[kind].get(name, 0) + len(rows)
+
+    try:
+        for chunk in read_hits(
+            path, log_format=options.log_format, chunk_size=chunk_size, column_mapping=options.column_mapping,
+            trust_forwarded_for=options.trust_forwarded_for, segment=segment,
+        ):
+            hit_days = chunk.hits["timestamp"].dt.date
+            quarantine, days = chunk.quarantine, quarantine_days(chunk.quarantine, chunk.hits, previous_day, file_day)
+            if part > 0 and previous_day is None:
+                # Lines before the segment's first hit belong to the day of the hit before them,
+                # which only the earlier segments know: settled once they are all parsed.
+                first_hit = chunk.hits["line_no"].min() if len(chunk.hits) else None
+                before = quarantine["line_no"] < first_hit if first_hit is not None else quarantine["line_no"] > 0
+                leading.append(quarantine[before].assign(day=days[before]))
+                quarantine, days = quarantine[~before], days[~before]
+            write("hits", chunk.hits, hit_days)
+            write("quarantine", quarantine, days)
+            if len(chunk.hits):
+                previous_day = hit_days.iloc[-1]
+    finally:
+        for writer in writers.values():
+            writer.close()
+    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in {**QUARANTINE_DTYPES, "day": "object"}.items()})
+    return _SpooledSegment(part, counts, previous_day, pd.concat([empty, *leading], ignore_index=True))
+
+
+def _settle_leading_lines(spooled: list[_SpooledSegment], folder: Path) -> dict[str, dict[str, int]]:
+    """Write each segment's leading quarantined lines under the day of the last hit before them; total counts."""
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in _KINDS}
+    last_hit_day: dt.date | None = None
+    for segment in spooled:
+        for kind in _KINDS:
+            for day, count in segment.counts[kind].items():
+                counts[kind][day] = counts[kind].get(day, 0) + count
+        if len(segment.leading_lines):
+            lines = segment.leading_lines
+            days = pd.Series(last_hit_day, index=lines.index) if last_hit_day else lines["day"]
+            for day, rows in lines.drop(columns="day").groupby(days.to_numpy(), sort=False):
+                name = day.isoformat()
+                table = pa.Table.from_pandas(rows, schema=_SCHEMAS["quarantine"], preserve_index=False)
+                pq.write_table(table, folder / f"{name}.quarantine.{segment.part:04d}-leading.parquet")
+                counts["quarantine"][name] = counts["quarantine"].get(name, 0) + len(rows)
+        last_hit_day = segment.last_hit_day or last_hit_day
+    return counts
 
 
 def quarantine_days(
@@ -186,3 +306,17 @@ def quarantine_days(
     after = pd.merge_asof(bad, good, on="line_no", direction="forward")["day"]
     days = before.where(before.notna(), previous_day if previous_day else after)
     return pd.Series(days.to_numpy(), index=bad["row"].to_numpy()).reindex(quarantine.index)
+
+
+def _worker(spec_json: str) -> int:
+    """Entry point of a worker process: spool one segment, leave its result in the folder."""
+    spec = json.loads(spec_json)
+    options = ReadOptions(log_format=spec["log_format"], trust_forwarded_for=spec["trust_forwarded_for"])
+    folder = Path(spec["folder"])
+    result = _spool_segment(Path(spec["path"]), options, Segment(*spec["segment"]), spec["part"], folder, spec["chunk_size"])
+    _save_segment_result(result, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_worker(sys.argv[1]))
