@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 import pytest
 
@@ -58,3 +60,50 @@ def test_reading_a_table_never_written_says_which_asset_to_materialize(tmp_path)
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'w.db'}")
     with pytest.raises(LookupError, match="raw_hits.*materialize"):
         warehouse.read("raw_hits")
+
+
+def _awkward() -> pd.DataFrame:
+    """Values a bulk-load format can get wrong: separators, escapes, NULL look-alikes, gaps."""
+    return pd.DataFrame(
+        {
+            "at": pd.to_datetime(
+                ["2026-10-05T09:00:00.000001Z", "2026-10-05T23:59:59.999999+02:00", "1999-12-31T23:59:59Z", None,
+                 "2026-03-29T01:30:00.5-05:00", "1970-01-01T00:00:00Z"],
+                utc=True, format="ISO8601",
+            ),
+            "text": pd.Series(
+                ['a "quoted", comma', "two\nlines\r\nand a tab\t", "back\\slash\\", "\\N", "", None],
+                dtype="str",
+            ),
+            "more_text": pd.Series(["\\.", "ünïcødé ✓ 🚀", "0", None, "NULL", "a\n\\.\nb"], dtype="str"),
+            "count": pd.array([1, None, -(2**62), 0, 2**53, None], dtype="Int64"),
+            "line_no": pd.array([1, 2, 3, 4, 5, 2**53 + 1], dtype="Int64"),
+            "bot": [True, False, True, False, False, True],
+            "repeat_visit": pd.array([True, None, False, None, True, False], dtype="boolean"),
+            "score": [0.1, float("nan"), 1e-300, 1 / 3, -0.0, 123456789.12345679],
+            "day": [dt.date(2026, 10, 5), dt.date(1970, 1, 1), None, dt.date(2000, 2, 29), dt.date(1, 1, 1),
+                    dt.date(9999, 12, 31)],
+        }
+    )
+
+
+def _assert_awkward_values_come_back(warehouse: Warehouse) -> None:
+    written = _awkward()
+    warehouse.replace_partition("awkward", written, "2026-10-05")
+    read = warehouse.read("awkward", ["2026-10-05"])
+
+    # What a table gives back: booleans become nullable and dates ISO text (they are stored as TEXT).
+    expected = written.astype({"bot": "boolean"}).assign(day=pd.Series(
+        ["2026-10-05", "1970-01-01", None, "2000-02-29", "0001-01-01", "9999-12-31"], dtype="str"
+    ))
+    pd.testing.assert_frame_equal(read, expected, check_exact=True)
+    assert read["text"].isna().tolist() == [False, False, False, False, False, True]  # neither '' nor '\N' is NULL
+
+
+@pytest.mark.postgres
+def test_awkward_values_come_back_exactly_from_postgres(postgres_url: str) -> None:
+    _assert_awkward_values_come_back(Warehouse(postgres_url))
+
+
+def test_awkward_values_come_back_exactly_from_sqlite(tmp_path) -> None:
+    _assert_awkward_values_come_back(Warehouse(f"sqlite:///{tmp_path / 'w.db'}"))
