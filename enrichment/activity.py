@@ -102,17 +102,21 @@ def hits_in_window(hits: pd.DataFrame, window_start: dt.date, window_end: dt.dat
     return hits[(hits["timestamp"] >= start) & (hits["timestamp"] < end)]
 
 
-def top_counts(frame: pd.DataFrame, by: str, value: str, top_n: int) -> pd.Series:
-    """Per ``by``, its ``top_n`` most frequent ``value``s as text: ``"pricing (4); docs (2)"``."""
-    counts = frame.groupby([by, value]).size().rename("count").reset_index()
+def top_counts(frame: pd.DataFrame, by: str, value: str, top_n: int, weight: str | None = None) -> pd.Series:
+    """Per ``by``, its ``top_n`` most frequent ``value``s as text: ``"pricing (4); docs (2)"``.
+
+    Each row counts once, or as its ``weight`` column says (rows that are counts already).
+    """
+    grouped = frame.groupby([by, value])
+    counts = (grouped[weight].sum() if weight else grouped.size()).rename("count").reset_index()
     top = counts.sort_values([by, "count", value], ascending=[True, False, True]).groupby(by).head(top_n)
     labels = top[value] + " (" + top["count"].astype(str) + ")"
     return labels.groupby(top[by]).agg("; ".join)
 
 
-def topic_rows(hits: pd.DataFrame, by: str) -> pd.DataFrame:
-    """``by, topic``: one row per topic of each hit (a page may have several, or none)."""
-    topics = hits[[by]].assign(topic=hits["topics"].str.split(TOPIC_SEPARATOR)).explode("topic")
+def topic_rows(hits: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """``by`` (one column or several), ``topic``: one row per topic of each hit (a page may have several, or none)."""
+    topics = hits[[by] if isinstance(by, str) else by].assign(topic=hits["topics"].str.split(TOPIC_SEPARATOR)).explode("topic")
     return topics[topics["topic"].notna() & (topics["topic"] != "")]
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from enrichment.activity import hits_in_window, top_counts, topic_rows
+from enrichment.activity import top_counts, topic_rows
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ UNKNOWN_COUNTRY = "??"
 # The prospects table is already wide: a few topics are enough to judge interest.
 PROSPECT_TOPICS = 3
 TRAFFIC_COUNT_COLUMNS = ["day", "country", "classification", "resolved", "target_account", "hits", "visits", "ips"]
+_COMPANY = ["organization", "domain", "country"]
+PROSPECT_DAY_COLUMNS = ["day", *_COMPANY, "visits", "pageviews", "last_seen"]
+PROSPECT_TOPIC_COLUMNS = ["day", *_COMPANY, "topic", "pageviews"]
 
 
 def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
@@ -58,9 +61,32 @@ def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def prospect_activity(attributed_hits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One day's hits from prospects (companies not on the account list), reduced to counts.
+
+    Returns ``prospect_days`` (``day, organization, domain, country, visits, pageviews,
+    last_seen``) and ``prospect_topics`` (``day, organization, domain, country, topic,
+    pageviews``, pages that count for intent only). Visits are cut per day, so a window's
+    figures are the sums of its days': a report reads a few rows per company and day,
+    not every hit of every company.
+    """
+    hits = attributed_hits[(attributed_hits["classification"] == "company") & attributed_hits["account_id"].isna()]
+    hits = hits.assign(day=hits["timestamp"].dt.strftime("%Y-%m-%d"))
+    keys = ["day", *_COMPANY]
+    days = hits.groupby(keys, as_index=False, dropna=False).agg(
+        visits=("visit_id", "nunique"), pageviews=("url", "size"), last_seen=("timestamp", "max"),
+    )
+    topics = (
+        topic_rows(hits[~hits["excluded_from_intent"]], keys)
+        .groupby([*keys, "topic"], as_index=False, dropna=False).size().rename(columns={"size": "pageviews"})
+    )
+    return days[PROSPECT_DAY_COLUMNS], topics[PROSPECT_TOPIC_COLUMNS]
+
+
 def summarize_window(
     traffic_counts: pd.DataFrame,
-    company_hits: pd.DataFrame,
+    prospect_days: pd.DataFrame,
+    prospect_topics: pd.DataFrame,
     drop_counts: pd.DataFrame,
     *,
     window_start: dt.date,
@@ -68,12 +94,12 @@ def summarize_window(
 ) -> WindowSummary:
     """The window's funnel, identification rate, drop reasons, classifications and prospects.
 
-    ``traffic_counts`` are the daily counts of ``count_traffic``; ``company_hits`` the
-    attributed hits of company networks; ``drop_counts`` (``reason, hits``) the hits
-    cleaning removed in the window. Visits and IPs are distinct per day and summed.
+    ``traffic_counts`` are the daily counts of ``count_traffic``; ``prospect_days`` and
+    ``prospect_topics`` the daily counts of ``prospect_activity``; ``drop_counts``
+    (``reason, hits``) the hits cleaning removed in the window. Visits and IPs are
+    distinct per day and summed.
     """
-    days = traffic_counts["day"].astype(str)
-    counts = traffic_counts[(days >= window_start.isoformat()) & (days <= window_end.isoformat())]
+    counts = _in_window(traffic_counts, window_start, window_end)
     return WindowSummary(
         funnel=_funnel(counts, dropped=int(drop_counts["hits"].sum())),
         identification_by_country=_identification_by_country(counts),
@@ -85,8 +111,15 @@ def summarize_window(
             counts.groupby("classification", as_index=False)[["ips", "hits"]].sum()
             .sort_values(["hits", "classification"], ascending=[False, True], ignore_index=True)
         ),
-        prospects=_prospects(hits_in_window(company_hits, window_start, window_end)),
+        prospects=_prospects(
+            _in_window(prospect_days, window_start, window_end), _in_window(prospect_topics, window_start, window_end)
+        ),
     )
+
+
+def _in_window(daily: pd.DataFrame, window_start: dt.date, window_end: dt.date) -> pd.DataFrame:
+    days = daily["day"].astype(str)
+    return daily[(days >= window_start.isoformat()) & (days <= window_end.isoformat())]
 
 
 def _funnel(counts: pd.DataFrame, dropped: int) -> pd.DataFrame:
@@ -122,22 +155,21 @@ def _identification_by_country(counts: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _prospects(hits: pd.DataFrame) -> pd.DataFrame:
+def _prospects(days: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
     """Companies not on the account list: ``organization, domain, country, visits, pageviews, top_topics, last_seen``."""
-    company = ["organization", "domain", "country"]
-    prospect_hits = hits[hits["account_id"].isna()]
     # One number per company: domain and country may be missing, which group keys handle poorly.
-    prospect_hits = prospect_hits.assign(prospect=prospect_hits.groupby(company, dropna=False).ngroup())
-    prospects = prospect_hits.groupby("prospect").agg(
-        **{column: (column, "first") for column in company},
-        visits=("visit_id", "nunique"),
-        pageviews=("url", "size"),
-        last_seen=("timestamp", "max"),
+    companies = pd.concat([days[_COMPANY], topics[_COMPANY]], ignore_index=True)
+    number = companies.groupby(_COMPANY, dropna=False).ngroup().to_numpy()
+    days, topics = days.assign(prospect=number[: len(days)]), topics.assign(prospect=number[len(days):])
+    prospects = days.groupby("prospect").agg(
+        **{column: (column, "first") for column in _COMPANY},
+        visits=("visits", "sum"),
+        pageviews=("pageviews", "sum"),
+        last_seen=("last_seen", "max"),
     )
-    intent = prospect_hits[~prospect_hits["excluded_from_intent"]]
-    prospects["top_topics"] = top_counts(topic_rows(intent, "prospect"), "prospect", "topic", PROSPECT_TOPICS)
+    prospects["top_topics"] = top_counts(topics, "prospect", "topic", PROSPECT_TOPICS, weight="pageviews")
     return (
         prospects.fillna({"top_topics": ""})
         .sort_values(["visits", "pageviews", "organization"], ascending=[False, False, True], ignore_index=True)
-        [[*company, "visits", "pageviews", "top_topics", "last_seen"]]
+        [[*_COMPANY, "visits", "pageviews", "top_topics", "last_seen"]]
     )

@@ -20,7 +20,7 @@ from pipelines.resources import resources_from_settings
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DAY = "2026-11-03"
 INGESTED = ["clean_hits", "hit_drop_counts", "quarantined_lines"]
-DOWNSTREAM = ["ip_companies", "page_tags", "account_matches", "company_hits", "traffic_counts"]
+DOWNSTREAM = ["ip_companies", "page_tags", "account_matches", "account_hits", "prospect_days", "prospect_topics", "traffic_counts"]
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
@@ -51,6 +51,6 @@ def test_steps_reading_the_warehouse_compute_what_steps_handed_frames_in_memory_
     # A run without ingestion: the same steps read clean_hits back from the warehouse.
     assert materialize(assets, partition_key=DAY, resources=resources, selection=DOWNSTREAM).success
 
-    assert len(in_memory["company_hits"]) > 0
+    assert len(in_memory["account_hits"]) > 0 and len(in_memory["prospect_days"]) > 0
     for table in DOWNSTREAM:
         pd.testing.assert_frame_equal(_comparable(warehouse.read(table, [DAY])), _comparable(in_memory[table]), obj=table)

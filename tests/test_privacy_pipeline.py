@@ -74,7 +74,7 @@ def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
     )
 
     assert result.success
-    for table in ("quarantined_lines", "clean_hits", "ip_companies", "account_matches", "company_hits"):
+    for table in ("quarantined_lines", "clean_hits", "ip_companies", "account_matches", "account_hits"):
         by_day = _full_addresses(store, table)
         assert not any(addresses for day, addresses in by_day.items() if day < cutoff), table
     newer = _full_addresses(store, "clean_hits")
@@ -86,10 +86,13 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
     store, settings = warehouse
     lines: list[str] = []
 
+    assert "Wayne Enterprises" in set(store.read("prospect_days")["organization"])
+
     assert main(["--settings", str(settings), "forget", "--organization", "Wayne Enterprises"], out=lines.append) == 0
 
     assert lines[0].startswith("forgot 'Wayne Enterprises'")
-    for table in ("clean_hits", "ip_companies", "account_matches", "company_hits"):
+    for table in ("clean_hits", "ip_companies", "account_matches", "account_hits"):
         frame = store.read(table)
         assert not frame.astype(str).apply(lambda column: column.str.contains("67.199.70.", regex=False)).any().any(), table
-    assert "Wayne Enterprises" not in set(store.read("company_hits")["organization"].dropna())
+    for table in ("prospect_days", "prospect_topics"):
+        assert "Wayne Enterprises" not in set(store.read(table)["organization"].dropna()), table

@@ -37,7 +37,7 @@ CONFIG_DIR = PROJECT_ROOT / "config"
 
 DAILY_ASSETS = {
     "quarantined_lines", "clean_hits", "hit_drop_counts",
-    "ip_companies", "page_tags", "account_matches", "company_hits", "traffic_counts",
+    "ip_companies", "page_tags", "account_matches", "account_hits", "prospect_days", "prospect_topics", "traffic_counts",
 }
 FIRST_DAY = dt.date(2025, 6, 2)  # a fixed past Monday: its partitions exist whatever today is
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

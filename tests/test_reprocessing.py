@@ -17,7 +17,7 @@ from pipelines.cli import main
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 TABLES = [
     "quarantined_lines", "clean_hits", "hit_drop_counts", "ip_companies", "page_tags",
-    "account_matches", "company_hits", "traffic_counts", "account_activity", "digital_paths",
+    "account_matches", "account_hits", "prospect_days", "prospect_topics", "traffic_counts", "account_activity", "digital_paths",
 ]
 
 

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from enrichment.summary import WindowSummary, count_traffic, summarize_window
+from enrichment.summary import WindowSummary, count_traffic, prospect_activity, summarize_window
 
 WINDOW = {"window_start": dt.date(2026, 10, 1), "window_end": dt.date(2026, 10, 14)}
 
@@ -57,10 +57,15 @@ DROPS = pd.DataFrame({"reason": ["bot", "static_file", "bot", "own_office"], "hi
 
 
 def summarize(hits: pd.DataFrame, drops: pd.DataFrame) -> WindowSummary:
-    """The summary as the pipeline builds it: daily counts of all traffic plus the company hits."""
-    days = [count_traffic(day) for _, day in hits.groupby(hits["timestamp"].dt.date)]
+    """The summary as the pipeline builds it: from daily counts of all traffic and of prospects."""
+    days = [day for _, day in hits.groupby(hits["timestamp"].dt.date)]
+    prospects = [prospect_activity(day) for day in days]
     return summarize_window(
-        pd.concat(days, ignore_index=True), hits[hits["classification"] == "company"], drops, **WINDOW
+        pd.concat([count_traffic(day) for day in days], ignore_index=True),
+        pd.concat([companies for companies, _ in prospects], ignore_index=True),
+        pd.concat([topics for _, topics in prospects], ignore_index=True),
+        drops,
+        **WINDOW,
     )
 
 

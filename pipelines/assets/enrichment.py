@@ -20,7 +20,7 @@ from enrichment.attribution import attribute_hits
 from enrichment.matching import match_companies
 from enrichment.resolution import classify_lookups
 from enrichment.settings import QualitySettings
-from enrichment.summary import count_traffic
+from enrichment.summary import count_traffic, prospect_activity
 from enrichment.tagging import tag_pages, untagged_pages
 from pipelines.metadata import markdown_table
 from pipelines.resources import IntentRulesResource, MaxMindResource
@@ -92,7 +92,9 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
 
     @multi_asset(
         outs={
-            "company_hits": AssetOut(group_name="matching", description="Hits from company networks with their account (or none: a prospect), topics, stage, visitor and visit."),
+            "account_hits": AssetOut(group_name="matching", description="Hits from target accounts' networks with their account, topics, stage, visitor and visit."),
+            "prospect_days": AssetOut(group_name="matching", description="Per company not on the account list: the day's visits, page views and last hit."),
+            "prospect_topics": AssetOut(group_name="matching", description="Per company not on the account list: the day's page views by topic."),
             "traffic_counts": AssetOut(group_name="matching", description="The day's hits and visits counted by country and classification: all that is kept of people at home, on mobile or behind a VPN."),
         },
         partitions_def=partitions,
@@ -101,13 +103,19 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame,
         rules: IntentRulesResource,
     ):
-        """Join the day's hits to companies, accounts and topics; keep company hits, count the rest."""
+        """Join the day's hits to companies, accounts and topics; keep target accounts' hits, count the rest.
+
+        Reports read a window of days: counts per prospect and day keep that cheap however
+        busy the site, while the accounts sales follows keep every hit for their digital path.
+        """
         hits = attribute_hits(clean_hits, ip_companies, account_matches, page_tags, visitor_salt=rules.salt())
-        company_hits = hits[hits["classification"] == "company"]
-        yield Output(company_hits, "company_hits", metadata={
-            "target account hits": int(company_hits["account_id"].notna().sum()),
-            "prospect hits": int(company_hits["account_id"].isna().sum()),
+        account_hits = hits[(hits["classification"] == "company") & hits["account_id"].notna()]
+        prospect_days, prospect_topics = prospect_activity(hits)
+        yield Output(account_hits, "account_hits", metadata={"accounts": account_hits["account_id"].nunique()})
+        yield Output(prospect_days, "prospect_days", metadata={
+            "prospects": len(prospect_days), "prospect page views": int(prospect_days["pageviews"].sum()),
         })
+        yield Output(prospect_topics, "prospect_topics")
         yield Output(count_traffic(hits), "traffic_counts")
 
     return [ip_companies, page_tags, account_matches, attribution]

@@ -42,7 +42,7 @@ def build_reporting_assets(
     window_with_history = report_window(window_days + 7 * baseline_weeks)
 
     @multi_asset(
-        ins={"company_hits": AssetIn(partition_mapping=window_with_history)},
+        ins={"account_hits": AssetIn(partition_mapping=window_with_history)},
         outs={
             "account_activity": AssetOut(group_name="reporting", description=f"Per target account over the {window_days} days up to the partition day: visits, pages, topics, furthest stage, intent score, surge, level and why."),
             "digital_paths": AssetOut(group_name="reporting", description="Each account's pages in order: time, page, topics, stage, referrer."),
@@ -51,17 +51,17 @@ def build_reporting_assets(
         partitions_def=partitions,
         check_specs=[AssetCheckSpec("accounts_have_evidence", asset="account_activity", description="No account is scored without page views in the window.")],
     )
-    def account_activity(context: AssetExecutionContext, company_hits: pd.DataFrame, rules: IntentRulesResource):
+    def account_activity(context: AssetExecutionContext, account_hits: pd.DataFrame, rules: IntentRulesResource):
         """What each target account read in the report window, scored and judged for intent."""
         start, end = window_bounds(context.partition_key, window_days)
         previous_start, previous_end = start - dt.timedelta(days=window_days), start - dt.timedelta(days=1)
         accounts, weights = rules.accounts_frame(), rules.scoring_weights()
-        current = build_account_activity(company_hits, accounts, window_start=start, window_end=end, weights=weights)
-        previous = build_account_activity(company_hits, accounts, window_start=previous_start, window_end=previous_end, weights=weights)
-        before_previous = company_hits[company_hits["timestamp"] < pd.Timestamp(previous_start, tz="UTC")]
+        current = build_account_activity(account_hits, accounts, window_start=start, window_end=end, weights=weights)
+        previous = build_account_activity(account_hits, accounts, window_start=previous_start, window_end=previous_end, weights=weights)
+        before_previous = account_hits[account_hits["timestamp"] < pd.Timestamp(previous_start, tz="UTC")]
         seen_before = set(before_previous["account_id"].dropna())
         assessed = assess_accounts(
-            current.accounts, window_hits=company_hits, baseline_hits=company_hits,
+            current.accounts, window_hits=account_hits, baseline_hits=account_hits,
             previous_accounts=previous.accounts, seen_before=seen_before,
             window_start=start, window_end=end, weights=weights, settings=rules.intent_settings(),
         )
@@ -80,7 +80,9 @@ def build_reporting_assets(
 
     @asset(
         ins={
-            "company_hits": AssetIn(partition_mapping=window),
+            "account_hits": AssetIn(partition_mapping=window),
+            "prospect_days": AssetIn(partition_mapping=window),
+            "prospect_topics": AssetIn(partition_mapping=window),
             "traffic_counts": AssetIn(partition_mapping=window),
             "hit_drop_counts": AssetIn(partition_mapping=window),
             "page_tags": AssetIn(partition_mapping=window),
@@ -91,7 +93,9 @@ def build_reporting_assets(
     )
     def account_reports(
         context: AssetExecutionContext,
-        company_hits: pd.DataFrame,
+        account_hits: pd.DataFrame,
+        prospect_days: pd.DataFrame,
+        prospect_topics: pd.DataFrame,
         traffic_counts: pd.DataFrame,
         hit_drop_counts: pd.DataFrame,
         page_tags: pd.DataFrame,
@@ -103,7 +107,7 @@ def build_reporting_assets(
         """The window's summary and one page per account, delivered to the report folder."""
         start, end = window_bounds(context.partition_key, window_days)
         drops = hit_drop_counts.groupby("reason", as_index=False)["hits"].sum().sort_values("hits", ascending=False)
-        summary = summarize_window(traffic_counts, company_hits, drops, window_start=start, window_end=end)
+        summary = summarize_window(traffic_counts, prospect_days, prospect_topics, drops, window_start=start, window_end=end)
         bands = {country: (band.min, band.max) for country, band in quality.expected_identification.items()}
         report = WindowReport(
             window_start=start,
@@ -113,7 +117,7 @@ def build_reporting_assets(
             summary=summary,
             untagged_pages=untagged_pages(page_tags.drop_duplicates("url"), page_tags.groupby("url")["hits"].sum()),
             movements=account_movements,
-            content_performance=content_performance(company_hits[company_hits["account_id"].notna()], account_movements),
+            content_performance=content_performance(account_hits, account_movements),
             expected_identification=bands,
         )
         result = report_sink.get().deliver(report)
