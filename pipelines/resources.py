@@ -68,6 +68,10 @@ class WarehouseIOManager(ConfigurableIOManager):
 
     _this_run: dict[tuple[str, str | None], pd.DataFrame] = PrivateAttr(default_factory=dict)
 
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        # Dagster may keep the manager after the run: the frames must not outlive it.
+        self._this_run.clear()
+
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         table = context.asset_key.path[-1]
         partition_key = context.asset_partition_key if context.has_asset_partitions else None

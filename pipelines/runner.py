@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import DagsterInstance, Definitions
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
 
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -49,17 +49,25 @@ def instance() -> DagsterInstance:
 def run_span(defs: Definitions, span: Span, window_days: int) -> list[str]:
     """Materialise every day of the span and its report windows; returns the report locations."""
     run_instance = instance()
-    daily = defs.resolve_job_def("daily_hits_job")
+
+    def execute(job_name: str, day: dt.date) -> ExecuteInProcessResult:
+        result = defs.resolve_job_def(job_name).execute_in_process(
+            partition_key=day.isoformat(), instance=run_instance, run_config=_QUIET
+        )
+        # execute_in_process keeps every output for `output_for_node`, and Dagster 1.13 leaves
+        # the last step's context (and with it those outputs) in a module global until the
+        # next run: without this, a day of hits would still be held at the next day's peak.
+        result._output_capture.clear()  # noqa: SLF001 - no public way to turn the capture off
+        return result
+
     for day in sorted(span.days):
-        daily.execute_in_process(partition_key=day.isoformat(), instance=run_instance, run_config=_QUIET)
-    report_job = defs.resolve_job_def("report_window_job")
-    jobs = {job.name: job for job in defs.resolve_all_job_defs()}
-    crm_job = jobs.get("crm_delivery_job")  # only when a CRM is configured
+        execute("daily_hits_job", day)
+    crm_configured = "crm_delivery_job" in {job.name for job in defs.resolve_all_job_defs()}
     locations = []
     for end in span.window_ends(window_days):
-        result = report_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
+        result = execute("report_window_job", end)
         for materialization in result.asset_materializations_for_node("account_reports"):
             locations.append(str(materialization.metadata["summary"].value).removeprefix("file://"))
-        if crm_job is not None:
-            crm_job.execute_in_process(partition_key=end.isoformat(), instance=run_instance, run_config=_QUIET)
+        if crm_configured:
+            execute("crm_delivery_job", end)
     return locations
