@@ -82,7 +82,7 @@ class HitSpool:
     ) -> None:
         self.directory = directory
         self.chunk_size = chunk_size
-        self.workers = workers or len(os.sched_getaffinity(0))
+        self.workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
         self.min_segment_bytes = min_segment_bytes
 
     def days(self, path: Path, options: ReadOptions = ReadOptions()) -> frozenset[dt.date]:
@@ -251,12 +251,11 @@ def _spool_segment(
             trust_forwarded_for=options.trust_forwarded_for, segment=segment,
         ):
             hit_days = chunk.hits["timestamp"].dt.date
-            quarantine, days = chunk.quarantine, quarantine_days(chunk.quarantine, chunk.hits, previous_day, file_day)
+            quarantine, days = chunk.quarantine, _quarantine_days(chunk.quarantine, chunk.hits, previous_day, file_day)
             if part > 0 and previous_day is None:
                 # Lines before the segment's first hit belong to the day of the hit before them,
                 # which only the earlier segments know: settled once they are all parsed.
-                first_hit = chunk.hits["line_no"].min() if len(chunk.hits) else None
-                before = quarantine["line_no"] < first_hit if first_hit is not None else quarantine["line_no"] > 0
+                before = quarantine["line_no"] < chunk.hits["line_no"].min() if len(chunk.hits) else quarantine["line_no"].notna()
                 leading.append(quarantine[before].assign(day=days[before]))
                 quarantine, days = quarantine[~before], days[~before]
             write("hits", chunk.hits, hit_days)
@@ -290,7 +289,7 @@ def _settle_leading_lines(spooled: list[_SpooledSegment], folder: Path) -> dict[
     return counts
 
 
-def quarantine_days(
+def _quarantine_days(
     quarantine: pd.DataFrame, hits: pd.DataFrame, previous_day: dt.date | None, file_day: dt.date
 ) -> pd.Series:
     """The day each quarantined line belongs to (aligned with ``quarantine``'s index).
