@@ -38,18 +38,13 @@ class DayOfHits:
 def read_day(files: Iterable[Path], day: dt.date, *, spool: HitSpool, options: ReadOptions = ReadOptions()) -> DayOfHits:
     """Hits whose UTC timestamp falls on ``day``, in time order, and that day's quarantined lines."""
     day_start = pd.Timestamp(day, tz="UTC")
-    hit_parts: list[pd.DataFrame] = []
-    quarantine_parts: list[pd.DataFrame] = []
-    files_read: list[str] = []
-    for path in files:
-        if pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC") < day_start:
-            continue  # a file last written before the day cannot hold its hits
-        files_read.append(str(path))
-        hits, quarantine = spool.read_day(path, day, options)
-        hit_parts.append(hits)
-        quarantine_parts.append(quarantine)
-    hits = _concat(hit_parts, HIT_DTYPES).sort_values("timestamp", kind="stable", ignore_index=True)
-    return DayOfHits(hits=hits, quarantine=_concat(quarantine_parts, QUARANTINE_DTYPES), files=files_read)
+    days = [
+        DayOfHits(*spool.read_day(path, day, options), files=[str(path)])
+        for path in files
+        # A file last written before the day cannot hold its hits.
+        if pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC") >= day_start
+    ]
+    return DayOfHits.combine(days)
 
 
 def _concat(parts: list[pd.DataFrame], dtypes: dict[str, str]) -> pd.DataFrame:
