@@ -34,6 +34,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from enrichment.resolution import distinct_rows
+
 LOOKUP_COLUMNS = (
     "ip",
     "network",
@@ -282,7 +284,7 @@ class MaxMindDatabases:
         found = [_find(database, unique_ips, addresses) for database in self._databases]
         # An IP's row, but for its ip and network, depends only on which record each
         # edition has for it and on whether it is an address: merge once per combination.
-        combinations, first_ips = _factorize_rows([*(f.records for f in found), addresses.valid])
+        combinations, first_ips = distinct_rows([*(f.records for f in found), addresses.valid], len(unique_ips))
         merge = self._merger()
         merged = [
             merge([f.rows[f.records[i]] if f.records[i] >= 0 else None for f in found], addresses.valid[i])
@@ -549,7 +551,7 @@ def _find(database: _Database, ips: list[Any], addresses: _Addresses) -> _Found:
     try:
         for family_rows, packed in (addresses.ipv4_rows, addresses.ipv4), (addresses.ipv6_rows, addresses.ipv6):
             values[family_rows], prefixes[family_rows] = tree.find(packed)
-        pointer_of_ip, first_ips = _factorize_rows([values])
+        pointer_of_ip, first_ips = distinct_rows([values], len(ips))
         row_of_pointer = np.full(len(first_ips), -1)
         for n, (pointer, first_ip) in enumerate(zip(values[first_ips].tolist(), first_ips.tolist())):
             record = database.reader.get(ips[first_ip]) if pointer > tree.node_count else None
@@ -559,16 +561,6 @@ def _find(database: _Database, ips: list[Any], addresses: _Addresses) -> _Found:
     except maxminddb.InvalidDatabaseError as error:
         raise _corrupt(database.path, database.edition, error) from error
     return _Found(row_of_pointer[pointer_of_ip], rows, prefixes)
-
-
-def _factorize_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's group among the distinct rows of ``columns`` (integer arrays), numbered
-    in order of appearance, and each group's first row."""
-    groups = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:
-        codes, uniques = pd.factorize(column)
-        groups = pd.factorize(groups * len(uniques) + codes)[0]
-    return groups, np.flatnonzero(~pd.Series(groups).duplicated().to_numpy())
 
 
 # The decimal text of 0-255: Arrow spells IPv4 networks from it, a byte at a time.

@@ -167,7 +167,7 @@ def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
     tell whether a company's name is a person's.
     """
     present = [name for name in (*VALUE_FIELDS, *FLAG_FIELDS) if name in lookups.columns]
-    groups, first_rows = _distinct_rows([lookups[name] for name in present], len(lookups))
+    groups, first_rows = distinct_rows([lookups[name] for name in present], len(lookups))
     outcomes: dict[tuple[str, str], int] = {}  # (classification, reason) -> its number
 
     def number(decision: Decision) -> int:
@@ -245,17 +245,14 @@ def _a_person(decision: Decision, organization: str) -> Decision:
     return Decision(Classification.ISP, "organization_is_a_person", evidence)
 
 
-def _distinct_rows(columns: list[pd.Series], length: int) -> tuple[np.ndarray, np.ndarray]:
+def distinct_rows(columns: list[pd.Series | np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
     """Each row's group among the distinct rows of ``columns`` (all missing values alike),
     numbered in order of appearance, and each group's first row."""
-    groups, bound = np.zeros(length, dtype=np.int64), 1  # every group number is below bound
-    for column in columns:
-        codes, uniques = pd.factorize(column)  # missing values: -1
-        if bound * (len(uniques) + 1) > 2**63:  # numbered densely again before they overflow
-            groups, bound = pd.factorize(groups)[0], length
-        groups = groups * (len(uniques) + 1) + codes + 1
-        bound *= len(uniques) + 1
-    groups = pd.factorize(groups)[0]
+    if not columns:
+        groups = np.zeros(length, dtype=np.int64)
+    else:
+        frame = pd.DataFrame({n: np.asarray(c) if isinstance(c, np.ndarray) else c.array for n, c in enumerate(columns)})
+        groups = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
     return groups, np.flatnonzero(~pd.Series(groups).duplicated().to_numpy())
 
 
