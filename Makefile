@@ -26,7 +26,9 @@ chromium:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "chromium is not installed: the browser test will skip"
 
-test: $(BIN)/.installed chromium  ## run the test suite
+test: $(BIN)/.installed chromium  ## lint, check formatting, run the test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
 ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000

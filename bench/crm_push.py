@@ -63,10 +63,18 @@ class BurstLimitedHubSpot(FakeHubSpot):
             else:
                 self._recent.append(now)
         if limited:
-            return self._answer(request, 429, {
-                "status": "error", "message": "You have reached your ten_secondly_rolling limit.", "errorType": "RATE_LIMIT",
-                "correlationId": str(uuid.uuid4()), "policyName": "TEN_SECONDLY_ROLLING", "requestId": str(uuid.uuid4()),
-            })
+            return self._answer(
+                request,
+                429,
+                {
+                    "status": "error",
+                    "message": "You have reached your ten_secondly_rolling limit.",
+                    "errorType": "RATE_LIMIT",
+                    "correlationId": str(uuid.uuid4()),
+                    "policyName": "TEN_SECONDLY_ROLLING",
+                    "requestId": str(uuid.uuid4()),
+                },
+            )
         return super()._handle(request)
 
 
@@ -106,8 +114,12 @@ def run(accounts: int, *, burst: int = 190, window: float = 10.0, retry: RetryPo
         if hubspot.violations:
             raise AssertionError(f"requests outside HubSpot's API description: {hubspot.violations[:3]}")
         return BenchResult(
-            accounts=accounts, delivered=result.delivered, calls=len(hubspot.requests), throttled=hubspot.throttled,
-            seconds=seconds, notes_per_company={len(hubspot.notes_of(company_id)) for company_id in hubspot.companies},
+            accounts=accounts,
+            delivered=result.delivered,
+            calls=len(hubspot.requests),
+            throttled=hubspot.throttled,
+            seconds=seconds,
+            notes_per_company={len(hubspot.notes_of(company_id)) for company_id in hubspot.companies},
         )
     finally:
         server.stop()
@@ -115,19 +127,45 @@ def run(accounts: int, *, burst: int = 190, window: float = 10.0, retry: RetryPo
 
 def _account(account_id: str, crm_id: str | None, score: float) -> dict[str, object]:
     return {
-        "account_id": account_id, "name": f"{account_id} Inc.", "crm_id": crm_id, "owner": None, "matched_by": "domain",
-        "organizations": f"{account_id} Inc.", "countries": "DE", "visits": 3, "pageviews": 7, "visitors": 2,
-        "first_seen": pd.Timestamp("2026-11-03 10:00", tz="UTC"), "last_seen": pd.Timestamp("2026-11-14 09:12", tz="UTC"),
-        "furthest_stage": "decision", "top_topics": "pricing (4); integrations (2)", "top_pages": "/pricing (3); /docs (1)",
-        "intent_score": score, "window_start": WINDOW_START, "window_end": WINDOW_END,
+        "account_id": account_id,
+        "name": f"{account_id} Inc.",
+        "crm_id": crm_id,
+        "owner": None,
+        "matched_by": "domain",
+        "organizations": f"{account_id} Inc.",
+        "countries": "DE",
+        "visits": 3,
+        "pageviews": 7,
+        "visitors": 2,
+        "first_seen": pd.Timestamp("2026-11-03 10:00", tz="UTC"),
+        "last_seen": pd.Timestamp("2026-11-14 09:12", tz="UTC"),
+        "furthest_stage": "decision",
+        "top_topics": "pricing (4); integrations (2)",
+        "top_pages": "/pricing (3); /docs (1)",
+        "intent_score": score,
+        "window_start": WINDOW_START,
+        "window_end": WINDOW_END,
     }
 
 
 def _report(rows: list[dict[str, object]]) -> WindowReport:
     empty = pd.DataFrame()
-    path = pd.DataFrame(columns=["account_id", "timestamp", "visit_id", "url", "topics", "stage", "content_type",
-                                 "excluded_from_intent", "referrer"])
-    return WindowReport(WINDOW_START, WINDOW_END, pd.DataFrame(rows), path, WindowSummary(empty, empty, empty, empty, empty), empty)
+    path = pd.DataFrame(
+        columns=[
+            "account_id",
+            "timestamp",
+            "visit_id",
+            "url",
+            "topics",
+            "stage",
+            "content_type",
+            "excluded_from_intent",
+            "referrer",
+        ]
+    )
+    return WindowReport(
+        WINDOW_START, WINDOW_END, pd.DataFrame(rows), path, WindowSummary(empty, empty, empty, empty, empty), empty
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

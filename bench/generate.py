@@ -77,7 +77,13 @@ _STATIC = (
     "/img/hero-routes.webp",
     "/static/vendor.js",
 )
-_REFERRERS = ("-", "https://www.google.com/", "https://www.bing.com/", "https://www.linkedin.com/", "https://yandex.ru/")
+_REFERRERS = (
+    "-",
+    "https://www.google.com/",
+    "https://www.bing.com/",
+    "https://www.linkedin.com/",
+    "https://yandex.ru/",
+)
 _CAMPAIGNS = (
     "?utm_source=linkedin&utm_medium=social&utm_campaign=route-planning-2026",
     "?utm_source=newsletter&utm_medium=email&utm_campaign=october-digest",
@@ -161,8 +167,14 @@ def generate(
     log = out_dir / "access.log"
     stats = write_log(log, hits, demo_networks, seed=seed, ip_share=ip_share, ips_file=out_dir / "ips.tsv")
     generated = Generated(
-        log=str(log), mmdb=str(mmdb), ips_file=str(out_dir / "ips.tsv"), hits=hits, seed=seed,
-        mmdb_networks=len(demo_networks), log_seconds=time.perf_counter() - started, mmdb_seconds=mmdb_seconds,
+        log=str(log),
+        mmdb=str(mmdb),
+        ips_file=str(out_dir / "ips.tsv"),
+        hits=hits,
+        seed=seed,
+        mmdb_networks=len(demo_networks),
+        log_seconds=time.perf_counter() - started,
+        mmdb_seconds=mmdb_seconds,
         **stats,
     )
     summary_file.write_text(json.dumps({**asdict(generated), **wanted}, indent=2), encoding="utf-8")
@@ -204,17 +216,21 @@ def write_log(
             t1 = (start + n) * seconds_total // hits
             seconds = np.sort(rng.integers(t0, max(t1, t0 + 1), n))
             is_bot = rng.random(n) < BOT_SHARE
-            visitor = np.where(
-                is_bot, bot_ids[_choice(rng, bot_p, n)], human_ids[_choice(rng, human_p, n)]
-            )
+            visitor = np.where(is_bot, bot_ids[_choice(rng, bot_p, n)], human_ids[_choice(rng, human_p, n)])
             url, status, referrer, method = site.draw(rng, is_bot)
             protocol = np.where(is_bot, 0, rng.integers(0, 2, n))
             size = rng.integers(0, len(site.sizes), n)
             ua = visitor_ua[visitor]
             lines = _format(
-                visitors.ips[visitor], _clock(seconds + first_second), site.methods[method], site.urls[url],
-                np.array(["HTTP/1.1", "HTTP/2.0"], dtype=object)[protocol], site.statuses[status],
-                site.sizes[size], site.referrers[referrer], user_agents[ua],
+                visitors.ips[visitor],
+                _clock(seconds + first_second),
+                site.methods[method],
+                site.urls[url],
+                np.array(["HTTP/1.1", "HTTP/2.0"], dtype=object)[protocol],
+                site.statuses[status],
+                site.sizes[size],
+                site.referrers[referrer],
+                user_agents[ua],
             )
             broken = _break_some(rng, lines)
             ok = np.ones(n, dtype=bool)
@@ -231,9 +247,14 @@ def write_log(
         out.writelines(f"{ip}\t{count}\n" for ip, count in zip(visitors.ips[used].tolist(), hit_counts[used].tolist()))
     last_day = FIRST_DAY + dt.timedelta(days=days - 1)
     return {
-        "days": days, "first_day": FIRST_DAY.isoformat(), "last_day": last_day.isoformat(),
-        "unique_ips": int(len(set(visitors.ips[used].tolist()))), "bot_hits": bot_hits,
-        "malformed_lines": malformed, "unique_urls": int(urls_seen.sum()), "unique_user_agents": int(uas_seen.sum()),
+        "days": days,
+        "first_day": FIRST_DAY.isoformat(),
+        "last_day": last_day.isoformat(),
+        "unique_ips": int(len(set(visitors.ips[used].tolist()))),
+        "bot_hits": bot_hits,
+        "malformed_lines": malformed,
+        "unique_urls": int(urls_seen.sum()),
+        "unique_user_agents": int(uas_seen.sum()),
     }
 
 
@@ -328,11 +349,24 @@ class _Site:
     """The demo site's URLs (Zipf-ranked), static files, statuses, sizes and referrers."""
 
     def __init__(self, rng: np.random.Generator) -> None:
-        pages = list(dict.fromkeys((
-            "/", "/pricing", "/product/route-optimizer", *demo_hits.MARKETING, *demo_hits.DEVELOPER,
-            *demo_hits.RU_AWARENESS, *demo_hits.RU_CONSIDERATION, "/ru/pricing", *demo_hits.CAREERS,
-            *demo_hits.APP, *demo_hits.UNTAGGED, *demo_hits.MISSING,
-        )))
+        pages = list(
+            dict.fromkeys(
+                (
+                    "/",
+                    "/pricing",
+                    "/product/route-optimizer",
+                    *demo_hits.MARKETING,
+                    *demo_hits.DEVELOPER,
+                    *demo_hits.RU_AWARENESS,
+                    *demo_hits.RU_CONSIDERATION,
+                    "/ru/pricing",
+                    *demo_hits.CAREERS,
+                    *demo_hits.APP,
+                    *demo_hits.UNTAGGED,
+                    *demo_hits.MISSING,
+                )
+            )
+        )
         # The long tail: a blog archive that taxonomy rules still tag by topic words.
         words = rng.choice(_BLOG_TOPICS, 2_000)
         pages += [f"/blog/{word}-notes-{n}" for n, word in enumerate(words.tolist())]
@@ -382,7 +416,9 @@ class _Site:
         referrer[people & (source >= 0.3) & (source < 0.33)] = 3
         referrer[people & (source >= 0.33) & (source < 0.35)] = 4
         internal = people & (source >= 0.6)
-        referrer[internal] = self.n_fixed_referrers + rng.integers(0, len(self.referrers) - self.n_fixed_referrers, n)[internal]
+        referrer[internal] = (
+            self.n_fixed_referrers + rng.integers(0, len(self.referrers) - self.n_fixed_referrers, n)[internal]
+        )
 
         method = np.zeros(n, dtype=np.int64)  # GET
         method[is_bot & (rare > 0.98)] = 1  # HEAD
@@ -418,8 +454,24 @@ def _clock(epoch_seconds: np.ndarray) -> np.ndarray:
 def _format(ip, clock, method, url, protocol, status, size, referrer, user_agent) -> np.ndarray:
     """Apache ``combined`` lines, vectorised (object arrays of str concatenate element-wise)."""
     return (
-        ip + " - - [" + clock + '] "' + method + " " + url + " " + protocol + '" ' + status + " " + size
-        + ' "' + referrer + '" "' + user_agent + '"\n'
+        ip
+        + " - - ["
+        + clock
+        + '] "'
+        + method
+        + " "
+        + url
+        + " "
+        + protocol
+        + '" '
+        + status
+        + " "
+        + size
+        + ' "'
+        + referrer
+        + '" "'
+        + user_agent
+        + '"\n'
     )
 
 
@@ -445,7 +497,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hits", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--networks", type=int, default=DEFAULT_NETWORKS, help="synthetic networks added to the demo's")
-    parser.add_argument("--out", type=Path, required=True, help="folder for access.log, maxmind/, ips.tsv, summary.json")
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder for access.log, maxmind/, ips.tsv, summary.json"
+    )
     args = parser.parse_args(argv)
     generated = generate(args.out, args.hits, seed=args.seed, networks=args.networks, reuse=False)
     print(json.dumps(asdict(generated), indent=2))

@@ -102,8 +102,17 @@ def _child_pipeline(spec_file: str) -> int:
 
         lines: list[str] = []
         code = cli_main(
-            ["--settings", spec["settings"], "run", "--hits", spec["log"], "--maxmind-dir", spec["maxmind_dir"],
-             "--out", spec["reports"]],
+            [
+                "--settings",
+                spec["settings"],
+                "run",
+                "--hits",
+                spec["log"],
+                "--maxmind-dir",
+                spec["maxmind_dir"],
+                "--out",
+                spec["reports"],
+            ],
             out=lines.append,
         )
         result.update(exit_code=code, output=lines[-3:])
@@ -139,8 +148,8 @@ def run_pipeline(data: Generated, work: Path, *, database_url: str) -> tuple[flo
 partitions_start: {data.first_day}
 sources: [{{paths: [{json.dumps(data.log)}]}}]
 maxmind: {{directory: {json.dumps(str(Path(data.mmdb).parent))}}}
-taxonomy: {json.dumps(str(CONFIG_DIR / 'taxonomy.yaml'))}
-target_accounts: {json.dumps(str(CONFIG_DIR / 'target_accounts.csv'))}
+taxonomy: {json.dumps(str(CONFIG_DIR / "taxonomy.yaml"))}
+target_accounts: {json.dumps(str(CONFIG_DIR / "target_accounts.csv"))}
 warehouse_file: warehouse.db
 spool_directory: spool
 cleaning: {{office_networks: [212.0.10.0/28]}}
@@ -149,8 +158,11 @@ report: {{directory: reports}}
         encoding="utf-8",
     )
     spec = {
-        "settings": str(settings), "log": data.log, "maxmind_dir": str(Path(data.mmdb).parent),
-        "reports": str(run_dir / "reports"), "result": str(run_dir / "result.json"),
+        "settings": str(settings),
+        "log": data.log,
+        "maxmind_dir": str(Path(data.mmdb).parent),
+        "reports": str(run_dir / "reports"),
+        "result": str(run_dir / "result.json"),
     }
     (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # a throwaway Dagster instance
@@ -161,7 +173,11 @@ report: {{directory: reports}}
         started = time.perf_counter()
         child = subprocess.Popen(
             [sys.executable, "-m", "bench.run", "--child-pipeline", str(run_dir / "spec.json")],
-            cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr,
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
         )
         wall, rss_kib, status = _wait(child, started)
     result_file = run_dir / "result.json"
@@ -190,13 +206,12 @@ def ensure_goaccess(install: bool, out: Out) -> tuple[str | None, str]:
     """The goaccess binary (installed with apt-get when missing and allowed) and its version line,
     or (None, why not)."""
     binary = shutil.which("goaccess")
-    if binary is None and install:
-        if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-            out("GoAccess not found: installing the Debian package (apt-get install goaccess) ...")
-            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-            for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "goaccess"]):
-                subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-            binary = shutil.which("goaccess")
+    if binary is None and install and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        out("GoAccess not found: installing the Debian package (apt-get install goaccess) ...")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "goaccess"]):
+            subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        binary = shutil.which("goaccess")
     if binary is None:
         return None, "not installed" + ("" if install else "; --no-install")
     version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout
@@ -210,8 +225,14 @@ def run_goaccess(binary: str, data: Generated, work: Path) -> tuple[float, int, 
     """GoAccess over the whole log (COMBINED, with the .mmdb), non-interactive, JSON report to a file."""
     report = work / f"goaccess-{uuid.uuid4().hex[:8]}.json"
     command = [
-        binary, data.log, "--log-format=COMBINED", f"--geoip-database={data.mmdb}",
-        "--no-global-config", "--no-progress", "-o", str(report),
+        binary,
+        data.log,
+        "--log-format=COMBINED",
+        f"--geoip-database={data.mmdb}",
+        "--no-global-config",
+        "--no-progress",
+        "-o",
+        str(report),
     ]
     started = time.perf_counter()
     # stdin closed: GoAccess reads a piped stdin as a second log.
@@ -222,8 +243,15 @@ def run_goaccess(binary: str, data: Generated, work: Path) -> tuple[float, int, 
         return wall, rss_kib, {"error": f"goaccess exited with {status}: {stderr.strip()[:200]}"}
     general = json.loads(report.read_text(encoding="utf-8")).get("general", {})
     report.unlink()
-    return wall, rss_kib, {"total": general.get("total_requests"), "valid": general.get("valid_requests"),
-                           "failed": general.get("failed_requests")}
+    return (
+        wall,
+        rss_kib,
+        {
+            "total": general.get("total_requests"),
+            "valid": general.get("valid_requests"),
+            "failed": general.get("failed_requests"),
+        },
+    )
 
 
 # --- resolution ------------------------------------------------------------------------------
@@ -249,6 +277,7 @@ def time_naive(mmdb: str, sample: list[str]) -> float:
 
     frame = pd.DataFrame({"ip": sample})
     with geoip2.database.Reader(mmdb) as reader:
+
         def organization(ip: str) -> str | None:
             try:
                 return reader.enterprise(ip).traits.organization
@@ -373,7 +402,7 @@ def machine() -> str:
     except OSError:
         pass
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", load average %.2f %.2f %.2f at start" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    load = ", load average {:.2f} {:.2f} {:.2f} at start".format(*os.getloadavg()) if hasattr(os, "getloadavg") else ""
     return f"nproc {usable} × {cpu}{memory}; {platform.system()} {platform.release()}{load}"
 
 
@@ -441,18 +470,31 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--hits", type=int, default=1_000_000, help="hits in the log (default 1,000,000)")
     parser.add_argument("--repeat", type=int, default=1, help="repeat every timing, report medians (default 1)")
     parser.add_argument("--postgres", action="store_true", help="also run the pipeline on PostgreSQL and time (f)")
-    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL,
-                        help="server for --postgres (default $VISITOR_INTENT_TEST_POSTGRES_URL or 127.0.0.1:5432/test); "
-                             "each run gets a fresh schema, dropped afterwards")
-    parser.add_argument("--memory-check", action="store_true",
-                        help="also run the pipeline on --memory-hits hits for its peak RSS")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="server for --postgres (default $VISITOR_INTENT_TEST_POSTGRES_URL or 127.0.0.1:5432/test); "
+        "each run gets a fresh schema, dropped afterwards",
+    )
+    parser.add_argument(
+        "--memory-check", action="store_true", help="also run the pipeline on --memory-hits hits for its peak RSS"
+    )
     parser.add_argument("--memory-hits", type=int, default=10_000_000, help="log size for --memory-check (default 10M)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    parser.add_argument("--networks", type=int, default=DEFAULT_NETWORKS,
-                        help=f"synthetic networks in the .mmdb besides the demo's (default {DEFAULT_NETWORKS:,})")
-    parser.add_argument("--naive-sample", type=int, default=100_000, help="hits the naive path (d) looks up (default 100,000)")
-    parser.add_argument("--workdir", type=Path,
-                        help="keep generated logs and databases here and reuse them (default: a temporary folder, removed)")
+    parser.add_argument(
+        "--networks",
+        type=int,
+        default=DEFAULT_NETWORKS,
+        help=f"synthetic networks in the .mmdb besides the demo's (default {DEFAULT_NETWORKS:,})",
+    )
+    parser.add_argument(
+        "--naive-sample", type=int, default=100_000, help="hits the naive path (d) looks up (default 100,000)"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="keep generated logs and databases here and reuse them (default: a temporary folder, removed)",
+    )
     parser.add_argument("--no-install", action="store_true", help="do not apt-get install GoAccess when it is missing")
     parser.add_argument("--no-goaccess", action="store_true", help="skip GoAccess")
     parser.add_argument("--output", type=Path, help="also write the report (markdown) to this file")
@@ -504,8 +546,9 @@ def _data(args: argparse.Namespace, work: Path, hits: int, out: Out) -> Generate
     out(f"generating {hits:,} hits (seed {args.seed}, {args.networks:,} extra networks) ...")
     # One database for every log size of a seed and network count.
     mmdb_dir = work / f"maxmind-seed{args.seed}-networks{args.networks}"
-    return generate(work / f"hits-{hits}-seed{args.seed}", hits, seed=args.seed, networks=args.networks,
-                    mmdb_dir=mmdb_dir)
+    return generate(
+        work / f"hits-{hits}-seed{args.seed}", hits, seed=args.seed, networks=args.networks, mmdb_dir=mmdb_dir
+    )
 
 
 def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int:
@@ -515,8 +558,9 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     ips, counts = read_ip_counts(Path(data.ips_file))
     resolved_hits = int(counts.sum())
 
-    goaccess, goaccess_version = (None, "--no-goaccess") if args.no_goaccess else ensure_goaccess(
-        not args.no_install, progress)
+    goaccess, goaccess_version = (
+        (None, "--no-goaccess") if args.no_goaccess else ensure_goaccess(not args.no_install, progress)
+    )
     if goaccess is None:
         progress(f"GoAccess skipped: {goaccess_version}")
     extension = maxminddb_extension_in_use(data.mmdb)
@@ -529,8 +573,9 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
             args.postgres = False
 
     pipeline = Measurement("(a) pipeline end to end, SQLite", f"{data.hits:,} hits", count=data.hits)
-    goaccess_row = Measurement(f"(b) {goaccess_version if goaccess else 'GoAccess'}, COMBINED + .mmdb",
-                               f"{data.hits:,} hits", count=data.hits)
+    goaccess_row = Measurement(
+        f"(b) {goaccess_version if goaccess else 'GoAccess'}, COMBINED + .mmdb", f"{data.hits:,} hits", count=data.hits
+    )
     if goaccess is None:
         goaccess_row.skipped = goaccess_version
 
@@ -558,14 +603,21 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     rng = np.random.default_rng(args.seed)
     sample_size = min(args.naive_sample, resolved_hits)
     sample = [ips[i] for i in rng.choice(len(ips), sample_size, p=counts / counts.sum()).tolist()]
-    raw = Measurement("(c) raw maxminddb C-extension get() loop", f"{len(ips):,} unique IPs",
-                      count=len(ips), unit="IPs/s")
-    naive = Measurement("(d) naive: geoip2 Reader.enterprise() per hit in pandas apply",
-                        f"{sample_size:,} of {resolved_hits:,} hits, sampled by hits per IP", count=sample_size)
-    ours_ips = Measurement("(e) project resolution: MaxMindDatabases.lookup + classify_lookups",
-                           f"{len(ips):,} unique IPs", count=len(ips), unit="IPs/s")
-    ours_hits = Measurement("(e) same, per hit: every hit of those IPs", f"{resolved_hits:,} hits",
-                            count=resolved_hits)
+    raw = Measurement(
+        "(c) raw maxminddb C-extension get() loop", f"{len(ips):,} unique IPs", count=len(ips), unit="IPs/s"
+    )
+    naive = Measurement(
+        "(d) naive: geoip2 Reader.enterprise() per hit in pandas apply",
+        f"{sample_size:,} of {resolved_hits:,} hits, sampled by hits per IP",
+        count=sample_size,
+    )
+    ours_ips = Measurement(
+        "(e) project resolution: MaxMindDatabases.lookup + classify_lookups",
+        f"{len(ips):,} unique IPs",
+        count=len(ips),
+        unit="IPs/s",
+    )
+    ours_hits = Measurement("(e) same, per hit: every hit of those IPs", f"{resolved_hits:,} hits", count=resolved_hits)
     for _ in range(repeat):
         raw.walls.append(time_raw_loop(data.mmdb, ips))
         naive.walls.append(time_naive(data.mmdb, sample))
@@ -593,10 +645,20 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
         frame = parsed_hits(data.log, PG_WRITE_ROWS)
         with PostgresSchema(args.postgres_url) as url:
             new, replace = time_postgres_writes(url, frame, repeat)
-        pg_new = Measurement("(f) PostgreSQL Warehouse.replace_partition (COPY), new partition",
-                             f"{len(frame):,} parsed hits", walls=new, count=len(frame), unit="rows/s")
-        pg_replace = Measurement("(f) same, replacing an existing partition", f"{len(frame):,} parsed hits",
-                                 walls=replace, count=len(frame), unit="rows/s")
+        pg_new = Measurement(
+            "(f) PostgreSQL Warehouse.replace_partition (COPY), new partition",
+            f"{len(frame):,} parsed hits",
+            walls=new,
+            count=len(frame),
+            unit="rows/s",
+        )
+        pg_replace = Measurement(
+            "(f) same, replacing an existing partition",
+            f"{len(frame):,} parsed hits",
+            walls=replace,
+            count=len(frame),
+            unit="rows/s",
+        )
     rows += [goaccess_row, raw, naive, ours_ips, ours_hits] + ([pg_new, pg_replace] if pg_new else [])
 
     # Peak RSS at other sizes: 1M as the baseline when the main run is bigger, 10M on request.
@@ -628,15 +690,21 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     say(f"## Visitor Intent benchmark: {data.hits:,} hits")
     say("")
     say(f"- machine: {machine()}")
-    say(f"- versions: {versions(extension, goaccess_version if goaccess else f'GoAccess not measured ({goaccess_version})', pg_version)}")
+    say(
+        f"- versions: {versions(extension, goaccess_version if goaccess else f'GoAccess not measured ({goaccess_version})', pg_version)}"
+    )
     bots = data.bot_hits / data.hits
-    say(f"- data: {data.hits:,} hits over {data.days} day(s) from {data.first_day}, {data.unique_ips:,} unique IPs "
+    say(
+        f"- data: {data.hits:,} hits over {data.days} day(s) from {data.first_day}, {data.unique_ips:,} unique IPs "
         f"({data.unique_ips / data.hits:.1%}), {bots:.0%} bot hits, {data.malformed_lines:,} malformed lines, "
         f"{data.unique_urls:,} URLs, {data.unique_user_agents:,} user agents; .mmdb with {data.mmdb_networks:,} networks "
-        f"({Path(data.mmdb).stat().st_size / 2**20:.1f} MiB); seed {data.seed}")
-    say(f"- timings: median of {repeat} run(s); wall clock; (a) is the whole `visitor-intent run` in a child "
+        f"({Path(data.mmdb).stat().st_size / 2**20:.1f} MiB); seed {data.seed}"
+    )
+    say(
+        f"- timings: median of {repeat} run(s); wall clock; (a) is the whole `visitor-intent run` in a child "
         "process (interpreter start and imports included), (b) the whole `goaccess` process; "
-        "(c)–(e) exclude opening the database")
+        "(c)–(e) exclude opening the database"
+    )
     say("")
     for line in results_table(rows):
         say(line)
@@ -647,28 +715,65 @@ def _bench(args: argparse.Namespace, work: Path, say: Out, progress: Out) -> int
     vs_naive = _ratio(ours_hits.rate, naive.rate)
     say("| ratio | value | target | met | basis |")
     say("|---|---:|---:|:---:|---|")
-    say(ratio_row("pipeline / GoAccess wall", pipeline_vs_goaccess, f"≤ {TARGET_PIPELINE_VS_GOACCESS}",
-                  None if pipeline_vs_goaccess is None else pipeline_vs_goaccess <= TARGET_PIPELINE_VS_GOACCESS,
-                  "(a) SQLite wall / (b) wall, same log and .mmdb"))
+    say(
+        ratio_row(
+            "pipeline / GoAccess wall",
+            pipeline_vs_goaccess,
+            f"≤ {TARGET_PIPELINE_VS_GOACCESS}",
+            None if pipeline_vs_goaccess is None else pipeline_vs_goaccess <= TARGET_PIPELINE_VS_GOACCESS,
+            "(a) SQLite wall / (b) wall, same log and .mmdb",
+        )
+    )
     if args.postgres:
         pg_vs = _ratio(rows[1].wall, goaccess_row.wall)
-        say(ratio_row("pipeline on PostgreSQL / GoAccess wall", pg_vs, f"≤ {TARGET_PIPELINE_VS_GOACCESS}",
-                      None if pg_vs is None else pg_vs <= TARGET_PIPELINE_VS_GOACCESS, "(a) PostgreSQL wall / (b) wall"))
-    say(ratio_row("resolution / raw loop", vs_raw, f"≥ {TARGET_RESOLUTION_VS_RAW}",
-                  None if vs_raw is None else vs_raw >= TARGET_RESOLUTION_VS_RAW, "unique IPs/s, (e) / (c)"))
-    say(ratio_row("resolution / naive per-hit path", vs_naive, f"≥ {TARGET_RESOLUTION_VS_NAIVE:g}",
-                  None if vs_naive is None else vs_naive >= TARGET_RESOLUTION_VS_NAIVE,
-                  f"hits/s, (e) counting all {resolved_hits:,} hits of its IPs / (d) on {sample_size:,} sampled hits"))
+        say(
+            ratio_row(
+                "pipeline on PostgreSQL / GoAccess wall",
+                pg_vs,
+                f"≤ {TARGET_PIPELINE_VS_GOACCESS}",
+                None if pg_vs is None else pg_vs <= TARGET_PIPELINE_VS_GOACCESS,
+                "(a) PostgreSQL wall / (b) wall",
+            )
+        )
+    say(
+        ratio_row(
+            "resolution / raw loop",
+            vs_raw,
+            f"≥ {TARGET_RESOLUTION_VS_RAW}",
+            None if vs_raw is None else vs_raw >= TARGET_RESOLUTION_VS_RAW,
+            "unique IPs/s, (e) / (c)",
+        )
+    )
+    say(
+        ratio_row(
+            "resolution / naive per-hit path",
+            vs_naive,
+            f"≥ {TARGET_RESOLUTION_VS_NAIVE:g}",
+            None if vs_naive is None else vs_naive >= TARGET_RESOLUTION_VS_NAIVE,
+            f"hits/s, (e) counting all {resolved_hits:,} hits of its IPs / (d) on {sample_size:,} sampled hits",
+        )
+    )
     if pg_new is not None:
-        say(ratio_row("PostgreSQL write rows/s", pg_new.rate, f"≥ {TARGET_PG_ROWS_PER_SECOND:,}",
-                      None if pg_new.rate is None else pg_new.rate >= TARGET_PG_ROWS_PER_SECOND,
-                      "(f) new partition"))
+        say(
+            ratio_row(
+                "PostgreSQL write rows/s",
+                pg_new.rate,
+                f"≥ {TARGET_PG_ROWS_PER_SECOND:,}",
+                None if pg_new.rate is None else pg_new.rate >= TARGET_PG_ROWS_PER_SECOND,
+                "(f) new partition",
+            )
+        )
     smallest, largest = memory[0], memory[-1]
     growth = _ratio(largest[2].rss_mib, smallest[2].rss_mib) if len(memory) > 1 else None
-    say(ratio_row(f"peak RSS {largest[0]:,} / {smallest[0]:,} hits" if len(memory) > 1
-                  else "peak RSS 10M / 1M hits", growth, f"≤ {TARGET_RSS_GROWTH}",
-                  None if growth is None else growth <= TARGET_RSS_GROWTH,
-                  "pipeline peak RSS" if len(memory) > 1 else "run with --memory-check or --hits 10000000"))
+    say(
+        ratio_row(
+            f"peak RSS {largest[0]:,} / {smallest[0]:,} hits" if len(memory) > 1 else "peak RSS 10M / 1M hits",
+            growth,
+            f"≤ {TARGET_RSS_GROWTH}",
+            None if growth is None else growth <= TARGET_RSS_GROWTH,
+            "pipeline peak RSS" if len(memory) > 1 else "run with --memory-check or --hits 10000000",
+        )
+    )
     say("")
     say("| pipeline peak RSS | days | wall s | peak RSS MiB |")
     say("|---|---:|---:|---:|")

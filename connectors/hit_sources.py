@@ -35,7 +35,9 @@ class DayOfHits:
         )
 
 
-def read_day(files: Iterable[Path], day: dt.date, *, spool: HitSpool, options: ReadOptions = ReadOptions()) -> DayOfHits:
+def read_day(
+    files: Iterable[Path], day: dt.date, *, spool: HitSpool, options: ReadOptions = ReadOptions()
+) -> DayOfHits:
     """Hits whose UTC timestamp falls on ``day``, in time order, and that day's quarantined lines."""
     day_start = pd.Timestamp(day, tz="UTC")
     days = [

@@ -166,9 +166,7 @@ class MaxMindDatabases:
     def open(cls, paths: Mapping[str, Path]) -> MaxMindDatabases:
         """Open and check ``{edition: file}``, e.g. ``{"GeoIP2-ISP": Path(...)}``."""
         if not paths:
-            raise MaxMindDatabaseError(
-                f"no MaxMind database given; expected one or more of: {', '.join(EDITIONS)}"
-            )
+            raise MaxMindDatabaseError(f"no MaxMind database given; expected one or more of: {', '.join(EDITIONS)}")
         databases: list[_Database] = []
         try:
             for edition, path in paths.items():
@@ -190,8 +188,7 @@ class MaxMindDatabases:
         directory = Path(directory)
         if not directory.is_dir():
             raise MaxMindDatabaseError(
-                f"MaxMind database directory {directory} does not exist; point it at the "
-                "folder geoipupdate writes to"
+                f"MaxMind database directory {directory} does not exist; point it at the folder geoipupdate writes to"
             )
         paths = {}
         for edition in [e for e in EDITIONS if e not in _COUNTRY_EDITIONS]:
@@ -231,8 +228,7 @@ class MaxMindDatabases:
         ours = [edition for edition in editions if edition in EDITIONS]
         if not ours:
             raise MaxMindDatabaseError(
-                f"{conf_file}: EditionIDs {' '.join(editions)} include none this project reads "
-                f"({', '.join(EDITIONS)})"
+                f"{conf_file}: EditionIDs {' '.join(editions)} include none this project reads ({', '.join(EDITIONS)})"
             )
         countries = [edition for edition in ours if edition in _COUNTRY_EDITIONS]
         keep = [edition for edition in ours if edition not in _COUNTRY_EDITIONS] + countries[:1]
@@ -375,9 +371,7 @@ def _find_edition_file(directory: Path, edition: str) -> Path | None:
 def _open_database(edition: str, path: Path) -> _Database:
     """Open ``path`` as ``edition``, or raise a MaxMindDatabaseError saying what is wrong."""
     if edition not in EDITIONS:
-        raise MaxMindDatabaseError(
-            f"{path}: unsupported edition {edition!r}; supported: {', '.join(EDITIONS)}"
-        )
+        raise MaxMindDatabaseError(f"{path}: unsupported edition {edition!r}; supported: {', '.join(EDITIONS)}")
     if not path.is_file():
         raise MaxMindDatabaseError(
             f"{edition} database not found at {path}; download it with geoipupdate "
@@ -393,8 +387,7 @@ def _open_database(edition: str, path: Path) -> _Database:
     if database_type != edition:
         reader.close()
         raise MaxMindDatabaseError(
-            f"{path} is a {database_type} database, expected {edition}; "
-            f"check which file is configured for {edition}"
+            f"{path} is a {database_type} database, expected {edition}; check which file is configured for {edition}"
         )
     try:
         # Iterating decodes records: a broken data section fails here, not mid-run.

@@ -154,7 +154,8 @@ def _values_of_organization(connection: Connection, tables: list[sa.Table], orga
         if ORGANIZATIONS_COLUMN in table.c:
             lists = _distinct(connection, table.c[ORGANIZATIONS_COLUMN])
             pairs.update(
-                (ORGANIZATIONS_COLUMN, names) for names in lists
+                (ORGANIZATIONS_COLUMN, names)
+                for names in lists
                 if wanted in map(_comparable, names.split(ORGANIZATION_SEPARATOR))
             )
     its_names = [name for column, name in pairs if column == ORGANIZATION_COLUMN]

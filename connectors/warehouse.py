@@ -51,9 +51,7 @@ class Warehouse:
             self._insert(connection, table, frame)
             if created and partition_key is not None:
                 # Built after the load: one sort is cheaper than updating the index row by row.
-                connection.execute(
-                    sa.text(f'CREATE INDEX "ix_{table}_partition" ON "{table}" ("{PARTITION_COLUMN}")')
-                )
+                connection.execute(sa.text(f'CREATE INDEX "ix_{table}_partition" ON "{table}" ("{PARTITION_COLUMN}")'))
         return len(frame)
 
     def read(self, table: str, partition_keys: Sequence[str] | None = None) -> pd.DataFrame:
@@ -103,12 +101,12 @@ def _copy_into_postgres(connection: Connection, table: str, frame: pd.DataFrame)
     columns = ", ".join(f'"{column}"' for column in frame.columns)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     raw = connection.connection.dbapi_connection
-    with raw.cursor() as cursor:  # type: ignore[union-attr]
-        with cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)') as copy:
-            for batch in _arrow_table(frame).to_batches(max_chunksize=_WRITE_BATCH_ROWS):
-                buffer = io.BytesIO()
-                pa_csv.write_csv(batch, buffer, options)
-                copy.write(buffer.getbuffer())
+    copy_sql = f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)'
+    with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
+        for batch in _arrow_table(frame).to_batches(max_chunksize=_WRITE_BATCH_ROWS):
+            buffer = io.BytesIO()
+            pa_csv.write_csv(batch, buffer, options)
+            copy.write(buffer.getbuffer())
 
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table:

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import lru_cache
+from functools import cache
 from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -38,28 +38,43 @@ MALFORMED_SHARE = 0.005
 # --- the site ----------------------------------------------------------------------
 
 ROUTE_BLOG = (
-    "/blog/last-mile-delivery-costs", "/blog/route-planning-mistakes",
-    "/blog/delivery-windows-customers-want", "/whitepapers/state-of-last-mile-2026",
+    "/blog/last-mile-delivery-costs",
+    "/blog/route-planning-mistakes",
+    "/blog/delivery-windows-customers-want",
+    "/whitepapers/state-of-last-mile-2026",
     "/guides/route-optimization-101",
 )
 FLEET_BLOG = ("/blog/fleet-fuel-savings", "/blog/telematics-buyers-guide")
 WAREHOUSE_BLOG = ("/blog/warehouse-slotting-basics", "/blog/inventory-accuracy-kpis")
 GENERAL = ("/", "/blog/", "/blog/logistics-trends-2027")
 ROUTE_PRODUCT = (
-    "/product/route-optimizer", "/case-studies/nordic-freight", "/integrations/",
-    "/integrations/sap", "/compare/routific-alternative", "/webinars/route-optimization-live",
+    "/product/route-optimizer",
+    "/case-studies/nordic-freight",
+    "/integrations/",
+    "/integrations/sap",
+    "/compare/routific-alternative",
+    "/webinars/route-optimization-live",
 )
 DEVELOPER = ("/docs/api", "/docs/api/authentication", "/docs/api/webhooks", "/docs/getting-started")
 WAREHOUSE_PRODUCT = ("/product/warehouse-insights", "/case-studies/metro-grocer", "/integrations/sap")
 SECURITY = ("/security", "/compliance/gdpr", "/trust/soc2", "/case-studies/alpine-bank-logistics")
 DECISION = ("/pricing", "/request-demo", "/contact-sales")
 RU_AWARENESS = (
-    "/ru/", "/ru/blog/fleet-telematics-basics", "/ru/blog/fuel-cost-control",
+    "/ru/",
+    "/ru/blog/fleet-telematics-basics",
+    "/ru/blog/fuel-cost-control",
     "/ru/blog/%D0%BB%D0%BE%D0%B3%D0%B8%D1%81%D1%82%D0%B8%D0%BA%D0%B0-2027",  # /ru/blog/логистика-2027
 )
 RU_CONSIDERATION = ("/ru/product/fleet-tracker", "/ru/case-studies/severtrans", "/ru/blog/fleet-telematics-basics")
 CAREERS = ("/careers/", "/careers/senior-data-engineer", "/careers/account-executive-dach", "/jobs/route-analyst")
-APP = ("/login", "/app/dashboard", "/app/routes/today", "/app/reports/weekly", "/app/fleet/live", "/help/importing-orders")
+APP = (
+    "/login",
+    "/app/dashboard",
+    "/app/routes/today",
+    "/app/reports/weekly",
+    "/app/fleet/live",
+    "/help/importing-orders",
+)
 # Real pages no taxonomy rule covers: they show up in the "untagged pages" table.
 UNTAGGED = ("/about", "/partners", "/events/transport-logistic-2027", "/legal/privacy")
 # Dead links and typos: the site answers 404.
@@ -142,58 +157,102 @@ class Audience:
 
 
 JOURNEYS = (
-    Journey("Northwind Logistics, Inc.", people=4, phases=(
-        Phase((0, 14), 0.5, ROUTE_BLOG, (1, 3)),
-        Phase((14, 28), 0.8, ROUTE_PRODUCT, (2, 5)),
-        Phase((28, 42), 3.0, ("/pricing", "/pricing", "/request-demo", *ROUTE_PRODUCT), (3, 8)),
-    )),
-    Journey("Contoso Manufacturing GmbH", people=3, phases=(
-        Phase((0, 42), 0.8, ("/integrations/sap", "/integrations/", "/product/warehouse-insights") + DEVELOPER, (2, 5)),
-    )),
-    Journey("ООО «Северсталь-Инфоком»", people=3, phases=(
-        Phase((0, 14), 0.5, RU_AWARENESS, (1, 3)),
-        Phase((14, 28), 0.7, RU_CONSIDERATION, (2, 4)),
-        Phase((28, 42), 1.2, ("/ru/pricing", "/ru/pricing") + RU_CONSIDERATION, (2, 5)),
-    )),
-    Journey("Fabrikam Banking Services", people=2, phases=(
-        Phase((14, 42), 0.6, SECURITY + ("/case-studies/nordic-freight",), (1, 4)),
-    )),
+    Journey(
+        "Northwind Logistics, Inc.",
+        people=4,
+        phases=(
+            Phase((0, 14), 0.5, ROUTE_BLOG, (1, 3)),
+            Phase((14, 28), 0.8, ROUTE_PRODUCT, (2, 5)),
+            Phase((28, 42), 3.0, ("/pricing", "/pricing", "/request-demo", *ROUTE_PRODUCT), (3, 8)),
+        ),
+    ),
+    Journey(
+        "Contoso Manufacturing GmbH",
+        people=3,
+        phases=(
+            Phase(
+                (0, 42), 0.8, ("/integrations/sap", "/integrations/", "/product/warehouse-insights") + DEVELOPER, (2, 5)
+            ),
+        ),
+    ),
+    Journey(
+        "ООО «Северсталь-Инфоком»",
+        people=3,
+        phases=(
+            Phase((0, 14), 0.5, RU_AWARENESS, (1, 3)),
+            Phase((14, 28), 0.7, RU_CONSIDERATION, (2, 4)),
+            Phase((28, 42), 1.2, ("/ru/pricing", "/ru/pricing") + RU_CONSIDERATION, (2, 5)),
+        ),
+    ),
+    Journey(
+        "Fabrikam Banking Services",
+        people=2,
+        phases=(Phase((14, 42), 0.6, SECURITY + ("/case-studies/nordic-freight",), (1, 4)),),
+    ),
     # Globex, matched by its IP range: its office sits in an Equinix network.
-    Journey("Equinix Managed Office Services", people=3, phases=(
-        Phase((0, 21), 0.9, ROUTE_BLOG[:2] + ROUTE_PRODUCT + ("/product/fleet-tracker",), (1, 5)),
-    )),
-    Journey("Initech Solutions Ltd.", people=4, phases=(
-        Phase((32, 35), 2.0, ROUTE_BLOG + FLEET_BLOG, (3, 6), (10, 45)),
-        Phase((35, 38), 3.0, ROUTE_PRODUCT + ("/product/fleet-tracker",), (4, 8), (10, 45)),
-        Phase((38, 42), 3.0, (*DECISION, "/pricing", "/product/route-optimizer", "/case-studies/nordic-freight"),
-              (4, 8), (10, 45)),
-    )),
+    Journey(
+        "Equinix Managed Office Services",
+        people=3,
+        phases=(Phase((0, 21), 0.9, ROUTE_BLOG[:2] + ROUTE_PRODUCT + ("/product/fleet-tracker",), (1, 5)),),
+    ),
+    Journey(
+        "Initech Solutions Ltd.",
+        people=4,
+        phases=(
+            Phase((32, 35), 2.0, ROUTE_BLOG + FLEET_BLOG, (3, 6), (10, 45)),
+            Phase((35, 38), 3.0, ROUTE_PRODUCT + ("/product/fleet-tracker",), (4, 8), (10, 45)),
+            Phase(
+                (38, 42),
+                3.0,
+                (*DECISION, "/pricing", "/product/route-optimizer", "/case-studies/nordic-freight"),
+                (4, 8),
+                (10, 45),
+            ),
+        ),
+    ),
     Journey("Tyrell Corp.", people=2, phases=(Phase((0, 42), 0.3, ROUTE_BLOG + FLEET_BLOG, (1, 2)),)),
     # Prospects: identified companies that are not target accounts.
     Journey("Wayne Enterprises", people=2, phases=(Phase((0, 42), 0.4, ROUTE_BLOG + ROUTE_PRODUCT[:2], (1, 4)),)),
     Journey("Globochem AG", people=2, phases=(Phase((7, 42), 0.3, WAREHOUSE_BLOG + WAREHOUSE_PRODUCT, (1, 4)),)),
-    Journey("АО «Балтийский Терминал»", people=2, phases=(
-        Phase((0, 42), 0.3, RU_AWARENESS + RU_CONSIDERATION[:1], (1, 3)),
-    )),
+    Journey(
+        "АО «Балтийский Терминал»", people=2, phases=(Phase((0, 42), 0.3, RU_AWARENESS + RU_CONSIDERATION[:1], (1, 3)),)
+    ),
 )
 
 RESIDENTIAL_EN = ("Comcast Cable Communications, LLC", "Deutsche Telekom AG", "Vodafone GmbH")
 AUDIENCES = (
-    Audience(RESIDENTIAL_EN, 8.0, (*GENERAL, *ROUTE_BLOG, *FLEET_BLOG, *WAREHOUSE_BLOG, "/pricing", *UNTAGGED, *MISSING),
-             DESKTOP),
+    Audience(
+        RESIDENTIAL_EN,
+        8.0,
+        (*GENERAL, *ROUTE_BLOG, *FLEET_BLOG, *WAREHOUSE_BLOG, "/pricing", *UNTAGGED, *MISSING),
+        DESKTOP,
+    ),
     Audience(("Rostelecom",), 3.0, RU_AWARENESS + ("/ru/pricing",), DESKTOP),
     Audience(("T-Mobile USA, Inc.",), 4.0, GENERAL + ROUTE_BLOG + ("/pricing",), MOBILE, (1, 2)),
     Audience(("MTS PJSC",), 2.0, RU_AWARENESS, MOBILE, (1, 2)),
     Audience(("Proton AG",), 1.0, MARKETING, DESKTOP),
     Audience(RESIDENTIAL_EN + ("MTS PJSC",), 1.0, CAREERS, DESKTOP + MOBILE, (1, 4)),
     # Customers in the app: excluded from intent, but their hits are real traffic.
-    Audience(RESIDENTIAL_EN + ("T-Mobile USA, Inc.",), 2.0, APP, DESKTOP + MOBILE, (2, 5),
-             local_hours=(7, 20), weekend_factor=0.3),
+    Audience(
+        RESIDENTIAL_EN + ("T-Mobile USA, Inc.",),
+        2.0,
+        APP,
+        DESKTOP + MOBILE,
+        (2, 5),
+        local_hours=(7, 20),
+        weekend_factor=0.3,
+    ),
     # Our own office reads everything; cleaning drops it.
     Audience(("Acme Route Analytics",), 2.0, EVERYTHING, DESKTOP, (2, 6), local_hours=(8, 19), weekend_factor=0.1),
     # Scripts on cloud hosts: feed readers, link checkers, vulnerability scanners.
-    Audience(("Amazon.com, Inc.", "DigitalOcean, LLC"), 1.0, GENERAL + ("/pricing",) + SCANNER_PROBES, SCRIPTS,
-             local_hours=(0, 24), browser=False),
+    Audience(
+        ("Amazon.com, Inc.", "DigitalOcean, LLC"),
+        1.0,
+        GENERAL + ("/pricing",) + SCANNER_PROBES,
+        SCRIPTS,
+        local_hours=(0, 24),
+        browser=False,
+    ),
 )
 GOOGLEBOT_HITS_PER_DAY = 12.0
 UPTIME_CHECKS_PER_DAY = 6.0
@@ -314,8 +373,13 @@ class SampleTraffic:
             for _ in range(self._occurrences(expected)):
                 start = midnight + self._start_second(country, (8, 18))
                 pages = self._pages(phase.pages, phase.pages_per_visit)
-                hits += self._visit(start, self.rng.choice(self.people[journey.organization]), pages,
-                                    pause=phase.seconds_between_pages, browser=True)
+                hits += self._visit(
+                    start,
+                    self.rng.choice(self.people[journey.organization]),
+                    pages,
+                    pause=phase.seconds_between_pages,
+                    browser=True,
+                )
         return hits
 
     def _anonymous_visits(self, audience: Audience, workday: bool, midnight: int) -> list[Hit]:
@@ -337,16 +401,28 @@ class SampleTraffic:
         offset = rng.choice(SERVER_UTC_OFFSETS_MINUTES)
         protocol = "HTTP/2.0" if browser else "HTTP/1.1"
         landing, referrer = self._landing(pages[0]) if browser else (pages[0], "-")
-        hits = [Hit(start, person.ip, "GET", landing, protocol, *_response(pages[0], rng), referrer,
-                    person.user_agent, offset)]
+        hits = [
+            Hit(
+                start,
+                person.ip,
+                "GET",
+                landing,
+                protocol,
+                *_response(pages[0], rng),
+                referrer,
+                person.user_agent,
+                offset,
+            )
+        ]
         if browser and rng.random() < 0.4:  # the others have them cached
             hits += self._assets(start, person, SITE + landing, protocol, offset)
         time = start
         for previous, url in zip([landing, *pages[1:]], pages[1:]):
             time += rng.randint(*pause)
             referrer = SITE + previous if browser else "-"
-            hits.append(Hit(time, person.ip, "GET", url, protocol, *_response(url, rng), referrer,
-                            person.user_agent, offset))
+            hits.append(
+                Hit(time, person.ip, "GET", url, protocol, *_response(url, rng), referrer, person.user_agent, offset)
+            )
         return hits
 
     def _landing(self, url: str) -> tuple[str, str]:
@@ -370,14 +446,35 @@ class SampleTraffic:
         hits: list[Hit] = []
         for _ in range(self._occurrences(GOOGLEBOT_HITS_PER_DAY * self.scale)):
             url = rng.choice(CRAWLED)
-            hits.append(Hit(midnight + rng.randrange(86_400), self.address("Google LLC"), "GET", url, "HTTP/1.1",
-                            *_response(url, rng), "-", rng.choice(GOOGLEBOT), rng.choice(SERVER_UTC_OFFSETS_MINUTES)))
+            hits.append(
+                Hit(
+                    midnight + rng.randrange(86_400),
+                    self.address("Google LLC"),
+                    "GET",
+                    url,
+                    "HTTP/1.1",
+                    *_response(url, rng),
+                    "-",
+                    rng.choice(GOOGLEBOT),
+                    rng.choice(SERVER_UTC_OFFSETS_MINUTES),
+                )
+            )
         return hits
 
     def _uptime_checks(self, midnight: int) -> list[Hit]:
         return [
-            Hit(midnight + self.rng.randrange(86_400), self.monitor_ip, "HEAD", "/", "HTTP/1.1", 200, 0, "-",
-                UPTIME_MONITOR, 0)
+            Hit(
+                midnight + self.rng.randrange(86_400),
+                self.monitor_ip,
+                "HEAD",
+                "/",
+                "HTTP/1.1",
+                200,
+                0,
+                "-",
+                UPTIME_MONITOR,
+                0,
+            )
             for _ in range(self._occurrences(UPTIME_CHECKS_PER_DAY * self.scale))
         ]
 
@@ -390,8 +487,19 @@ class SampleTraffic:
             per_minute, minutes = rng.randint(90, 110), rng.randint(2, 4)
             for n in range(per_minute * minutes):
                 url = SCRAPER_PAGES[n % len(SCRAPER_PAGES)]
-                hits.append(Hit(start + n * 60 // per_minute, ip, "GET", url, "HTTP/1.1", *_response(url, rng), "-",
-                                SCRAPER_USER_AGENT, 0))
+                hits.append(
+                    Hit(
+                        start + n * 60 // per_minute,
+                        ip,
+                        "GET",
+                        url,
+                        "HTTP/1.1",
+                        *_response(url, rng),
+                        "-",
+                        SCRAPER_USER_AGENT,
+                        0,
+                    )
+                )
         return hits
 
     def _start_second(self, country: str | None, local_hours: tuple[int, int]) -> int:
@@ -438,7 +546,7 @@ def _clf_time(utc_seconds: int, offset_minutes: int) -> str:
     return f"{_clf_date(day_number)}:{hours:02d}:{rest // 60:02d}:{rest % 60:02d} {sign}{offset_hours:02d}{offset_rest:02d}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _clf_date(day_number: int) -> str:
     day = date(1970, 1, 1) + timedelta(days=day_number)
     return f"{day.day:02d}/{MONTHS[day.month - 1]}/{day.year}"

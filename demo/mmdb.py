@@ -188,9 +188,7 @@ def _synthetic_networks(count: int, *, seed: int, avoid: list[DemoNetwork]) -> l
     return [_synthetic_network(kind, network, rng) for kind, network in zip(kinds, networks)]
 
 
-def _free_public_slash24s(
-    count: int, rng: random.Random, avoid: list[DemoNetwork]
-) -> list[ipaddress.IPv4Network]:
+def _free_public_slash24s(count: int, rng: random.Random, avoid: list[DemoNetwork]) -> list[ipaddress.IPv4Network]:
     """``count`` distinct, globally routable /24s that overlap none of ``avoid``."""
     taken = set()  # /24 numbers (address >> 8) already in use
     for listed in avoid:
@@ -209,9 +207,7 @@ def _free_public_slash24s(
     return chosen
 
 
-def _synthetic_network(
-    kind: str, network: ipaddress.IPv4Network, rng: random.Random
-) -> DemoNetwork:
+def _synthetic_network(kind: str, network: ipaddress.IPv4Network, rng: random.Random) -> DemoNetwork:
     if kind == "business":
         isp, asn, country = rng.choice(_RESIDENTIAL_ISPS)
         word, trade = rng.choice(_COMPANY_WORDS), rng.choice(_COMPANY_TRADES)

@@ -14,19 +14,49 @@ from enrichment.tagging import STAGES, TOPIC_SEPARATOR
 MATCH_STRENGTH = {method: rank for rank, method in enumerate(("ip_range", "domain", "name", "alias", "fuzzy"))}
 
 ACCOUNT_COLUMNS = [
-    "account_id", "name", "crm_id", "owner", "matched_by", "organizations", "countries",
-    "visits", "pageviews", "visitors", "first_seen", "last_seen", "furthest_stage",
-    "top_topics", "top_pages", "intent_score", "window_start", "window_end",
+    "account_id",
+    "name",
+    "crm_id",
+    "owner",
+    "matched_by",
+    "organizations",
+    "countries",
+    "visits",
+    "pageviews",
+    "visitors",
+    "first_seen",
+    "last_seen",
+    "furthest_stage",
+    "top_topics",
+    "top_pages",
+    "intent_score",
+    "window_start",
+    "window_end",
 ]
 PATH_COLUMNS = [
-    "account_id", "timestamp", "visit_id", "url", "topics", "stage", "content_type", "excluded_from_intent", "referrer",
+    "account_id",
+    "timestamp",
+    "visit_id",
+    "url",
+    "topics",
+    "stage",
+    "content_type",
+    "excluded_from_intent",
+    "referrer",
 ]
 
 # The figures of an account's window that a CRM record can carry; each CRM sink maps
 # them to its own field names, and the settings are checked against this list.
 CRM_FIGURES = (
-    "intent_score", "intent_trend", "furthest_stage", "top_topics", "top_pages",
-    "visits", "pageviews", "last_visit", "window",
+    "intent_score",
+    "intent_trend",
+    "furthest_stage",
+    "top_topics",
+    "top_pages",
+    "visits",
+    "pageviews",
+    "last_visit",
+    "window",
 )
 
 
@@ -67,14 +97,16 @@ def build_account_activity(
             first_seen=("timestamp", "min"),
             last_seen=("timestamp", "max"),
         )
-        .join([
-            _distinct_values(hits, "matched_by", rank=MATCH_STRENGTH),
-            _distinct_values(hits, "organization"),
-            _distinct_values(hits, "country").rename("countries"),
-            _furthest_stage(intent),
-            top_counts(topic_rows(intent, "account_id"), "account_id", "topic", top_n).rename("top_topics"),
-            top_counts(intent, "account_id", "path", top_n).rename("top_pages"),
-        ])
+        .join(
+            [
+                _distinct_values(hits, "matched_by", rank=MATCH_STRENGTH),
+                _distinct_values(hits, "organization"),
+                _distinct_values(hits, "country").rename("countries"),
+                _furthest_stage(intent),
+                top_counts(topic_rows(intent, "account_id"), "account_id", "topic", top_n).rename("top_topics"),
+                top_counts(intent, "account_id", "path", top_n).rename("top_pages"),
+            ]
+        )
         .rename(columns={"organization": "organizations"})
         .reset_index()
     )
@@ -116,7 +148,11 @@ def top_counts(frame: pd.DataFrame, by: str, value: str, top_n: int, weight: str
 
 def topic_rows(hits: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     """``by`` (one column or several), ``topic``: one row per topic of each hit (a page may have several, or none)."""
-    topics = hits[[by] if isinstance(by, str) else by].assign(topic=hits["topics"].str.split(TOPIC_SEPARATOR)).explode("topic")
+    topics = (
+        hits[[by] if isinstance(by, str) else by]
+        .assign(topic=hits["topics"].str.split(TOPIC_SEPARATOR))
+        .explode("topic")
+    )
     return topics[topics["topic"].notna() & (topics["topic"] != "")]
 
 

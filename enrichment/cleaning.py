@@ -42,10 +42,25 @@ DROP_REASONS = (PRIVATE_ADDRESS, OWN_OFFICE, NOT_A_PAGE, STATIC_ASSET, BOT_USER_
 """Drop reasons in the order they are checked."""
 
 STATIC_EXTENSIONS = (
-    "js", "mjs", "css", "map",
-    "png", "jpg", "jpeg", "gif", "svg", "ico", "webp", "avif",
-    "woff", "woff2", "ttf", "otf", "eot",
-    "mp4", "webm",
+    "js",
+    "mjs",
+    "css",
+    "map",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "svg",
+    "ico",
+    "webp",
+    "avif",
+    "woff",
+    "woff2",
+    "ttf",
+    "otf",
+    "eot",
+    "mp4",
+    "webm",
 )
 PAGE_METHODS = frozenset({"GET", "POST"})
 FIRST_ERROR_STATUS = 400

@@ -31,12 +31,26 @@ from enrichment.tagging import STAGES, Stage
 
 SURGE_COLUMNS = ["account_id", "surge", "current_rate", "baseline_rate", "surging", "surge_reason"]
 MOVEMENT_COLUMNS = [
-    "account_id", "name", "movement", "previous_stage", "furthest_stage",
-    "previous_score", "intent_score", "score_change",
+    "account_id",
+    "name",
+    "movement",
+    "previous_stage",
+    "furthest_stage",
+    "previous_score",
+    "intent_score",
+    "score_change",
 ]
 ASSESSMENT_COLUMNS = [
-    "surge", "surging", "level", "mqa", "previous_score", "score_change", "previous_stage", "movement",
-    "explanation", "top_contributions",
+    "surge",
+    "surging",
+    "level",
+    "mqa",
+    "previous_score",
+    "score_change",
+    "previous_stage",
+    "movement",
+    "explanation",
+    "top_contributions",
 ]
 
 STAGE_RANK = {stage: rank for rank, stage in enumerate(STAGES)}
@@ -148,12 +162,14 @@ def surge_scores(
     ratio = (current_rate + settings.surge_prior_pages_per_day) / (baseline_rate + settings.surge_prior_pages_per_day)
     enough = (current["pages"] >= settings.surge_min_pageviews) & (current["days"] >= settings.surge_min_days)
     surge = (100 * ratio / (1 + ratio)).where(enough, 50.0)
-    surges = pd.DataFrame({
-        "surge": surge,
-        "current_rate": current_rate,
-        "baseline_rate": baseline_rate,
-        "surging": enough & (surge >= settings.surge_threshold),
-    })
+    surges = pd.DataFrame(
+        {
+            "surge": surge,
+            "current_rate": current_rate,
+            "baseline_rate": baseline_rate,
+            "surging": enough & (surge >= settings.surge_threshold),
+        }
+    )
     surges["surge_reason"] = _surge_reasons(surges, current, enough, baseline_days, settings)
     return surges.rename_axis("account_id").reset_index()[SURGE_COLUMNS]
 
@@ -224,16 +240,18 @@ def explain_accounts(
     by_account = surge.set_index("account_id")
     surging = ids.map(by_account["surging"]).fillna(False).astype(bool)
     # Text casts keep an empty window working: mapping onto no accounts gives numbers.
-    sentences = pd.DataFrame({
-        "level": _level_reasons(accounts, settings),
-        "surge": ("Surging: " + ids.map(by_account["surge_reason"]).astype("str")).where(surging),
-        "mqa": (
-            f"MQA: score ≥ {settings.mqa_min_score:g} and reached " + accounts["furthest_stage"].astype("str")
-        ).where(accounts["mqa"]),
-        "pages": "Top pages: " + ids.map(_ranked_labels(contributions, "path")).astype("str"),
-        "topics": "Top topics: "
-        + ids.map(_ranked_labels(topic_scores[topic_scores["points"] > 0], "topic", TOP_TOPICS)).astype("str"),
-    })
+    sentences = pd.DataFrame(
+        {
+            "level": _level_reasons(accounts, settings),
+            "surge": ("Surging: " + ids.map(by_account["surge_reason"]).astype("str")).where(surging),
+            "mqa": (
+                f"MQA: score ≥ {settings.mqa_min_score:g} and reached " + accounts["furthest_stage"].astype("str")
+            ).where(accounts["mqa"]),
+            "pages": "Top pages: " + ids.map(_ranked_labels(contributions, "path")).astype("str"),
+            "topics": "Top topics: "
+            + ids.map(_ranked_labels(topic_scores[topic_scores["points"] > 0], "topic", TOP_TOPICS)).astype("str"),
+        }
+    )
     present = sentences.stack().dropna()
     return (present + ".").groupby(level=0).agg(" ".join).reindex(accounts.index)
 
@@ -264,14 +282,17 @@ def _surge_reasons(
     first_reading = current_rate + ", none in " + baseline
     too_little = (
         "too little reading to judge: "
-        + current["pages"].astype("str") + " pages on " + current["days"].astype("str") + " days"
+        + current["pages"].astype("str")
+        + " pages on "
+        + current["days"].astype("str")
+        + " days"
         + f" (a surge needs {settings.surge_min_pageviews} pages on {settings.surge_min_days} days)"
     )
     return compared.where(surges["baseline_rate"] > 0, first_reading).where(enough, too_little)
 
 
 def _level_reasons(accounts: pd.DataFrame, settings: IntentSettings) -> pd.Series:
-    """"Hot: score 82.0 ≥ 70", "Hot: score 55.0 ≥ 40 while surging", "Warm: …", "Cold: score 12.0 < 40"."""
+    """ "Hot: score 82.0 ≥ 70", "Hot: score 55.0 ≥ 40 while surging", "Warm: …", "Cold: score 12.0 < 40"."""
     score = "score " + accounts["intent_score"].round(1).astype("str")
     level = accounts["level"]
     return pd.Series(

@@ -58,22 +58,58 @@ Network = IPv4Network | IPv6Network
 
 # Legal forms, matched as whole words. Cyrillic ones are removed before transliteration,
 # so their Latin spellings ("ao", "ip") never eat a word of a Western name.
-_CYRILLIC_LEGAL_FORMS = re.compile(
-    r"(?<!\w)(?:ооо|оао|ао|пао|зао|нао|ано|ип|фгуп|гуп|муп|тоо)(?!\w)"
-)
+_CYRILLIC_LEGAL_FORMS = re.compile(r"(?<!\w)(?:ооо|оао|ао|пао|зао|нао|ано|ип|фгуп|гуп|муп|тоо)(?!\w)")
 # Written with dots; the same forms without dots are in _LATIN_LEGAL_FORMS.
 _DOTTED_LEGAL_FORMS = ("s.a r.l.", "l.l.c.", "l.l.p.", "s.a.s.", "s.r.l.", "s.p.a.", "p.l.c.", "s.a.", "b.v.", "n.v.")
-_LATIN_LEGAL_FORMS = frozenset({
-    "llc", "llp", "lp", "inc", "incorporated", "ltd", "limited", "corp", "corporation", "co", "company",
-    "plc", "pty", "gmbh", "ag", "kg", "kgaa", "se", "ab", "sa", "sas", "sarl", "srl", "spa", "bv", "nv",
-    "oy", "oyj", "as", "asa", "aps",
-    # Russian forms as they are often written in Latin script
-    "ooo", "oao", "zao", "pao", "jsc", "pjsc", "ojsc", "cjsc",
-})
+_LATIN_LEGAL_FORMS = frozenset(
+    {
+        "llc",
+        "llp",
+        "lp",
+        "inc",
+        "incorporated",
+        "ltd",
+        "limited",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "plc",
+        "pty",
+        "gmbh",
+        "ag",
+        "kg",
+        "kgaa",
+        "se",
+        "ab",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "oy",
+        "oyj",
+        "as",
+        "asa",
+        "aps",
+        # Russian forms as they are often written in Latin script
+        "ooo",
+        "oao",
+        "zao",
+        "pao",
+        "jsc",
+        "pjsc",
+        "ojsc",
+        "cjsc",
+    }
+)
 
 
 def _dotted_form_pattern(forms: Iterable[str]) -> re.Pattern[str]:
     """One regex for forms like "s.a r.l.": a space after any dot is optional, the last dot too."""
+
     def flexible(form: str) -> str:
         return re.escape(form.rstrip(".")).replace(r"\.", r"\.\s*").replace(r"\ ", r"\s*")
 
@@ -210,7 +246,9 @@ def _rows(file: Iterable[str], path: Path) -> Iterator[tuple[int, dict[str, str]
         )
     for row in reader:
         if None in row:  # DictReader puts surplus values under the key None
-            raise ConfigError(f"{path}:{reader.line_num}: more values than columns; quote a value that contains a comma")
+            raise ConfigError(
+                f"{path}:{reader.line_num}: more values than columns; quote a value that contains a comma"
+            )
         yield reader.line_num, row
 
 
@@ -275,11 +313,13 @@ def _match_pairs(pairs: pd.DataFrame, accounts: list[TargetAccount], fuzzy_thres
 
     registrable = _per_unique(pairs["domain"], registrable_domain)
     names = _per_unique(pairs["organization"], normalize_company_name)
-    exact = _first_found([
-        _found(registrable.map(domain_owners), "domain", 1.0),
-        _found(names.map(name_owners), "name", EXACT_NAME_CONFIDENCE),
-        _found(names.map(alias_owners), "alias", EXACT_NAME_CONFIDENCE),
-    ])
+    exact = _first_found(
+        [
+            _found(registrable.map(domain_owners), "domain", 1.0),
+            _found(names.map(name_owners), "name", EXACT_NAME_CONFIDENCE),
+            _found(names.map(alias_owners), "alias", EXACT_NAME_CONFIDENCE),
+        ]
+    )
     fuzzy = _fuzzy_matches(names[exact["account_id"].isna()].dropna().unique(), accounts, fuzzy_threshold)
     return _first_found([exact, _found(names.map(fuzzy["account_id"]), "fuzzy", names.map(fuzzy["confidence"]))])
 
@@ -293,11 +333,13 @@ def _per_unique(values: pd.Series, function: Callable[[str], object]) -> pd.Seri
 def _found(account_ids: pd.Series, method: str, confidence: float | pd.Series) -> pd.DataFrame:
     """The matches one method made: its name and confidence where it found an account."""
     found = account_ids.notna()
-    return pd.DataFrame({
-        "account_id": account_ids.astype("str"),
-        "matched_by": pd.Series(method, index=account_ids.index, dtype="str").where(found),
-        "confidence": pd.Series(confidence, index=account_ids.index, dtype="float64").where(found),
-    })
+    return pd.DataFrame(
+        {
+            "account_id": account_ids.astype("str"),
+            "matched_by": pd.Series(method, index=account_ids.index, dtype="str").where(found),
+            "confidence": pd.Series(confidence, index=account_ids.index, dtype="float64").where(found),
+        }
+    )
 
 
 def _first_found(candidates: list[pd.DataFrame]) -> pd.DataFrame:
@@ -351,10 +393,12 @@ def _fuzzy_matches(names: Iterable[str], accounts: list[TargetAccount], threshol
     by_account = pd.DataFrame(scores, index=names, columns=account_ids).T.groupby(level=0).max().T
     best = by_account.max(axis="columns")
     unambiguous = (best > 0) & (by_account.eq(best, axis="index").sum(axis="columns") == 1)
-    return pd.DataFrame({
-        "account_id": by_account.idxmax(axis="columns").astype("str"),
-        "confidence": best / 100 * FUZZY_CONFIDENCE_SCALE,
-    })[unambiguous]
+    return pd.DataFrame(
+        {
+            "account_id": by_account.idxmax(axis="columns").astype("str"),
+            "confidence": best / 100 * FUZZY_CONFIDENCE_SCALE,
+        }
+    )[unambiguous]
 
 
 def _without_narrower_names(scores: np.ndarray, names: list[str], candidate_names: list[str]) -> np.ndarray:

@@ -92,42 +92,140 @@ ANONYMITY_FLAGS = (
 # Brands are listed only where the name is unambiguous: Latin "MTS" is also a US
 # engineering company, Vodafone sells fixed lines too.
 HOSTING_PROVIDER_WORDS = (
-    "hosting", "hoster", "cloud", "datacenter", "data center", "data centre",
-    "rechenzentrum", "colocation", "vps", "server hosting",
-    "amazon", "amazonaws", "aws", "google cloud", "microsoft azure", "azure",
-    "ovh", "ovhcloud", "hetzner", "digitalocean", "linode", "vultr", "leaseweb",
-    "akamai", "cloudflare", "fastly",
-    "хостинг", "дата-центр", "датацентр", "селектел", "selectel",
+    "hosting",
+    "hoster",
+    "cloud",
+    "datacenter",
+    "data center",
+    "data centre",
+    "rechenzentrum",
+    "colocation",
+    "vps",
+    "server hosting",
+    "amazon",
+    "amazonaws",
+    "aws",
+    "google cloud",
+    "microsoft azure",
+    "azure",
+    "ovh",
+    "ovhcloud",
+    "hetzner",
+    "digitalocean",
+    "linode",
+    "vultr",
+    "leaseweb",
+    "akamai",
+    "cloudflare",
+    "fastly",
+    "хостинг",
+    "дата-центр",
+    "датацентр",
+    "селектел",
+    "selectel",
 )
 MOBILE_CARRIER_WORDS = (
-    "mobile", "cellular", "wireless", "mobilfunk", "mobile telesystems",
-    "мтс", "мегафон", "megafon", "билайн", "beeline", "вымпелком", "vimpelcom",
-    "теле2", "tele2", "мобильные телесистемы",
+    "mobile",
+    "cellular",
+    "wireless",
+    "mobilfunk",
+    "mobile telesystems",
+    "мтс",
+    "мегафон",
+    "megafon",
+    "билайн",
+    "beeline",
+    "вымпелком",
+    "vimpelcom",
+    "теле2",
+    "tele2",
+    "мобильные телесистемы",
 )
 ACCESS_PROVIDER_WORDS = (
-    "telecom", "telecoms", "telecommunication", "telecommunications", "telekom",
-    "telekommunikation", "telco", "broadband", "breitband", "cable", "kabel",
-    "communications", "internet service", "internet service provider", "isp", "dsl",
-    "fiber", "fibre", "rostelecom",
-    "ростелеком", "телеком", "телекоммуникации", "связь", "связи", "провайдер",
+    "telecom",
+    "telecoms",
+    "telecommunication",
+    "telecommunications",
+    "telekom",
+    "telekommunikation",
+    "telco",
+    "broadband",
+    "breitband",
+    "cable",
+    "kabel",
+    "communications",
+    "internet service",
+    "internet service provider",
+    "isp",
+    "dsl",
+    "fiber",
+    "fibre",
+    "rostelecom",
+    "ростелеком",
+    "телеком",
+    "телекоммуникации",
+    "связь",
+    "связи",
+    "провайдер",
 )
 
 # Legal forms differ between MaxMind's isp and organization strings for one entity
 # ("Amazon.com, Inc." vs "Amazon.com"), so they are dropped before comparing.
 LEGAL_FORMS = frozenset(
-    "inc incorporated llc ltd limited corp corporation co plc gmbh ag sa sas spa srl "
-    "bv nv ab as oy kg pjsc ojsc jsc ooo пао оао зао ао ооо".split()
+    [
+        "inc",
+        "incorporated",
+        "llc",
+        "ltd",
+        "limited",
+        "corp",
+        "corporation",
+        "co",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "spa",
+        "srl",
+        "bv",
+        "nv",
+        "ab",
+        "as",
+        "oy",
+        "kg",
+        "pjsc",
+        "ojsc",
+        "jsc",
+        "ooo",
+        "пао",
+        "оао",
+        "зао",
+        "ао",
+        "ооо",
+    ]
 )
 
 # Lookup fields whose value means MaxMind had a record (all but ip, network, epoch and
 # the flags: a False flag only says the Anonymous-IP database has no record).
 VALUE_FIELDS = (
-    "organization", "isp", "domain", "asn", "as_organization", "country",
-    "connection_type", "user_type", "sources",
+    "organization",
+    "isp",
+    "domain",
+    "asn",
+    "as_organization",
+    "country",
+    "connection_type",
+    "user_type",
+    "sources",
 )
 FLAG_FIELDS = (
-    "is_anonymous", "is_anonymous_vpn", "is_hosting_provider", "is_public_proxy",
-    "is_tor_exit_node", "is_residential_proxy",
+    "is_anonymous",
+    "is_anonymous_vpn",
+    "is_hosting_provider",
+    "is_public_proxy",
+    "is_tor_exit_node",
+    "is_residential_proxy",
 )
 
 
@@ -251,7 +349,9 @@ def distinct_rows(columns: list[pd.Series | np.ndarray], length: int) -> tuple[n
     if not columns:
         groups = np.zeros(length, dtype=np.int64)
     else:
-        frame = pd.DataFrame({n: np.asarray(c) if isinstance(c, np.ndarray) else c.array for n, c in enumerate(columns)})
+        frame = pd.DataFrame(
+            {n: np.asarray(c) if isinstance(c, np.ndarray) else c.array for n, c in enumerate(columns)}
+        )
         groups = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
     return groups, np.flatnonzero(~pd.Series(groups).duplicated().to_numpy())
 

@@ -54,11 +54,9 @@ def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
         resolved=attributed_hits["network"].notna(),
         target_account=attributed_hits["account_id"].notna(),
     )
-    return (
-        hits.groupby(["day", "country", "classification", "resolved", "target_account"], as_index=False)
-        .agg(hits=("ip", "size"), visits=("visit_id", "nunique"), ips=("ip", "nunique"))
-        [TRAFFIC_COUNT_COLUMNS]
-    )
+    return hits.groupby(["day", "country", "classification", "resolved", "target_account"], as_index=False).agg(
+        hits=("ip", "size"), visits=("visit_id", "nunique"), ips=("ip", "nunique")
+    )[TRAFFIC_COUNT_COLUMNS]
 
 
 def prospect_activity(attributed_hits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -74,11 +72,15 @@ def prospect_activity(attributed_hits: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     hits = hits.assign(day=hits["timestamp"].dt.strftime("%Y-%m-%d"))
     keys = ["day", *_COMPANY]
     days = hits.groupby(keys, as_index=False, dropna=False).agg(
-        visits=("visit_id", "nunique"), pageviews=("url", "size"), last_seen=("timestamp", "max"),
+        visits=("visit_id", "nunique"),
+        pageviews=("url", "size"),
+        last_seen=("timestamp", "max"),
     )
     topics = (
         topic_rows(hits[~hits["excluded_from_intent"]], keys)
-        .groupby([*keys, "topic"], as_index=False, dropna=False).size().rename(columns={"size": "pageviews"})
+        .groupby([*keys, "topic"], as_index=False, dropna=False)
+        .size()
+        .rename(columns={"size": "pageviews"})
     )
     return days[PROSPECT_DAY_COLUMNS], topics[PROSPECT_TOPIC_COLUMNS]
 
@@ -104,11 +106,13 @@ def summarize_window(
         funnel=_funnel(counts, dropped=int(drop_counts["hits"].sum())),
         identification_by_country=_identification_by_country(counts),
         drop_reasons=(
-            drop_counts.groupby("reason", as_index=False)["hits"].sum()
+            drop_counts.groupby("reason", as_index=False)["hits"]
+            .sum()
             .sort_values(["hits", "reason"], ascending=[False, True], ignore_index=True)
         ),
         classifications=(
-            counts.groupby("classification", as_index=False)[["ips", "hits"]].sum()
+            counts.groupby("classification", as_index=False)[["ips", "hits"]]
+            .sum()
             .sort_values(["hits", "classification"], ascending=[False, True], ignore_index=True)
         ),
         prospects=_prospects(
@@ -130,7 +134,9 @@ def _funnel(counts: pd.DataFrame, dropped: int) -> pd.DataFrame:
         "company": counts["classification"] == "company",
         "target_account": counts["target_account"].astype(bool),
     }
-    rows = [{"step": "hits", "hits": int(counts["hits"].sum()) + dropped, "visits": pd.NA}]  # dropped hits have no visits
+    rows = [
+        {"step": "hits", "hits": int(counts["hits"].sum()) + dropped, "visits": pd.NA}
+    ]  # dropped hits have no visits
     rows += [
         {"step": step, "hits": int(counts.loc[kept, "hits"].sum()), "visits": int(counts.loc[kept, "visits"].sum())}
         for step, kept in kept_by_step.items()
@@ -142,15 +148,20 @@ def _identification_by_country(counts: pd.DataFrame) -> pd.DataFrame:
     """``country, visits, identified_visits, rate``: the ``ALL`` row first, then countries by visits."""
     visits = counts.assign(identified_visits=counts["visits"].where(counts["classification"] == "company", 0))
     by_country = (
-        visits.groupby("country", as_index=False)[["visits", "identified_visits"]].sum()
+        visits.groupby("country", as_index=False)[["visits", "identified_visits"]]
+        .sum()
         .sort_values(["visits", "country"], ascending=[False, True])
     )
-    overall = pd.DataFrame({
-        "country": ["ALL"],
-        "visits": [int(visits["visits"].sum())],
-        "identified_visits": [int(visits["identified_visits"].sum())],
-    })
-    table = pd.concat([overall, by_country], ignore_index=True).astype({"visits": "int64", "identified_visits": "int64"})
+    overall = pd.DataFrame(
+        {
+            "country": ["ALL"],
+            "visits": [int(visits["visits"].sum())],
+            "identified_visits": [int(visits["identified_visits"].sum())],
+        }
+    )
+    table = pd.concat([overall, by_country], ignore_index=True).astype(
+        {"visits": "int64", "identified_visits": "int64"}
+    )
     table["rate"] = (table["identified_visits"] / table["visits"]).fillna(0.0)
     return table
 
@@ -160,7 +171,7 @@ def _prospects(days: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
     # One number per company: domain and country may be missing, which group keys handle poorly.
     companies = pd.concat([days[_COMPANY], topics[_COMPANY]], ignore_index=True)
     number = companies.groupby(_COMPANY, dropna=False).ngroup().to_numpy()
-    days, topics = days.assign(prospect=number[: len(days)]), topics.assign(prospect=number[len(days):])
+    days, topics = days.assign(prospect=number[: len(days)]), topics.assign(prospect=number[len(days) :])
     prospects = days.groupby("prospect").agg(
         **{column: (column, "first") for column in _COMPANY},
         visits=("visits", "sum"),
@@ -168,8 +179,6 @@ def _prospects(days: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
         last_seen=("last_seen", "max"),
     )
     prospects["top_topics"] = top_counts(topics, "prospect", "topic", PROSPECT_TOPICS, weight="pageviews")
-    return (
-        prospects.fillna({"top_topics": ""})
-        .sort_values(["visits", "pageviews", "organization"], ascending=[False, False, True], ignore_index=True)
-        [[*_COMPANY, "visits", "pageviews", "top_topics", "last_seen"]]
-    )
+    return prospects.fillna({"top_topics": ""}).sort_values(
+        ["visits", "pageviews", "organization"], ascending=[False, False, True], ignore_index=True
+    )[[*_COMPANY, "visits", "pageviews", "top_topics", "last_seen"]]

@@ -32,18 +32,28 @@ def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> i
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="visitor-intent", description=__doc__)
-    parser.add_argument("--settings", type=Path, help="settings file (default: $VISITOR_INTENT_SETTINGS or config/settings.yaml)")
+    parser.add_argument(
+        "--settings", type=Path, help="settings file (default: $VISITOR_INTENT_SETTINGS or config/settings.yaml)"
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    demo = commands.add_parser("demo", help="build the demo data and database, run everything, print where the reports are")
+    demo = commands.add_parser(
+        "demo", help="build the demo data and database, run everything, print where the reports are"
+    )
     demo.set_defaults(command=_demo)
 
     run = commands.add_parser("run", help="run the pipeline in-process on log files and write the reports")
-    run.add_argument("--hits", nargs="+", required=True, type=Path, metavar="PATH", help="log files (any supported format, .gz too)")
+    run.add_argument(
+        "--hits", nargs="+", required=True, type=Path, metavar="PATH", help="log files (any supported format, .gz too)"
+    )
     run.add_argument("--accounts", type=Path, metavar="CSV", help="target accounts (default: from the settings)")
     run.add_argument("--taxonomy", type=Path, metavar="YAML", help="content taxonomy (default: from the settings)")
-    run.add_argument("--maxmind-dir", type=Path, metavar="DIR", help="folder with GeoIP2-*.mmdb / GeoLite2-*.mmdb files")
-    run.add_argument("--out", dest="reports_dir", type=Path, metavar="DIR", help="report folder (default: from the settings)")
+    run.add_argument(
+        "--maxmind-dir", type=Path, metavar="DIR", help="folder with GeoIP2-*.mmdb / GeoLite2-*.mmdb files"
+    )
+    run.add_argument(
+        "--out", dest="reports_dir", type=Path, metavar="DIR", help="report folder (default: from the settings)"
+    )
     run.set_defaults(command=_run)
 
     resolve = commands.add_parser("resolve", help="resolve IPs and show the decision chain")
@@ -89,8 +99,13 @@ def _demo(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     return _run_and_report(
-        args, settings, hits=args.hits, accounts=args.accounts, taxonomy=args.taxonomy,
-        maxmind_dir=args.maxmind_dir, reports_dir=args.reports_dir,
+        args,
+        settings,
+        hits=args.hits,
+        accounts=args.accounts,
+        taxonomy=args.taxonomy,
+        maxmind_dir=args.maxmind_dir,
+        reports_dir=args.reports_dir,
     )
 
 
@@ -132,8 +147,18 @@ def _resolve(args: argparse.Namespace) -> int:
             record = {k: (None if pd.isna(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
             decision = classify(record)
             if args.json:
-                args.out(json.dumps({"ip": ip, **record, "classification": decision.classification,
-                                  "reason": decision.reason, "evidence": decision.evidence}, default=str))
+                args.out(
+                    json.dumps(
+                        {
+                            "ip": ip,
+                            **record,
+                            "classification": decision.classification,
+                            "reason": decision.reason,
+                            "evidence": decision.evidence,
+                        },
+                        default=str,
+                    )
+                )
             else:
                 args.out(f"{ip}: {decision.classification} ({decision.reason})")
                 for edition, statement in databases.explain(ip):
@@ -168,7 +193,9 @@ def _inspect_log(args: argparse.Namespace) -> int:
         if args.json:
             args.out(json.dumps(report.to_dict(), default=str))
             continue
-        args.out(f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined")
+        args.out(
+            f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined"
+        )
         for reason, count in sorted(report.reasons.items(), key=lambda item: -item[1]):
             args.out(f"  {reason}: {count}")
         for line_no, reason, raw in report.first_errors:

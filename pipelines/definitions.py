@@ -26,7 +26,9 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
     assets = [
         *build_ingestion_assets(partitions, settings.quality),
         *build_enrichment_assets(partitions, settings.quality),
-        *build_reporting_assets(partitions, settings.report.window_days, settings.intent.baseline_weeks, settings.quality),
+        *build_reporting_assets(
+            partitions, settings.report.window_days, settings.intent.baseline_weeks, settings.quality
+        ),
         *build_privacy_assets(settings.privacy.raw_ip_retention_days),
     ]
     jobs = [daily_job, report_job]

@@ -24,8 +24,8 @@ from dagster import (
 )
 from pydantic import PrivateAttr
 
-from connectors.crm.hubspot import DEFAULT_API_VERSION, DEFAULT_BASE_URL, TOKEN_ENV_VAR, HubSpotClient, HubSpotSink
 from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
+from connectors.crm.hubspot import DEFAULT_API_VERSION, DEFAULT_BASE_URL, TOKEN_ENV_VAR, HubSpotClient, HubSpotSink
 from connectors.crm.ledger import DeliveryLedger
 from connectors.crm.salesforce import SalesforceClient, SalesforceSink
 from connectors.crm.webhook import WebhookSink
@@ -131,10 +131,14 @@ class HitSourcesResource(ConfigurableResource):
 
     def days(self, only: Path | None = None) -> frozenset[dt.date]:
         """The UTC days with hits in every source file (or only in the file ``only``)."""
-        return frozenset().union(*(
-            self.spool.days(path, source.options())
-            for source in self.sources for path in source.files() if only is None or path == only
-        ))
+        return frozenset().union(
+            *(
+                self.spool.days(path, source.options())
+                for source in self.sources
+                for path in source.files()
+                if only is None or path == only
+            )
+        )
 
     def read_day(self, day: dt.date) -> DayOfHits:
         return DayOfHits.combine(
@@ -192,7 +196,10 @@ class IntentRulesResource(ConfigurableResource):
     def accounts_frame(self) -> pd.DataFrame:
         """The account list as a frame (``account_id, name, crm_id, owner``) for reports."""
         return pd.DataFrame(
-            [{"account_id": a.account_id, "name": a.name, "crm_id": a.crm_id, "owner": a.owner} for a in self.target_accounts()],
+            [
+                {"account_id": a.account_id, "name": a.name, "crm_id": a.crm_id, "owner": a.owner}
+                for a in self.target_accounts()
+            ],
             columns=["account_id", "name", "crm_id", "owner"],
         )
 
@@ -228,12 +235,17 @@ class HubSpotResource(ConfigurableResource):
 
     def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> HubSpotSink:
         client = HubSpotClient(
-            self.access_token, base_url=self.base_url, api_version=self.api_version,
+            self.access_token,
+            base_url=self.base_url,
+            api_version=self.api_version,
             dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
         )
         return HubSpotSink(
-            client, ledger, domains,
-            create_missing_companies=self.create_missing_companies, report_base_url=self.report_base_url,
+            client,
+            ledger,
+            domains,
+            create_missing_companies=self.create_missing_companies,
+            report_base_url=self.report_base_url,
         )
 
 
@@ -251,8 +263,12 @@ class SalesforceResource(ConfigurableResource):
 
     def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> SalesforceSink:
         client = SalesforceClient(
-            self.instance_url, self.client_id, self.client_secret, api_version=self.api_version,
-            domain_field=self.domain_field, dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
+            self.instance_url,
+            self.client_id,
+            self.client_secret,
+            api_version=self.api_version,
+            domain_field=self.domain_field,
+            dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
         )
         fields = {"account_fields": self.account_fields} if self.account_fields else {}
         return SalesforceSink(client, ledger, domains, report_base_url=self.report_base_url, **fields)
@@ -269,7 +285,8 @@ class Bitrix24Resource(ConfigurableResource):
 
     def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> Bitrix24Sink:
         client = Bitrix24Client(
-            self.webhook_url, domain_field=self.domain_field,
+            self.webhook_url,
+            domain_field=self.domain_field,
             dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
         )
         fields = {"company_fields": self.company_fields} if self.company_fields else {}
@@ -286,7 +303,10 @@ class WebhookResource(ConfigurableResource):
 
     def sink(self, ledger: DeliveryLedger, domains: dict[str, list[str]]) -> WebhookSink:
         return WebhookSink(
-            self.url, self.secret, ledger, report_base_url=self.report_base_url,
+            self.url,
+            self.secret,
+            ledger,
+            report_base_url=self.report_base_url,
             dry_run_dir=Path(self.dry_run_dir) if self.dry_run_dir else None,
         )
 
@@ -326,7 +346,9 @@ def resources_from_settings(
             for source in settings.sources
         ]
     if maxmind_dir:
-        maxmind = MaxMindResource(directory=str(Path(maxmind_dir).resolve()), max_age_days=settings.maxmind.max_age_days)
+        maxmind = MaxMindResource(
+            directory=str(Path(maxmind_dir).resolve()), max_age_days=settings.maxmind.max_age_days
+        )
     else:
         maxmind = MaxMindResource(
             geoip_conf=str(settings.path(settings.maxmind.geoip_conf)) if settings.maxmind.geoip_conf else None,
@@ -337,7 +359,9 @@ def resources_from_settings(
     resources: dict[str, ConfigurableResource | ConfigurableIOManager] = {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "hit_sources": HitSourcesResource(sources=sources, spool_directory=str(settings.path(settings.spool_directory))),
+        "hit_sources": HitSourcesResource(
+            sources=sources, spool_directory=str(settings.path(settings.spool_directory))
+        ),
         "maxmind": maxmind,
         "rules": IntentRulesResource(
             taxonomy_file=str(Path(taxonomy).resolve() if taxonomy else settings.path(settings.taxonomy)),
@@ -377,19 +401,25 @@ def _crm_resources(settings: Settings) -> dict[str, ConfigurableResource]:
         )
     if crm.salesforce.enabled:
         resources["salesforce"] = SalesforceResource(
-            client_id=EnvVar("SALESFORCE_CLIENT_ID"), client_secret=EnvVar("SALESFORCE_CLIENT_SECRET"),
-            instance_url=crm.salesforce.instance_url, api_version=crm.salesforce.api_version,
-            domain_field=crm.salesforce.domain_field, account_fields=crm.salesforce.account_fields,
+            client_id=EnvVar("SALESFORCE_CLIENT_ID"),
+            client_secret=EnvVar("SALESFORCE_CLIENT_SECRET"),
+            instance_url=crm.salesforce.instance_url,
+            api_version=crm.salesforce.api_version,
+            domain_field=crm.salesforce.domain_field,
+            account_fields=crm.salesforce.account_fields,
             dry_run_dir=optional_dir(crm.salesforce.dry_run_dir),
         )
     if crm.bitrix24.enabled:
         resources["bitrix24"] = Bitrix24Resource(
-            webhook_url=EnvVar("BITRIX24_WEBHOOK_URL"), domain_field=crm.bitrix24.domain_field,
-            company_fields=crm.bitrix24.company_fields, dry_run_dir=optional_dir(crm.bitrix24.dry_run_dir),
+            webhook_url=EnvVar("BITRIX24_WEBHOOK_URL"),
+            domain_field=crm.bitrix24.domain_field,
+            company_fields=crm.bitrix24.company_fields,
+            dry_run_dir=optional_dir(crm.bitrix24.dry_run_dir),
         )
     if crm.webhook.enabled:
         resources["webhook"] = WebhookResource(
-            url=crm.webhook.url, secret=EnvVar("VISITOR_INTENT_WEBHOOK_SECRET"),
+            url=crm.webhook.url,
+            secret=EnvVar("VISITOR_INTENT_WEBHOOK_SECRET"),
             dry_run_dir=optional_dir(crm.webhook.dry_run_dir),
         )
     return resources

@@ -21,11 +21,13 @@ _FIRST_MONDAY = dt.date(2024, 1, 1)
 def build_jobs():
     """The nightly job for one day of hits and the job that builds one report window."""
     daily = define_asset_job(
-        "daily_hits_job", selection=AssetSelection.groups(*DAILY_GROUPS),
+        "daily_hits_job",
+        selection=AssetSelection.groups(*DAILY_GROUPS),
         description="Ingest, clean, resolve, tag and match one day of hits.",
     )
     report = define_asset_job(
-        "report_window_job", selection=AssetSelection.groups("reporting"),
+        "report_window_job",
+        selection=AssetSelection.groups("reporting"),
         description="Build the report window that ends on the partition day and deliver it.",
     )
     return daily, report
@@ -34,13 +36,16 @@ def build_jobs():
 def build_retention_schedule() -> ScheduleDefinition:
     """Every night at 03:00 UTC, cut raw IPs past the retention limit."""
     job = define_asset_job("privacy_job", selection=AssetSelection.groups("privacy"))
-    return ScheduleDefinition(name="raw_ip_retention_schedule", job=job, cron_schedule="0 3 * * *", execution_timezone="UTC")
+    return ScheduleDefinition(
+        name="raw_ip_retention_schedule", job=job, cron_schedule="0 3 * * *", execution_timezone="UTC"
+    )
 
 
 def build_crm_job():
     """CRM delivery runs on its own, one at a time (the `visitor-intent/crm` run limit)."""
     return define_asset_job(
-        "crm_delivery_job", selection=AssetSelection.groups("delivery"),
+        "crm_delivery_job",
+        selection=AssetSelection.groups("delivery"),
         tags={"visitor-intent/crm": "delivery"},
         description="Deliver one report window to the CRM.",
     )

@@ -64,10 +64,14 @@ def build_maxmind_update_sensor(daily_job, reprocess_days: int) -> SensorDefinit
         context.update_cursor(json.dumps(builds))
         if not newer:
             return SkipReason("no newer MaxMind build" if known else "recorded the MaxMind builds in use")
-        today = dt.datetime.now(dt.timezone.utc).date()
+        today = dt.datetime.now(dt.UTC).date()
         stamp = max(newer.values())
         return [
-            RunRequest(run_key=f"maxmind-{stamp}-{day}", partition_key=day.isoformat(), tags={"visitor-intent/reason": "maxmind-update"})
+            RunRequest(
+                run_key=f"maxmind-{stamp}-{day}",
+                partition_key=day.isoformat(),
+                tags={"visitor-intent/reason": "maxmind-update"},
+            )
             for day in (today - dt.timedelta(days=n) for n in range(reprocess_days, 0, -1))
         ]
 

@@ -21,10 +21,16 @@ import pytest
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
 CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
     # The page's console goes to stderr: "[...:INFO:CONSOLE:12] "Uncaught ...", source: ...".
-    "--enable-logging=stderr", "--v=0",
+    "--enable-logging=stderr",
+    "--v=0",
 ]
 TIMEOUT_SECONDS = 60
 # Console lines, and older Chromiums' wording for blocked scripts and resources.
@@ -52,7 +58,11 @@ class OpenedPage:
 
 
 def open_page(
-    chromium: Path, page: Path, *, screenshot: Path | None = None, size: tuple[int, int] = (1280, 2400),
+    chromium: Path,
+    page: Path,
+    *,
+    screenshot: Path | None = None,
+    size: tuple[int, int] = (1280, 2400),
 ) -> OpenedPage:
     """Load ``page`` in a fresh headless profile; optionally save a ``size`` (width, height) screenshot."""
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
@@ -62,7 +72,9 @@ def open_page(
         command += ["--dump-dom", page.resolve().as_uri()]
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
     assert done.returncode == 0, f"Chromium exited with {done.returncode}:\n{done.stderr[-2000:]}"
-    return OpenedPage(dom=done.stdout, console=[line for line in done.stderr.splitlines() if _CONSOLE_LINE.search(line)])
+    return OpenedPage(
+        dom=done.stdout, console=[line for line in done.stderr.splitlines() if _CONSOLE_LINE.search(line)]
+    )
 
 
 @dataclass

@@ -16,7 +16,11 @@ WINDOW = {"window_start": dt.date(2026, 10, 1), "window_end": dt.date(2026, 10, 
 VISITOR_SALT = "a-test-salt-of-sufficient-length"
 
 NORTHWIND_US, NORTHWIND_UK, CONTOSO, WAYNE, COMCAST = (
-    "198.51.100.10", "198.51.100.11", "203.0.113.5", "192.0.2.7", "100.64.1.1",
+    "198.51.100.10",
+    "198.51.100.11",
+    "203.0.113.5",
+    "192.0.2.7",
+    "100.64.1.1",
 )
 
 IP_COMPANIES = pd.DataFrame(
@@ -112,20 +116,30 @@ def northwind(result: AccountActivity) -> pd.Series:
 def test_each_hit_gets_its_company_account_and_page_tags() -> None:
     hits = attribute(WINDOW_HITS).set_index("ip")
     assert hits.loc[CONTOSO].iloc[0][["organization", "country", "account_id", "matched_by"]].tolist() == [
-        "Contoso Manufacturing GmbH", "DE", "ACME-002", "name",
+        "Contoso Manufacturing GmbH",
+        "DE",
+        "ACME-002",
+        "name",
     ]
     assert pd.isna(hits.loc[WAYNE, "account_id"])
     assert hits.loc[COMCAST, "classification"] == "isp" and pd.isna(hits.loc[COMCAST, "account_id"])
-    assert hits.loc[COMCAST, ["path", "topics", "stage", "content_type"]].tolist() == ["/pricing", "pricing", "decision", "pricing"]
+    assert hits.loc[COMCAST, ["path", "topics", "stage", "content_type"]].tolist() == [
+        "/pricing",
+        "pricing",
+        "decision",
+        "pricing",
+    ]
 
 
 def test_the_visitor_is_the_analytics_cookie_else_ip_and_browser() -> None:
-    hits = attribute(clean_hits(
-        ("2026-10-05 09:00", CONTOSO, "/pricing", "Edge", None),
-        ("2026-10-05 09:05", CONTOSO, "/pricing", "Edge", None),
-        ("2026-10-05 09:10", CONTOSO, "/pricing", "Safari", None),
-        ("2026-10-05 09:15", CONTOSO, "/pricing", "Edge", "cookie-7"),
-    ))
+    hits = attribute(
+        clean_hits(
+            ("2026-10-05 09:00", CONTOSO, "/pricing", "Edge", None),
+            ("2026-10-05 09:05", CONTOSO, "/pricing", "Edge", None),
+            ("2026-10-05 09:10", CONTOSO, "/pricing", "Safari", None),
+            ("2026-10-05 09:15", CONTOSO, "/pricing", "Edge", "cookie-7"),
+        )
+    )
     keys = hits["visitor_key"].tolist()
     assert keys[0] == keys[1] != keys[2]
     assert keys[3] == "cookie-7"
@@ -135,7 +149,9 @@ def test_the_visitor_is_the_analytics_cookie_else_ip_and_browser() -> None:
 def test_visitor_keys_depend_on_the_secret_salt() -> None:
     hits = clean_hits(("2026-10-05 09:00", CONTOSO, "/pricing", "Edge", None))
     ours = attribute_hits(hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt=VISITOR_SALT)
-    theirs = attribute_hits(hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt="another-salt-of-sufficient-length")
+    theirs = attribute_hits(
+        hits, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt="another-salt-of-sufficient-length"
+    )
     assert ours["visitor_key"].item() != theirs["visitor_key"].item()
 
 
@@ -147,12 +163,14 @@ def test_the_same_ip_and_browser_is_the_same_visitor_on_another_day() -> None:
 
 
 def test_a_visit_ends_after_more_than_30_minutes_without_a_page() -> None:
-    hits = attribute(clean_hits(
-        ("2026-10-05 09:00", CONTOSO, "/pricing", "Edge", None),
-        ("2026-10-05 09:20", WAYNE, "/pricing", "Edge", None),  # someone else in between
-        ("2026-10-05 09:30", CONTOSO, "/docs/api", "Edge", None),  # exactly 30 minutes: same visit
-        ("2026-10-05 10:01", CONTOSO, "/pricing", "Edge", None),  # 31 minutes: a new visit
-    ))
+    hits = attribute(
+        clean_hits(
+            ("2026-10-05 09:00", CONTOSO, "/pricing", "Edge", None),
+            ("2026-10-05 09:20", WAYNE, "/pricing", "Edge", None),  # someone else in between
+            ("2026-10-05 09:30", CONTOSO, "/docs/api", "Edge", None),  # exactly 30 minutes: same visit
+            ("2026-10-05 10:01", CONTOSO, "/pricing", "Edge", None),  # 31 minutes: a new visit
+        )
+    )
     contoso = hits.loc[hits["ip"] == CONTOSO, "visit_id"].tolist()
     assert contoso[0] == contoso[1] != contoso[2]
     assert hits["visit_id"].nunique() == 3
@@ -195,7 +213,10 @@ def test_how_each_account_was_recognised() -> None:
 def test_furthest_stage_top_topics_and_top_pages() -> None:
     accounts = activity().accounts.set_index("account_id")
     assert accounts["furthest_stage"].tolist() == ["decision", "consideration"]
-    assert accounts.loc["ACME-001", "top_topics"] == "pricing (3); developers (2); integrations (2); route-optimization (1)"
+    assert (
+        accounts.loc["ACME-001", "top_topics"]
+        == "pricing (3); developers (2); integrations (2); route-optimization (1)"
+    )
     assert accounts.loc["ACME-001", "top_pages"] == "/pricing (3); /docs/api (2); /blog/route-planning (1)"
     assert accounts.loc["ACME-002", "top_topics"] == "developers (1); integrations (1); route-optimization (1)"
 

@@ -39,13 +39,33 @@ def bench_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     work = tmp_path_factory.mktemp("bench")
     postgres = _postgres_reachable()
     command = [
-        sys.executable, "-m", "bench.run", "--hits", "10000", "--networks", "2000", "--naive-sample", "5000",
-        "--no-install", "--workdir", str(work), "--memory-check", "--memory-hits", "15000",
+        sys.executable,
+        "-m",
+        "bench.run",
+        "--hits",
+        "10000",
+        "--networks",
+        "2000",
+        "--naive-sample",
+        "5000",
+        "--no-install",
+        "--workdir",
+        str(work),
+        "--memory-check",
+        "--memory-hits",
+        "15000",
         *(["--postgres", "--postgres-url", POSTGRES_URL] if postgres else []),
     ]
     completed = subprocess.run(
-        command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))},
+        command,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+        },
     )
     print(completed.stdout)
     print(completed.stderr, file=sys.stderr)

@@ -58,8 +58,15 @@ def client_for(bitrix: FakeBitrix24, clock: ManualClock, **options: Any) -> Bitr
     return Bitrix24Client(options.pop("webhook_url", bitrix.webhook_url), **{**settings, **options})
 
 
-def sink_for(bitrix: FakeBitrix24, ledger: DeliveryLedger, clock: ManualClock, *, client: Bitrix24Client | None = None,
-             domains: dict[str, list[str]] | None = None, **options: Any) -> Bitrix24Sink:
+def sink_for(
+    bitrix: FakeBitrix24,
+    ledger: DeliveryLedger,
+    clock: ManualClock,
+    *,
+    client: Bitrix24Client | None = None,
+    domains: dict[str, list[str]] | None = None,
+    **options: Any,
+) -> Bitrix24Sink:
     return Bitrix24Sink(client or client_for(bitrix, clock), ledger, domains or {}, **options)
 
 
@@ -79,19 +86,32 @@ def test_each_account_gets_its_intent_fields_and_one_timeline_comment(bitrix, le
     assert result.details == details(delivered=1)
     lookup, update, add = [request.json for request in bitrix.http_calls("batch")]
     assert lookup == {"halt": 0, "cmd": {"id0": f"crm.company.list?filter%5B%40ID%5D%5B0%5D={acme}&select%5B0%5D=ID"}}
-    assert update == {"halt": 0, "cmd": {"c0": (
-        f"crm.company.update?id={acme}&fields%5BUF_CRM_VI_INTENT_SCORE%5D=72&fields%5BUF_CRM_VI_INTENT_STAGE%5D=decision"
-        f"&fields%5BUF_CRM_VI_INTENT_TOPICS%5D={encoded('pricing (4); integrations (2)')}&params%5BREGISTER_SONET_EVENT%5D=N"
-    )}}
+    assert update == {
+        "halt": 0,
+        "cmd": {
+            "c0": (
+                f"crm.company.update?id={acme}&fields%5BUF_CRM_VI_INTENT_SCORE%5D=72&fields%5BUF_CRM_VI_INTENT_STAGE%5D=decision"
+                f"&fields%5BUF_CRM_VI_INTENT_TOPICS%5D={encoded('pricing (4); integrations (2)')}&params%5BREGISTER_SONET_EVENT%5D=N"
+            )
+        },
+    }
     [comment] = bitrix.comments_of(acme)
-    assert add == {"halt": 0, "cmd": {"c0": (
-        f"crm.timeline.comment.add?fields%5BENTITY_ID%5D={acme}&fields%5BENTITY_TYPE%5D=company"
-        f"&fields%5BCOMMENT%5D={encoded(comment['COMMENT'])}"
-    )}}
+    assert add == {
+        "halt": 0,
+        "cmd": {
+            "c0": (
+                f"crm.timeline.comment.add?fields%5BENTITY_ID%5D={acme}&fields%5BENTITY_TYPE%5D=company"
+                f"&fields%5BCOMMENT%5D={encoded(comment['COMMENT'])}"
+            )
+        },
+    }
     assert comment["COMMENT"].startswith("Website activity 2026-11-02 to 2026-11-15\nIntent score 72/100 (new)")
     assert "- 2026-11-03 10:00: /pricing (decision)" in comment["COMMENT"]
     assert note_marker("ACME", END) in comment["COMMENT"]
-    assert bitrix.companies[acme] | {"UF_CRM_VI_INTENT_SCORE": "72", "UF_CRM_VI_INTENT_STAGE": "decision"} == bitrix.companies[acme]
+    assert (
+        bitrix.companies[acme] | {"UF_CRM_VI_INTENT_SCORE": "72", "UF_CRM_VI_INTENT_STAGE": "decision"}
+        == bitrix.companies[acme]
+    )
     assert ledger.entries("bitrix24", END)["ACME"].note_id == comment["ID"]
 
 
@@ -101,13 +121,18 @@ def test_accounts_without_crm_id_are_found_by_the_domain_field(bitrix, ledger, c
     globex = bitrix.add_company("Globex", "globex.example")
     report = window_report([account("ACME"), account("GLOBEX", score=20)])
 
-    result = sink_for(bitrix, ledger, clock, domains={"ACME": ["WWW.Acme.com"], "GLOBEX": ["globex.example"]}).deliver(report)
+    result = sink_for(bitrix, ledger, clock, domains={"ACME": ["WWW.Acme.com"], "GLOBEX": ["globex.example"]}).deliver(
+        report
+    )
 
     assert result.details == details(delivered=2)
-    assert bitrix.calls("crm.company.list") == [{
-        "filter": {"@UF_CRM_VI_DOMAIN": ["acme.com", "globex.example"]},
-        "select": ["ID", "UF_CRM_VI_DOMAIN"], "order": {"ID": "ASC"},
-    }]
+    assert bitrix.calls("crm.company.list") == [
+        {
+            "filter": {"@UF_CRM_VI_DOMAIN": ["acme.com", "globex.example"]},
+            "select": ["ID", "UF_CRM_VI_DOMAIN"],
+            "order": {"ID": "ASC"},
+        }
+    ]
     assert len(bitrix.comments_of(acme)) == len(bitrix.comments_of(globex)) == 1  # the oldest company of a domain
 
 
@@ -272,11 +297,20 @@ def test_server_errors_are_retried_with_exponential_backoff(bitrix, ledger, cloc
 
 def test_a_lookup_that_times_out_is_retried(bitrix, ledger, clock):
     acme = bitrix.add_company("Acme")
-    late = {"result": {"result": {"id0": []}, "result_error": [], "result_total": {"id0": 0}, "result_next": [], "result_time": []}}
+    late = {
+        "result": {
+            "result": {"id0": []},
+            "result_error": [],
+            "result_total": {"id0": 0},
+            "result_next": [],
+            "result_time": [],
+        }
+    }
     bitrix.fail_next("crm.company.list", 200, late, delay=0.5)
 
     result = sink_for(bitrix, ledger, clock, client=client_for(bitrix, clock, timeout=0.1)).deliver(
-        window_report([account("ACME", crm_id=acme)]))
+        window_report([account("ACME", crm_id=acme)])
+    )
 
     assert result.details == details(delivered=1)
     assert len(bitrix.calls("crm.company.list")) == 1  # the late answer never ran the command

@@ -7,7 +7,9 @@ import pytest
 
 from enrichment.cleaning import clean_hits, drop_counts
 
-BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+BROWSER = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36"
+)
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 VISITOR_IP = "81.130.50.10"
 OFFICE = "212.0.10.0/28"
@@ -17,7 +19,12 @@ MORNING = pd.Timestamp("2026-10-05 09:00", tz="UTC")
 def _hit(**fields: object) -> dict[str, object]:
     """A page view by a person; override what a test is about."""
     return {
-        "timestamp": MORNING, "ip": VISITOR_IP, "method": "GET", "url": "/pricing", "status": 200, "user_agent": BROWSER,
+        "timestamp": MORNING,
+        "ip": VISITOR_IP,
+        "method": "GET",
+        "url": "/pricing",
+        "status": 200,
+        "user_agent": BROWSER,
         **fields,
     }
 
@@ -119,7 +126,9 @@ def test_the_limit_counts_each_browser_behind_an_address_apart() -> None:
     # Two colleagues behind one company NAT, each reading quickly, are not one scraper.
     colleague = BROWSER.replace("Chrome/126", "Chrome/127")
     hits = [
-        _hit(user_agent=agent, timestamp=MORNING + pd.Timedelta(seconds=n)) for n in range(20) for agent in (BROWSER, colleague)
+        _hit(user_agent=agent, timestamp=MORNING + pd.Timedelta(seconds=n))
+        for n in range(20)
+        for agent in (BROWSER, colleague)
     ]
     assert _reasons(*hits, max_pages_per_minute=30) == [None] * 40
 
@@ -144,8 +153,14 @@ def test_an_empty_day_is_fine() -> None:
 
 def test_drop_counts_add_up_most_first() -> None:
     hits = _hits(
-        _hit(ip="10.0.0.1"), _hit(user_agent=GOOGLEBOT), _hit(user_agent="curl/8.5.0"),
-        _hit(url="/app.css"), _hit(url="/app.js"), _hit(url="/logo.svg"), _hit(), _hit(),
+        _hit(ip="10.0.0.1"),
+        _hit(user_agent=GOOGLEBOT),
+        _hit(user_agent="curl/8.5.0"),
+        _hit(url="/app.css"),
+        _hit(url="/app.js"),
+        _hit(url="/logo.svg"),
+        _hit(),
+        _hit(),
     )
     cleaned = clean_hits(hits)
     counts = drop_counts(cleaned)

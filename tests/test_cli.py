@@ -61,13 +61,20 @@ def test_inspect_log_counts_lines_by_outcome(sample_hits_dir: Path) -> None:
     assert report["reasons"] == {"no_http_request": 1}
 
 
-def test_run_on_a_real_log_writes_reports(tmp_path: Path, sample_hits_dir: Path, maxmind_test_dir: Path, monkeypatch) -> None:
+def test_run_on_a_real_log_writes_reports(
+    tmp_path: Path, sample_hits_dir: Path, maxmind_test_dir: Path, monkeypatch
+) -> None:
     monkeypatch.setenv("VISITOR_INTENT_DATABASE_URL", f"sqlite:///{tmp_path / 'w.db'}")
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
 
     code, lines = _run(
-        "run", "--hits", str(sample_hits_dir / "apache-combined_matomo-tracking-hits.log"),
-        "--maxmind-dir", str(maxmind_test_dir), "--out", str(tmp_path / "reports"),
+        "run",
+        "--hits",
+        str(sample_hits_dir / "apache-combined_matomo-tracking-hits.log"),
+        "--maxmind-dir",
+        str(maxmind_test_dir),
+        "--out",
+        str(tmp_path / "reports"),
     )
 
     assert code == 0
@@ -82,7 +89,11 @@ def test_dagster_loads_the_definitions(tmp_path: Path) -> None:
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     result = subprocess.run(
         [sys.executable, "-m", "dagster", "definitions", "validate"],
-        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=300,
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Validation successful" in result.stderr + result.stdout

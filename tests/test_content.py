@@ -47,7 +47,12 @@ def test_pages_and_topics_count_accounts_reached_pageviews_and_accounts_that_adv
         MOVEMENTS,
     )
     assert performance.pages.columns.tolist() == [
-        "path", "topics", "stage", "accounts_reached", "pageviews", "accounts_advanced",
+        "path",
+        "topics",
+        "stage",
+        "accounts_reached",
+        "pageviews",
+        "accounts_advanced",
     ]
     assert performance.pages.values.tolist() == [
         ["/pricing", "pricing", "decision", 2, 3, 1],
@@ -89,7 +94,12 @@ def test_campaigns_come_from_the_utm_parameters_of_each_visits_first_page() -> N
         MOVEMENTS,
     )
     assert performance.campaigns.columns.tolist() == [
-        "utm_source", "utm_medium", "utm_campaign", "accounts_reached", "pageviews", "accounts_advanced",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "accounts_reached",
+        "pageviews",
+        "accounts_advanced",
     ]
     assert performance.campaigns.values.tolist() == [
         ["linkedin", "social", "route planning 2026", 1, 2, 1],

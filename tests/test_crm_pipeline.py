@@ -31,7 +31,9 @@ def hubspot() -> Iterator[FakeHubSpot]:
     server.stop()
 
 
-def test_a_window_delivered_twice_leaves_one_note_per_company(tmp_path: Path, hubspot: FakeHubSpot, monkeypatch) -> None:
+def test_a_window_delivered_twice_leaves_one_note_per_company(
+    tmp_path: Path, hubspot: FakeHubSpot, monkeypatch
+) -> None:
     northwind = hubspot.add_company("Northwind Logistics", "northwind-logistics.com")
     contoso = hubspot.add_company("Contoso", "contoso.com")
     monkeypatch.setenv("HUBSPOT_ACCESS_TOKEN", TOKEN)
@@ -39,16 +41,20 @@ def test_a_window_delivered_twice_leaves_one_note_per_company(tmp_path: Path, hu
     monkeypatch.setenv("VISITOR_INTENT_DATABASE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
     hits = write_sample_hits(tmp_path / "hits" / "access.log", start=dt.date(2026, 11, 2), days=14)
     build_demo_database(tmp_path / "maxmind")
-    (tmp_path / "settings.yaml").write_text(yaml.safe_dump({
-        "partitions_start": "2026-11-01",
-        "sources": [{"paths": [str(hits)]}],
-        "maxmind": {"directory": str(tmp_path / "maxmind")},
-        "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"),
-        "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
-        "report": {"directory": str(tmp_path / "reports")},
-        "privacy": {"allow_demo_salt": True},
-        "crm": {"hubspot": {"enabled": True}},
-    }))
+    (tmp_path / "settings.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "partitions_start": "2026-11-01",
+                "sources": [{"paths": [str(hits)]}],
+                "maxmind": {"directory": str(tmp_path / "maxmind")},
+                "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"),
+                "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
+                "report": {"directory": str(tmp_path / "reports")},
+                "privacy": {"allow_demo_salt": True},
+                "crm": {"hubspot": {"enabled": True}},
+            }
+        )
+    )
     settings = load_settings(tmp_path / "settings.yaml")
     defs = build_definitions(settings, resources_from_settings(settings))
     instance = DagsterInstance.ephemeral()

@@ -97,8 +97,14 @@ def test_the_hubspot_token_never_shows(server, ledger, exposure):
     hubspot.validation_rules[globex] = f"rejected request with Bearer {HUBSPOT_TOKEN}"  # an answer echoing it
 
     def sink(**options: Any) -> HubSpotSink:
-        client = HubSpotClient(options.pop("token", HUBSPOT_TOKEN), base_url=hubspot.url, retry=NO_WAITING,
-                               search_interval=0, sleep=lambda _: None, **options)
+        client = HubSpotClient(
+            options.pop("token", HUBSPOT_TOKEN),
+            base_url=hubspot.url,
+            retry=NO_WAITING,
+            search_interval=0,
+            sleep=lambda _: None,
+            **options,
+        )
         return HubSpotSink(client, ledger, {})
 
     hubspot.rate_limit_next("companies/batch/update", "SECONDLY")
@@ -119,21 +125,35 @@ def test_the_salesforce_client_secret_and_access_tokens_never_show(server, ledge
     acme, globex = salesforce.add_account("Acme"), salesforce.add_account("Globex")
 
     def sink(**options: Any) -> SalesforceSink:
-        client = SalesforceClient(salesforce.url, "3MVG9client", options.pop("secret", SALESFORCE_SECRET),
-                                  retry=NO_WAITING, sleep=lambda _: None, **options)
+        client = SalesforceClient(
+            salesforce.url,
+            "3MVG9client",
+            options.pop("secret", SALESFORCE_SECRET),
+            retry=NO_WAITING,
+            sleep=lambda _: None,
+            **options,
+        )
         return SalesforceSink(client, ledger)
 
     running = sink()  # one client, as in a run: answers echo the token it sends
     exposure.run(lambda: running.deliver(report(account("ACME", crm_id=acme), account("GLOBEX", crm_id=globex))))
     [token] = salesforce.tokens
     salesforce.validation_rules[globex] = f"session {token} may not edit this Account"
-    exposure.run(lambda: running.deliver(report(account("ACME", crm_id=acme, score=50), account("GLOBEX", crm_id=globex))))
+    exposure.run(
+        lambda: running.deliver(report(account("ACME", crm_id=acme, score=50), account("GLOBEX", crm_id=globex)))
+    )
     salesforce.limit_next("composite/sobjects")
     exposure.run(lambda: running.deliver(report(account("ACME", crm_id=acme, score=55))))
-    salesforce.fail_next("composite/sobjects", 500, [{"message": f"bad token {token}", "errorCode": "UNKNOWN_EXCEPTION"}], times=2)
+    salesforce.fail_next(
+        "composite/sobjects", 500, [{"message": f"bad token {token}", "errorCode": "UNKNOWN_EXCEPTION"}], times=2
+    )
     exposure.run(lambda: running.deliver(report(account("ACME", crm_id=acme, score=60))))
-    salesforce.fail_next("composite/sobjects", 401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
-                         times=2)
+    salesforce.fail_next(
+        "composite/sobjects",
+        401,
+        [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+        times=2,
+    )
     exposure.run(lambda: running.deliver(report(account("ACME", crm_id=acme, score=65))))
     exposure.run(lambda: sink(secret=SALESFORCE_SECRET[::-1]).deliver(report(account("ACME", crm_id=acme, score=70))))
     exposure.run(lambda: sink(dry_run_dir=exposure.dry_run_dir).deliver(report(account("ACME", crm_id=acme, score=75))))
@@ -151,8 +171,14 @@ def test_the_bitrix24_webhook_url_and_its_secret_never_show(server, ledger, expo
     bitrix.validation_rules[globex] = f"webhook {bitrix.webhook_url} may not edit this company"  # an answer echoing it
 
     def sink(**options: Any) -> Bitrix24Sink:
-        client = Bitrix24Client(options.pop("webhook_url", bitrix.webhook_url), retry=NO_WAITING, sleep=clock.sleep,
-                                clock=clock, timeout=2, **options)
+        client = Bitrix24Client(
+            options.pop("webhook_url", bitrix.webhook_url),
+            retry=NO_WAITING,
+            sleep=clock.sleep,
+            clock=clock,
+            timeout=2,
+            **options,
+        )
         return Bitrix24Sink(client, ledger)
 
     exposure.run(lambda: sink().deliver(report(account("ACME", crm_id=acme), account("GLOBEX", crm_id=globex))))
@@ -175,11 +201,19 @@ def test_the_bitrix24_webhook_url_and_its_secret_never_show(server, ledger, expo
 
 def test_the_webhook_signing_secret_never_shows(server, ledger, exposure):
     server.clear()
-    server.expect_request("/intent").respond_with_data(f"no: expected a signature made with {WEBHOOK_SECRET}", status=422)
+    server.expect_request("/intent").respond_with_data(
+        f"no: expected a signature made with {WEBHOOK_SECRET}", status=422
+    )
 
     def sink(**options: Any) -> WebhookSink:
-        return WebhookSink(server.url_for("/intent"), options.pop("secret", WEBHOOK_SECRET), ledger,
-                           retry=NO_WAITING, sleep=lambda _: None, **options)
+        return WebhookSink(
+            server.url_for("/intent"),
+            options.pop("secret", WEBHOOK_SECRET),
+            ledger,
+            retry=NO_WAITING,
+            sleep=lambda _: None,
+            **options,
+        )
 
     exposure.run(lambda: sink().deliver(report(account("ACME"))))  # refused, the answer echoing the secret
     server.clear()

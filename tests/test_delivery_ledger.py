@@ -33,7 +33,12 @@ def test_a_delivery_moves_from_in_flight_to_delivered_with_its_note(ledger):
     ledger.mark_delivered("hubspot", WINDOW, {"ACME": "501"})
 
     entry = ledger.entries("hubspot", WINDOW)["ACME"]
-    assert (entry.status, entry.company_id, entry.note_id, entry.attempts) == (DeliveryStatus.DELIVERED, "101", "501", 1)
+    assert (entry.status, entry.company_id, entry.note_id, entry.attempts) == (
+        DeliveryStatus.DELIVERED,
+        "101",
+        "501",
+        1,
+    )
     assert entry.is_delivered("hash-1")
     assert not entry.is_delivered("hash-2")  # a changed payload is sent again
 
@@ -62,7 +67,12 @@ def test_a_new_attempt_keeps_the_note_and_company_already_known(ledger):
     ledger.mark_in_flight("hubspot", WINDOW, [Attempt("ACME", "hash-2", 80.0)])
 
     entry = ledger.entries("hubspot", WINDOW)["ACME"]
-    assert (entry.status, entry.payload_hash, entry.company_id, entry.note_id) == (DeliveryStatus.IN_FLIGHT, "hash-2", "101", "501")
+    assert (entry.status, entry.payload_hash, entry.company_id, entry.note_id) == (
+        DeliveryStatus.IN_FLIGHT,
+        "hash-2",
+        "101",
+        "501",
+    )
 
 
 def test_an_error_can_be_noted_on_entries_still_in_flight(ledger):

@@ -10,7 +10,7 @@ import ipaddress
 import re
 from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ def _parse(line: str) -> LogHit | None:
     if match is None:
         return None
     try:
-        time = datetime.strptime(match["time"], "%d/%b/%Y:%H:%M:%S %z").astimezone(timezone.utc)
+        time = datetime.strptime(match["time"], "%d/%b/%Y:%H:%M:%S %z").astimezone(UTC)
     except ValueError:
         return None
     return LogHit(match["ip"], time, match["method"], match["url"], int(match["status"]), match["user_agent"])
@@ -128,14 +128,18 @@ def test_northwind_reads_pricing_only_in_the_last_two_weeks_and_surges(hits: lis
     ("account", "first_day", "last_day"),
     [("Initech", 32, 41), ("Globex", 0, 20), ("Fabrikam", 14, 41)],
 )
-def test_accounts_are_active_only_in_their_weeks(hits: list[LogHit], account: str, first_day: int, last_day: int) -> None:
+def test_accounts_are_active_only_in_their_weeks(
+    hits: list[LogHit], account: str, first_day: int, last_day: int
+) -> None:
     days = {hit.day for hit in hits if hit.is_from(TARGET_ACCOUNT_NETWORKS[account])}
     assert first_day <= min(days) and max(days) <= last_day
 
 
 def test_severstal_reaches_russian_pricing_in_the_last_window(hits: list[LogHit]) -> None:
     severstal = [hit for hit in hits if hit.is_from(TARGET_ACCOUNT_NETWORKS["Северсталь-Инфоком"])]
-    assert all(hit.url.startswith("/ru/") for hit in severstal if not hit.url.startswith(("/static/", "/img/", "/favicon")))
+    assert all(
+        hit.url.startswith("/ru/") for hit in severstal if not hit.url.startswith(("/static/", "/img/", "/favicon"))
+    )
     assert min(hit.day for hit in severstal if hit.url.startswith("/ru/pricing")) >= 28
 
 
@@ -146,7 +150,8 @@ def test_there_is_traffic_for_cleaning_to_drop(hits: list[LogHit]) -> None:
     assert any(hit.url.startswith("/static/") for hit in hits)
     assert any(hit.method == "HEAD" for hit in hits) and any(hit.status == 404 for hit in hits)
     scraper_minutes = Counter(
-        (hit.ip, hit.time.replace(second=0)) for hit in hits
+        (hit.ip, hit.time.replace(second=0))
+        for hit in hits
         if hit.is_from("159.89.0.0/16") and "Chrome/" in hit.user_agent
     )
     assert max(scraper_minutes.values()) >= 80

@@ -25,52 +25,103 @@ HOSTILE_URL = '/pricing?q="><img src=x onerror=alert(1)>'
 
 def _account(account_id: str, name: str, intent_score: int, *, pageviews: int = 5) -> dict[str, object]:
     return {
-        "account_id": account_id, "name": name, "crm_id": None, "owner": "EMEA team",
-        "matched_by": "domain", "organizations": name, "countries": "US",
-        "visits": 2, "pageviews": pageviews, "visitors": 1,
+        "account_id": account_id,
+        "name": name,
+        "crm_id": None,
+        "owner": "EMEA team",
+        "matched_by": "domain",
+        "organizations": name,
+        "countries": "US",
+        "visits": 2,
+        "pageviews": pageviews,
+        "visitors": 1,
         "first_seen": pd.Timestamp("2026-11-03 09:00", tz="UTC"),
         "last_seen": pd.Timestamp("2026-11-12 16:30", tz="UTC"),
-        "furthest_stage": "decision", "top_topics": "pricing (3); integrations (2)",
-        "top_pages": "/pricing (3); /integrations/sap (2)", "intent_score": intent_score,
-        "window_start": START, "window_end": END,
+        "furthest_stage": "decision",
+        "top_topics": "pricing (3); integrations (2)",
+        "top_pages": "/pricing (3); /integrations/sap (2)",
+        "intent_score": intent_score,
+        "window_start": START,
+        "window_end": END,
     }
 
 
 def _scored(account: dict[str, object], **story: object) -> dict[str, object]:
     """``account`` with the score's story: level, surge, explanation and the previous window's figures."""
     return {
-        **account, "surge": 50.0, "surging": False, "level": "warm", "mqa": False, "previous_score": None,
-        "score_change": None, "previous_stage": None, "movement": "new", "explanation": "", "top_contributions": "",
+        **account,
+        "surge": 50.0,
+        "surging": False,
+        "level": "warm",
+        "mqa": False,
+        "previous_score": None,
+        "score_change": None,
+        "previous_stage": None,
+        "movement": "new",
+        "explanation": "",
+        "top_contributions": "",
         **story,
     }
 
 
 def _page(
-    account_id: str, timestamp: str, visit_id: str, url: str, referrer: str = "-", *,
-    topics: str = "pricing", stage: str | None = "decision", excluded: bool = False,
+    account_id: str,
+    timestamp: str,
+    visit_id: str,
+    url: str,
+    referrer: str = "-",
+    *,
+    topics: str = "pricing",
+    stage: str | None = "decision",
+    excluded: bool = False,
 ) -> dict[str, object]:
     return {
-        "account_id": account_id, "timestamp": pd.Timestamp(timestamp, tz="UTC"), "visit_id": visit_id,
-        "url": url, "topics": topics, "stage": stage, "content_type": "pricing",
-        "excluded_from_intent": excluded, "referrer": referrer,
+        "account_id": account_id,
+        "timestamp": pd.Timestamp(timestamp, tz="UTC"),
+        "visit_id": visit_id,
+        "url": url,
+        "topics": topics,
+        "stage": stage,
+        "content_type": "pricing",
+        "excluded_from_intent": excluded,
+        "referrer": referrer,
     }
 
 
 def _summary(prospect: str = "Wayne Enterprises", countries: pd.DataFrame | None = None) -> WindowSummary:
     return WindowSummary(
-        funnel=pd.DataFrame({
-            "step": ["hits", "clean", "resolved", "company", "target_account"],
-            "hits": [1000, 600, 580, 120, 40], "visits": [300, 200, 190, 30, 8],
-        }),
-        identification_by_country=countries if countries is not None else pd.DataFrame({
-            "country": ["ALL", "US"], "visits": [200, 120], "identified_visits": [30, 20], "rate": [0.15, 0.1667],
-        }),
+        funnel=pd.DataFrame(
+            {
+                "step": ["hits", "clean", "resolved", "company", "target_account"],
+                "hits": [1000, 600, 580, 120, 40],
+                "visits": [300, 200, 190, 30, 8],
+            }
+        ),
+        identification_by_country=countries
+        if countries is not None
+        else pd.DataFrame(
+            {
+                "country": ["ALL", "US"],
+                "visits": [200, 120],
+                "identified_visits": [30, 20],
+                "rate": [0.15, 0.1667],
+            }
+        ),
         drop_reasons=pd.DataFrame({"reason": ["bot", "static_asset"], "hits": [300, 100]}),
         classifications=pd.DataFrame({"classification": ["company", "isp"], "ips": [12, 80], "hits": [120, 400]}),
-        prospects=pd.DataFrame([{
-            "organization": prospect, "domain": "wayne.example", "country": "US", "visits": 3,
-            "pageviews": 7, "top_topics": "route-optimization (4)", "last_seen": pd.Timestamp("2026-11-10", tz="UTC"),
-        }]),
+        prospects=pd.DataFrame(
+            [
+                {
+                    "organization": prospect,
+                    "domain": "wayne.example",
+                    "country": "US",
+                    "visits": 3,
+                    "pageviews": 7,
+                    "top_topics": "route-optimization (4)",
+                    "last_seen": pd.Timestamp("2026-11-10", tz="UTC"),
+                }
+            ]
+        ),
     )
 
 
@@ -127,8 +178,15 @@ def test_delivery_writes_the_summary_account_pages_and_csvs(tmp_path: Path) -> N
     assert result.location == str(folder / "index.html")
     assert result.delivered == 2
     assert sorted(p.name for p in (folder / "accounts").iterdir()) == ["ACME-001.html", "ACME-002.html"]
-    for name in ("index.html", "accounts.csv", "digital_path.csv", "prospects.csv",
-                 "identification_by_country.csv", "drop_reasons.csv", "untagged_pages.csv"):
+    for name in (
+        "index.html",
+        "accounts.csv",
+        "digital_path.csv",
+        "prospects.csv",
+        "identification_by_country.csv",
+        "drop_reasons.csv",
+        "untagged_pages.csv",
+    ):
         assert (folder / name).is_file(), name
 
 
@@ -136,11 +194,27 @@ def test_accounts_csv_has_the_documented_columns_highest_score_first(tmp_path: P
     FileReportSink(tmp_path).deliver(_report(TWO_ACCOUNTS))
 
     header, *rows = _read_csv(tmp_path / "2026-11-02_2026-11-15" / "accounts.csv")
-    assert header == ACCOUNTS_CSV_COLUMNS == [
-        "account_id", "name", "visits", "pageviews", "visitors", "first_seen", "last_seen",
-        "furthest_stage", "top_topics", "intent_score", "matched_by",
+    assert (
+        header
+        == ACCOUNTS_CSV_COLUMNS
+        == [
+            "account_id",
+            "name",
+            "visits",
+            "pageviews",
+            "visitors",
+            "first_seen",
+            "last_seen",
+            "furthest_stage",
+            "top_topics",
+            "intent_score",
+            "matched_by",
+        ]
+    )
+    assert [(row[0], row[1], row[9]) for row in rows] == [
+        ("ACME-001", "Northwind", "85"),
+        ("ACME-002", "Contoso", "40"),
     ]
-    assert [(row[0], row[1], row[9]) for row in rows] == [("ACME-001", "Northwind", "85"), ("ACME-002", "Contoso", "40")]
 
 
 def test_index_ranks_accounts_by_intent_score_and_links_their_pages(tmp_path: Path) -> None:
@@ -186,9 +260,11 @@ def test_account_page_shows_the_path_visit_by_visit_in_time_order(tmp_path: Path
         _page("ACME-001", "2026-11-03 09:02", "v1", "/product/route-optimizer"),
         _page("ACME-001", "2026-11-10 14:00", "v2", "/pricing"),
     ]
-    folder = Path(FileReportSink(tmp_path).deliver(_report([_account("ACME-001", "Northwind", 85)], path)).location).parent
+    folder = Path(
+        FileReportSink(tmp_path).deliver(_report([_account("ACME-001", "Northwind", 85)], path)).location
+    ).parent
     html = (folder / "accounts" / "ACME-001.html").read_text(encoding="utf-8")
-    timeline = html[html.index("Digital path"):]
+    timeline = html[html.index("Digital path") :]
 
     order = ["Visit 1", "/blog/last-mile-costs", "/product/route-optimizer", "Visit 2", "/pricing", "/request-demo"]
     positions = [timeline.index(text) for text in order]
@@ -236,8 +312,14 @@ def test_a_window_without_account_activity_still_gets_a_summary(tmp_path: Path) 
 NORTHWIND_PATH = [
     _page("ACME-001", "2026-11-03 09:00", "v1", "/blog/last-mile-costs", topics="last-mile", stage="awareness"),
     _page("ACME-001", "2026-11-03 09:05", "v1", "/careers", topics="", stage=None, excluded=True),
-    _page("ACME-001", "2026-11-10 14:00", "v2", "/product/route-optimizer",
-          topics="route-optimization", stage="consideration"),
+    _page(
+        "ACME-001",
+        "2026-11-10 14:00",
+        "v2",
+        "/product/route-optimizer",
+        topics="route-optimization",
+        stage="consideration",
+    ),
     _page("ACME-001", "2026-11-10 14:05", "v2", "/pricing", topics="pricing;route-optimization"),
     _page("ACME-001", "2026-11-10 17:00", "v3", "/pricing"),
     _page("ACME-001", "2026-11-12 08:00", "v4", "/careers", topics="", stage="decision", excluded=True),
@@ -280,18 +362,34 @@ def test_charts_are_inline_titled_svg_and_the_same_bytes_on_every_delivery(tmp_p
         assert "<?xml" not in html and "<!DOCTYPE svg" not in html, name
         charts = _open(first / name).find_all("svg")
         assert len(charts) == 2, name
-        assert all(chart.attrs["role"] == "img" and chart.attrs["aria-label"] == chart.find_all("title")[0].text
-                   for chart in charts), name
+        assert all(
+            chart.attrs["role"] == "img" and chart.attrs["aria-label"] == chart.find_all("title")[0].text
+            for chart in charts
+        ), name
         ids = Counter(re.findall(r'\sid="([^"]+)"', html))
         assert [element_id for element_id, count in ids.items() if count > 1] == [], name
 
 
 def test_summary_ranking_shows_level_mqa_surging_score_change_and_movement(tmp_path: Path) -> None:
     accounts = [
-        _scored(_account("ACME-001", "Northwind", 85), level="hot", mqa=True, surge=82.0, surging=True,
-                previous_score=60.0, score_change=25.0, previous_stage="consideration", movement="stage_advanced"),
-        _scored(_account("ACME-002", "Contoso", 40), level="cold", previous_score=49.4, score_change=-9.4,
-                movement="stage_receded"),
+        _scored(
+            _account("ACME-001", "Northwind", 85),
+            level="hot",
+            mqa=True,
+            surge=82.0,
+            surging=True,
+            previous_score=60.0,
+            score_change=25.0,
+            previous_stage="consideration",
+            movement="stage_advanced",
+        ),
+        _scored(
+            _account("ACME-002", "Contoso", 40),
+            level="cold",
+            previous_score=49.4,
+            score_change=-9.4,
+            movement="stage_receded",
+        ),
         _scored(_account("ACME-003", "Fabrikam", 20)),
     ]
     ranking = _rows(_open(_deliver(tmp_path, _report(accounts)) / "index.html").by_id("accounts"))
@@ -312,19 +410,30 @@ def test_summary_without_the_score_story_shows_no_empty_columns_or_movers(tmp_pa
 
 
 def test_movers_lead_with_stage_advances_and_include_accounts_gone_quiet(tmp_path: Path) -> None:
-    def movement(account_id: str, movement: str, previous: float | None, score: float, **stages: str) -> dict[str, object]:
+    def movement(
+        account_id: str, movement: str, previous: float | None, score: float, **stages: str
+    ) -> dict[str, object]:
         change = None if previous is None else score - previous
-        return {"account_id": account_id, "name": f"Company {account_id}", "movement": movement,
-                "previous_stage": stages.get("was"), "furthest_stage": stages.get("now"),
-                "previous_score": previous, "intent_score": score, "score_change": change}
+        return {
+            "account_id": account_id,
+            "name": f"Company {account_id}",
+            "movement": movement,
+            "previous_stage": stages.get("was"),
+            "furthest_stage": stages.get("now"),
+            "previous_score": previous,
+            "intent_score": score,
+            "score_change": change,
+        }
 
-    movements = pd.DataFrame([
-        movement("A-1", "steady", 50.0, 52.0, was="decision", now="decision"),
-        movement("A-2", "gone_quiet", 58.0, 0.0, was="decision"),
-        movement("A-3", "new", None, 41.0, now="consideration"),
-        movement("A-4", "stage_advanced", 30.0, 40.0, was="awareness", now="consideration"),
-        movement("A-5", "stage_advanced", 20.0, 70.0, was="awareness", now="decision"),
-    ])
+    movements = pd.DataFrame(
+        [
+            movement("A-1", "steady", 50.0, 52.0, was="decision", now="decision"),
+            movement("A-2", "gone_quiet", 58.0, 0.0, was="decision"),
+            movement("A-3", "new", None, 41.0, now="consideration"),
+            movement("A-4", "stage_advanced", 30.0, 40.0, was="awareness", now="consideration"),
+            movement("A-5", "stage_advanced", 20.0, 70.0, was="awareness", now="decision"),
+        ]
+    )
     accounts = [_account(account_id, f"Company {account_id}", 50) for account_id in ("A-1", "A-3", "A-4", "A-5")]
     page = _open(_deliver(tmp_path, _report(accounts, movements=movements)) / "index.html")
 
@@ -336,16 +445,21 @@ def test_movers_lead_with_stage_advances_and_include_accounts_gone_quiet(tmp_pat
     ]
     links = {link.text: link.attrs["href"] for link in page.by_id("movers").find_all("a")}
     assert links == {
-        "Company A-5": "accounts/A-5.html", "Company A-4": "accounts/A-4.html", "Company A-3": "accounts/A-3.html",
+        "Company A-5": "accounts/A-5.html",
+        "Company A-4": "accounts/A-4.html",
+        "Company A-3": "accounts/A-3.html",
     }
 
 
 def test_countries_outside_their_expected_band_are_flagged_and_charted(tmp_path: Path) -> None:
-    countries = pd.DataFrame({
-        "country": ["ALL", "RU", "DE", "NL", "??"],
-        "visits": [1000, 500, 300, 150, 50], "identified_visits": [290, 75, 60, 140, 0],
-        "rate": [0.29, 0.15, 0.2, 0.9333, 0.0],
-    })
+    countries = pd.DataFrame(
+        {
+            "country": ["ALL", "RU", "DE", "NL", "??"],
+            "visits": [1000, 500, 300, 150, 50],
+            "identified_visits": [290, 75, 60, 140, 0],
+            "rate": [0.29, 0.15, 0.2, 0.9333, 0.0],
+        }
+    )
     report = _report(TWO_ACCOUNTS, summary=_summary(countries=countries), expected={"RU": (0.1, 0.2), "*": (0.3, 0.8)})
     section = _open(_deliver(tmp_path, report) / "index.html").by_id("identification")
 
@@ -359,7 +473,10 @@ def test_countries_outside_their_expected_band_are_flagged_and_charted(tmp_path:
     chart = section.by_id("identification-chart")
     labels = [text.text for text in chart.find_all("text")]
     assert [label for label in labels if "visits" in label] == [
-        "RU · 500 visits", "DE · 300 visits", "NL · 150 visits", "Unknown · 50 visits",
+        "RU · 500 visits",
+        "DE · 300 visits",
+        "NL · 150 visits",
+        "Unknown · 50 visits",
     ]
     assert {"expected band", "inside its band", "outside its band"} <= set(labels)
     fills = Counter(path.attrs.get("style") for path in chart.find_all("path"))
@@ -370,26 +487,51 @@ def test_summary_charts_the_identification_funnel(tmp_path: Path) -> None:
     funnel = _open(_deliver(tmp_path, _report(TWO_ACCOUNTS)) / "index.html").by_id("funnel-chart")
 
     assert [text.text for text in funnel.find_all("text")] == [
-        "All parsed hits", "1,000 hits · 100.0%",
-        "Clean (no bots, assets or own office)", "600 hits · 60.0%",
-        "Known to MaxMind", "580 hits · 58.0%",
-        "From a company network", "120 hits · 12.0%",
-        "From a target account", "40 hits · 4.0%",
+        "All parsed hits",
+        "1,000 hits · 100.0%",
+        "Clean (no bots, assets or own office)",
+        "600 hits · 60.0%",
+        "Known to MaxMind",
+        "580 hits · 58.0%",
+        "From a company network",
+        "120 hits · 12.0%",
+        "From a target account",
+        "40 hits · 4.0%",
     ]
 
 
 def test_content_performance_shows_the_content_that_reached_most_accounts(tmp_path: Path) -> None:
-    pages = pd.DataFrame({  # most accounts reached first, as content_performance sorts them
-        "path": [f"/blog/post-{n}" for n in range(25)], "topics": "last-mile", "stage": "awareness",
-        "accounts_reached": [25 - n for n in range(25)], "pageviews": 30, "accounts_advanced": [n % 2 for n in range(25)],
-    })
+    pages = pd.DataFrame(
+        {  # most accounts reached first, as content_performance sorts them
+            "path": [f"/blog/post-{n}" for n in range(25)],
+            "topics": "last-mile",
+            "stage": "awareness",
+            "accounts_reached": [25 - n for n in range(25)],
+            "pageviews": 30,
+            "accounts_advanced": [n % 2 for n in range(25)],
+        }
+    )
     content = ContentPerformance(
         pages=pages,
-        topics=pd.DataFrame({"topic": ["last-mile", "pricing"], "accounts_reached": [4, 2], "pageviews": [5, 9],
-                             "accounts_advanced": [0, 2]}),
+        topics=pd.DataFrame(
+            {
+                "topic": ["last-mile", "pricing"],
+                "accounts_reached": [4, 2],
+                "pageviews": [5, 9],
+                "accounts_advanced": [0, 2],
+            }
+        ),
         referrers=pd.DataFrame({"referrer_host": ["linkedin.com"], "accounts_reached": [3], "pageviews": [6]}),
-        campaigns=pd.DataFrame({"utm_source": ["linkedin"], "utm_medium": ["paid-social"], "utm_campaign": ["q4-pricing"],
-                                "accounts_reached": [2], "pageviews": [4], "accounts_advanced": [1]}),
+        campaigns=pd.DataFrame(
+            {
+                "utm_source": ["linkedin"],
+                "utm_medium": ["paid-social"],
+                "utm_campaign": ["q4-pricing"],
+                "accounts_reached": [2],
+                "pageviews": [4],
+                "accounts_advanced": [1],
+            }
+        ),
     )
     section = _open(_deliver(tmp_path, _report(TWO_ACCOUNTS, content=content)) / "index.html").by_id("content")
 
@@ -406,9 +548,17 @@ def test_content_performance_shows_the_content_that_reached_most_accounts(tmp_pa
 
 def test_account_page_explains_the_score_and_compares_with_the_previous_window(tmp_path: Path) -> None:
     account = _scored(
-        _account("ACME-001", "Northwind", 85), level="hot", mqa=True, surge=82.0, surging=True,
-        previous_score=60.0, score_change=25.0, previous_stage="consideration", movement="stage_advanced",
-        explanation="Read pricing twice and asked for a demo.", top_contributions="/pricing (12.0); /request-demo (9.5)",
+        _account("ACME-001", "Northwind", 85),
+        level="hot",
+        mqa=True,
+        surge=82.0,
+        surging=True,
+        previous_score=60.0,
+        score_change=25.0,
+        previous_stage="consideration",
+        movement="stage_advanced",
+        explanation="Read pricing twice and asked for a demo.",
+        top_contributions="/pricing (12.0); /request-demo (9.5)",
     )
     page = _open(_deliver(tmp_path, _report([account], NORTHWIND_PATH)) / "accounts" / "ACME-001.html")
 
@@ -419,12 +569,14 @@ def test_account_page_explains_the_score_and_compares_with_the_previous_window(t
     assert "Read pricing twice and asked for a demo." in why.text
     assert [item.text for item in why.find_all("li")] == ["/pricing (12.0)", "/request-demo (9.5)"]
     assert _rows(page.by_id("previous")) == [
-        "Movement stage advanced", "Intent score 60 → 85 ▲ 25", "Furthest stage consideration → decision",
+        "Movement stage advanced",
+        "Intent score 60 → 85 ▲ 25",
+        "Furthest stage consideration → decision",
     ]
 
 
 def test_untrusted_topics_are_escaped_in_charts_and_never_read_as_formulas(tmp_path: Path) -> None:
-    hostile_topic = '<img src=x onerror=alert(1)> $\\frac{1$'
+    hostile_topic = "<img src=x onerror=alert(1)> $\\frac{1$"
     path = [_page("ACME-001", "2026-11-03 09:00", "v1", "/pricing", topics=hostile_topic)]
     folder = _deliver(tmp_path, _report([_account("ACME-001", "Northwind", 85)], path))
     html = (folder / "accounts" / "ACME-001.html").read_text(encoding="utf-8")

@@ -22,7 +22,8 @@ URL_CHARACTERS = string.ascii_letters + string.digits + "-._~/?=&%+:@,;"
 
 ip_addresses = st.ip_addresses()
 timestamps = st.datetimes(
-    min_value=dt.datetime(1971, 1, 1), max_value=dt.datetime(2200, 1, 1),
+    min_value=dt.datetime(1971, 1, 1),
+    max_value=dt.datetime(2200, 1, 1),
     timezones=st.integers(-14 * 60, 14 * 60).map(lambda minutes: dt.timezone(dt.timedelta(minutes=minutes))),
 ).map(lambda moment: moment.replace(microsecond=0))
 paths = st.text(URL_CHARACTERS, max_size=40).map(lambda tail: "/blog/" + tail)
@@ -58,7 +59,7 @@ def combined_lines(draw: st.DrawFn) -> dict:
 @st.composite
 def w3c_lines(draw: st.DrawFn) -> str:
     fields = [
-        f"{draw(timestamps).astimezone(dt.timezone.utc):%Y-%m-%d %H:%M:%S}",
+        f"{draw(timestamps).astimezone(dt.UTC):%Y-%m-%d %H:%M:%S}",
         str(draw(ip_addresses)),
         draw(methods),
         draw(paths),
@@ -75,8 +76,22 @@ json_values = st.recursive(
 )
 any_json_lines = json_values.map(lambda value: json.dumps(value).encode())
 json_keys = st.sampled_from(
-    ["ip", "remote_addr", "time_iso8601", "time_local", "date", "ts", "path", "request", "request_uri",
-     "status", "http_user_agent", "http_referer", "http_x_forwarded_for", "host"]
+    [
+        "ip",
+        "remote_addr",
+        "time_iso8601",
+        "time_local",
+        "date",
+        "ts",
+        "path",
+        "request",
+        "request_uri",
+        "status",
+        "http_user_agent",
+        "http_referer",
+        "http_x_forwarded_for",
+        "host",
+    ]
 )
 
 
@@ -213,7 +228,9 @@ EXPORTS = {
 def _header_and_records(log_format: str, sample_hits_dir: Path) -> tuple[list[bytes], list[bytes]]:
     if log_format in EXPORTS:
         return EXPORTS[log_format]
-    lines = [line for line in (sample_hits_dir / SAMPLE_OF_FORMAT[log_format]).read_bytes().splitlines() if line.strip()]
+    lines = [
+        line for line in (sample_hits_dir / SAMPLE_OF_FORMAT[log_format]).read_bytes().splitlines() if line.strip()
+    ]
     return [line for line in lines if line.startswith(b"#")], [line for line in lines if not line.startswith(b"#")]
 
 

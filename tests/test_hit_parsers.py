@@ -330,9 +330,7 @@ def test_mixed_offsets_in_one_chunk_become_utc(tmp_path: Path) -> None:
 
 
 def test_ipv6_is_canonical_and_ipv4_mapped_becomes_ipv4(tmp_path: Path) -> None:
-    path = write_lines(
-        tmp_path / "access.log", combined(ip="2001:DB8:0:0::1"), combined(ip="::ffff:198.51.100.7")
-    )
+    path = write_lines(tmp_path / "access.log", combined(ip="2001:DB8:0:0::1"), combined(ip="::ffff:198.51.100.7"))
 
     hits, _ = read_all(path)
 
@@ -478,8 +476,13 @@ def test_csv_export_with_a_custom_mapping(tmp_path: Path) -> None:
         "not;enough",
     )
     mapping = ColumnMapping(
-        timestamp="When", ip="Client", url="Page", user_agent="Browser", visitor_id="Visitor",
-        timestamp_format="%d.%m.%Y %H:%M:%S", delimiter=";",
+        timestamp="When",
+        ip="Client",
+        url="Page",
+        user_agent="Browser",
+        visitor_id="Visitor",
+        timestamp_format="%d.%m.%Y %H:%M:%S",
+        delimiter=";",
     )
 
     hits, quarantine = read_all(path, column_mapping=mapping)

@@ -73,32 +73,62 @@ def client_for(hubspot: FakeHubSpot, sleeps: list[float] | None = None, **option
     return HubSpotClient(options.pop("token", TOKEN), **{**settings, **options})
 
 
-def sink_for(hubspot: FakeHubSpot, ledger: DeliveryLedger, *, client: HubSpotClient | None = None,
-             domains: dict[str, list[str]] | None = None, **options: Any) -> HubSpotSink:
+def sink_for(
+    hubspot: FakeHubSpot,
+    ledger: DeliveryLedger,
+    *,
+    client: HubSpotClient | None = None,
+    domains: dict[str, list[str]] | None = None,
+    **options: Any,
+) -> HubSpotSink:
     return HubSpotSink(client or client_for(hubspot), ledger, domains or {}, **options)
 
 
 def account(account_id: str, *, crm_id: str | None = None, score: float = 72.4, **overrides: Any) -> dict[str, Any]:
     return {
-        "account_id": account_id, "name": f"{account_id} Inc.", "crm_id": crm_id, "owner": None,
-        "matched_by": "domain", "organizations": f"{account_id} Inc.", "countries": "DE",
-        "visits": 3, "pageviews": 7, "visitors": 2,
-        "first_seen": pd.Timestamp("2026-11-03 10:00", tz="UTC"), "last_seen": pd.Timestamp("2026-11-14 09:12", tz="UTC"),
-        "furthest_stage": "decision", "top_topics": "pricing (4); integrations (2)", "top_pages": "/pricing (3); /docs (1)",
-        "intent_score": score, "window_start": START, "window_end": END, **overrides,
+        "account_id": account_id,
+        "name": f"{account_id} Inc.",
+        "crm_id": crm_id,
+        "owner": None,
+        "matched_by": "domain",
+        "organizations": f"{account_id} Inc.",
+        "countries": "DE",
+        "visits": 3,
+        "pageviews": 7,
+        "visitors": 2,
+        "first_seen": pd.Timestamp("2026-11-03 10:00", tz="UTC"),
+        "last_seen": pd.Timestamp("2026-11-14 09:12", tz="UTC"),
+        "furthest_stage": "decision",
+        "top_topics": "pricing (4); integrations (2)",
+        "top_pages": "/pricing (3); /docs (1)",
+        "intent_score": score,
+        "window_start": START,
+        "window_end": END,
+        **overrides,
     }
 
 
 def page(account_id: str, when: str, url: str, *, visit: str = "v1", stage: str | None = "decision") -> dict[str, Any]:
     return {
-        "account_id": account_id, "timestamp": pd.Timestamp(when, tz="UTC"), "visit_id": visit, "url": url,
-        "topics": "pricing", "stage": stage, "content_type": "pricing", "excluded_from_intent": False,
+        "account_id": account_id,
+        "timestamp": pd.Timestamp(when, tz="UTC"),
+        "visit_id": visit,
+        "url": url,
+        "topics": "pricing",
+        "stage": stage,
+        "content_type": "pricing",
+        "excluded_from_intent": False,
         "referrer": "https://mail.example/?to=jane.doe@acme.com",
     }
 
 
-def window_report(accounts: list[dict[str, Any]], pages: list[dict[str, Any]] | None = None,
-                  *, start: dt.date = START, end: dt.date = END) -> WindowReport:
+def window_report(
+    accounts: list[dict[str, Any]],
+    pages: list[dict[str, Any]] | None = None,
+    *,
+    start: dt.date = START,
+    end: dt.date = END,
+) -> WindowReport:
     empty = pd.DataFrame()
     path = pd.DataFrame(pages or [], columns=list(page("x", "2026-11-03", "/").keys()))
     frame = pd.DataFrame([{**a, "window_start": start, "window_end": end} for a in accounts])
@@ -121,9 +151,14 @@ def test_each_account_gets_its_intent_properties_and_one_note_on_its_company(hub
     assert result.details == details(delivered=1)
     marker = note_marker("ACME", END)
     properties = {
-        "vi_intent_score": "72", "vi_intent_trend": "new", "vi_furthest_stage": "decision",
-        "vi_top_topics": "pricing (4); integrations (2)", "vi_visits": "3", "vi_pageviews": "7",
-        "vi_last_visit": "2026-11-14T09:12:00Z", "vi_report_window": "2026-11-02 to 2026-11-15",
+        "vi_intent_score": "72",
+        "vi_intent_trend": "new",
+        "vi_furthest_stage": "decision",
+        "vi_top_topics": "pricing (4); integrations (2)",
+        "vi_visits": "3",
+        "vi_pageviews": "7",
+        "vi_last_visit": "2026-11-14T09:12:00Z",
+        "vi_report_window": "2026-11-02 to 2026-11-15",
     }
     assert hubspot.calls("companies/batch/update")[0].json == {
         "inputs": [{"id": acme, "properties": properties, "objectWriteTraceId": marker}]
@@ -148,10 +183,17 @@ def test_accounts_without_crm_id_are_found_by_domain_with_one_search(hubspot, le
     result = sink_for(hubspot, ledger, domains=domains).deliver(report)
 
     assert result.details == details(delivered=2)
-    assert [call.json for call in hubspot.calls("companies/search")] == [{
-        "filterGroups": [{"filters": [{"propertyName": "domain", "operator": "IN", "values": ["acme.com", "globex.example"]}]}],
-        "properties": ["domain"], "sorts": [], "limit": 200, "after": "0",
-    }]
+    assert [call.json for call in hubspot.calls("companies/search")] == [
+        {
+            "filterGroups": [
+                {"filters": [{"propertyName": "domain", "operator": "IN", "values": ["acme.com", "globex.example"]}]}
+            ],
+            "properties": ["domain"],
+            "sorts": [],
+            "limit": 200,
+            "after": "0",
+        }
+    ]
     assert len(hubspot.notes_of(acme)) == len(hubspot.notes_of(globex)) == 1
 
 
@@ -179,7 +221,9 @@ def test_accounts_without_a_company_are_reported_and_no_company_is_created(hubsp
 def test_missing_companies_are_created_only_when_asked_to(hubspot, ledger):
     report = window_report([account("NEWCO")])
 
-    result = sink_for(hubspot, ledger, domains={"NEWCO": ["newco.example"]}, create_missing_companies=True).deliver(report)
+    result = sink_for(hubspot, ledger, domains={"NEWCO": ["newco.example"]}, create_missing_companies=True).deliver(
+        report
+    )
 
     assert result.details == details(delivered=1)
     [company_id] = hubspot.companies
@@ -208,7 +252,9 @@ def test_the_property_group_and_missing_properties_are_created_once(hubspot, led
     sink = sink_for(hubspot, ledger)
 
     sink.deliver(window_report([account("ACME", crm_id=acme)]))
-    sink.deliver(window_report([account("ACME", crm_id=acme)], start=END + dt.timedelta(days=1), end=END + dt.timedelta(days=14)))
+    sink.deliver(
+        window_report([account("ACME", crm_id=acme)], start=END + dt.timedelta(days=1), end=END + dt.timedelta(days=14))
+    )
 
     assert [call.json["name"] for call in hubspot.calls("properties/2026-09/companies/groups")] == ["website_intent"]
     [create] = hubspot.calls("properties/2026-09/companies/batch/create")
@@ -259,7 +305,13 @@ def test_an_unchanged_window_sends_nothing(hubspot, ledger):
 def test_the_trend_compares_with_the_previous_window(hubspot, ledger):
     acme = hubspot.add_company("Acme", "acme.com")
     sink = sink_for(hubspot, ledger)
-    sink.deliver(window_report([account("ACME", crm_id=acme, score=30)], start=START - dt.timedelta(days=14), end=START - dt.timedelta(days=1)))
+    sink.deliver(
+        window_report(
+            [account("ACME", crm_id=acme, score=30)],
+            start=START - dt.timedelta(days=14),
+            end=START - dt.timedelta(days=1),
+        )
+    )
 
     sink.deliver(window_report([account("ACME", crm_id=acme, score=60)]))
 
@@ -327,7 +379,9 @@ def test_a_rate_limited_request_waits_as_long_as_retry_after_says(hubspot, ledge
     acme = hubspot.add_company("Acme", "acme.com")
     hubspot.rate_limit_next("companies/batch/update", "TEN_SECONDLY_ROLLING", retry_after="7")
 
-    result = sink_for(hubspot, ledger, client=client_for(hubspot, sleeps)).deliver(window_report([account("ACME", crm_id=acme)]))
+    result = sink_for(hubspot, ledger, client=client_for(hubspot, sleeps)).deliver(
+        window_report([account("ACME", crm_id=acme)])
+    )
 
     assert result.details == details(delivered=1)
     assert sleeps == [7.0]
@@ -379,7 +433,12 @@ def test_server_errors_are_retried(hubspot, ledger):
 def test_a_request_that_times_out_is_retried(hubspot, ledger):
     acme = hubspot.add_company("Acme", "acme.com")
     # A late answer that would say "no such company": only a timeout and a retry find Acme.
-    late = {"status": "COMPLETE", "results": [], "startedAt": "2026-11-16T06:00:00Z", "completedAt": "2026-11-16T06:00:00Z"}
+    late = {
+        "status": "COMPLETE",
+        "results": [],
+        "startedAt": "2026-11-16T06:00:00Z",
+        "completedAt": "2026-11-16T06:00:00Z",
+    }
     hubspot.fail_next("companies/batch/read", 200, late, delay=0.5)
     client = client_for(hubspot, timeout=0.1)
 
@@ -413,10 +472,16 @@ def test_a_rejected_token_stops_the_run_naming_the_environment_variable(hubspot,
 
 def test_a_token_without_the_needed_scopes_stops_the_run(hubspot, ledger):
     acme = hubspot.add_company("Acme", "acme.com")
-    hubspot.fail_next("companies/batch/update", 403, {
-        "status": "error", "message": "This app hasn't been granted all required scopes to make this call.",
-        "correlationId": "6f1a7ad5-6a8b-4d6c-9a7e-0c2b7d5e1f00", "category": "MISSING_SCOPES",
-    })
+    hubspot.fail_next(
+        "companies/batch/update",
+        403,
+        {
+            "status": "error",
+            "message": "This app hasn't been granted all required scopes to make this call.",
+            "correlationId": "6f1a7ad5-6a8b-4d6c-9a7e-0c2b7d5e1f00",
+            "category": "MISSING_SCOPES",
+        },
+    )
 
     with pytest.raises(HubSpotAuthError, match="HUBSPOT_ACCESS_TOKEN.*crm.objects.companies.read/write"):
         sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
@@ -457,9 +522,15 @@ def test_the_token_never_reaches_logs_errors_reprs_or_the_ledger(hubspot, ledger
     dry_run = client_for(hubspot, dry_run_dir=tmp_path / "dry-run")
     sink_for(hubspot, DeliveryLedger(f"sqlite:///{tmp_path / 'other.db'}"), client=dry_run).deliver(report)
 
-    exposed = [caplog.text, repr(client), repr(dry_run), *map(str, errors), *map(repr, errors),
-               *(entry.last_error or "" for entry in ledger.entries("hubspot", END).values()),
-               *(path.read_text() for path in (tmp_path / "dry-run").iterdir())]
+    exposed = [
+        caplog.text,
+        repr(client),
+        repr(dry_run),
+        *map(str, errors),
+        *map(repr, errors),
+        *(entry.last_error or "" for entry in ledger.entries("hubspot", END).values()),
+        *(path.read_text() for path in (tmp_path / "dry-run").iterdir()),
+    ]
     assert len(errors) == 2
     assert not [text for text in exposed if TOKEN in text]
 
@@ -513,8 +584,12 @@ def test_a_thousand_accounts_take_at_most_thirty_calls_plus_property_setup(hubsp
 def test_a_misspelt_field_fails_against_hubspots_api_description(hubspot):
     search = {"filtergroups": [], "properties": [], "sorts": [], "limit": 10, "after": "0"}
 
-    answer = requests.post(f"{hubspot.url}/crm/objects/2026-09/companies/search", json=search,
-                           headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    answer = requests.post(
+        f"{hubspot.url}/crm/objects/2026-09/companies/search",
+        json=search,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=5,
+    )
 
     assert answer.status_code == 400
     assert len(hubspot.violations) == 1
@@ -530,21 +605,28 @@ def render(pages: list[dict[str, Any]], **options: Any) -> str:
 
 
 def test_the_note_shows_score_trend_stage_topics_pages_and_one_line_per_visit():
-    body = render([
-        page("ACME", "2026-11-03 10:00", "/blog/routing", visit="a", stage="awareness"),
-        page("ACME", "2026-11-03 10:02", "/pricing", visit="a"),
-        page("ACME", "2026-11-10 08:30", "/docs/api", visit="b", stage="consideration"),
-    ])
+    body = render(
+        [
+            page("ACME", "2026-11-03 10:00", "/blog/routing", visit="a", stage="awareness"),
+            page("ACME", "2026-11-03 10:02", "/pricing", visit="a"),
+            page("ACME", "2026-11-10 08:30", "/docs/api", visit="b", stage="consideration"),
+        ]
+    )
 
     assert "<strong>72</strong>/100 (rising)" in body
     assert "furthest stage: decision" in body
     assert "pricing (4); integrations (2)" in body and "/pricing (3); /docs (1)" in body
-    assert "<li>2026-11-03 10:00: /blog/routing → /pricing (decision)</li><li>2026-11-10 08:30: /docs/api (consideration)</li>" in body
+    assert (
+        "<li>2026-11-03 10:00: /blog/routing → /pricing (decision)</li><li>2026-11-10 08:30: /docs/api (consideration)</li>"
+        in body
+    )
     assert "ref vi0123" in body
 
 
 def test_the_note_carries_nothing_personal_and_escapes_log_values():
-    body = render([page("ACME", "2026-11-03 10:00", "/search/<script>?q=jane.doe@acme.com&token=abc#x", visit="visit-77")])
+    body = render(
+        [page("ACME", "2026-11-03 10:00", "/search/<script>?q=jane.doe@acme.com&token=abc#x", visit="visit-77")]
+    )
 
     assert "jane.doe" not in body and "token=abc" not in body and "mail.example" not in body
     assert "visit-77" not in body
@@ -552,11 +634,16 @@ def test_the_note_carries_nothing_personal_and_escapes_log_values():
 
 
 def test_a_long_path_is_cut_to_the_newest_visits_with_a_pointer_to_the_full_report():
-    pages = [page("ACME", f"2026-11-{3 + n // 24:02d} {n % 24:02d}:00", f"/docs/page-{n}", visit=f"v{n}") for n in range(200)]
+    pages = [
+        page("ACME", f"2026-11-{3 + n // 24:02d} {n % 24:02d}:00", f"/docs/page-{n}", visit=f"v{n}") for n in range(200)
+    ]
 
     body = render(pages, max_chars=2_000, report_url="https://reports.example/2026-11-02_2026-11-15/accounts/ACME.html")
 
     assert len(body) <= 2_000
     assert "/docs/page-199" in body and "/docs/page-0 " not in body
-    assert 'earlier visits are not shown here: see <a href="https://reports.example/2026-11-02_2026-11-15/accounts/ACME.html">' in body
+    assert (
+        'earlier visits are not shown here: see <a href="https://reports.example/2026-11-02_2026-11-15/accounts/ACME.html">'
+        in body
+    )
     assert body.endswith("ref vi0123</p>")

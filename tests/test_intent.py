@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+import hypothesis
 import pandas as pd
 import pytest
-import hypothesis
 from hypothesis import assume, given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -111,7 +111,9 @@ def test_reading_three_times_as_much_as_usual_is_a_surge() -> None:
     current = hits(*daily("NORTHWIND", WINDOW_START, WINDOW_DAYS, ["/pricing", "/demo", "/docs/api"]))
     surge = surge_of(current, baseline).loc["NORTHWIND"]
     assert (surge["current_rate"], surge["baseline_rate"]) == (3.0, 1.0)
-    assert surge["surge"] == pytest.approx(100 * 3.3 / (3.3 + 1.3))  # 71.7: the prior of 0.3 pages/day tempers 3× to 2.5×
+    assert surge["surge"] == pytest.approx(
+        100 * 3.3 / (3.3 + 1.3)
+    )  # 71.7: the prior of 0.3 pages/day tempers 3× to 2.5×
     assert surge["surging"]
     assert surge["surge_reason"] == "3.0× its 12-week baseline (3.0 pages/day vs 1.0)"
 
@@ -160,11 +162,17 @@ def window_frame(rows: list[tuple[str, int, str]]) -> pd.DataFrame:
 
 def baseline_frame(rows: list[tuple[str, int, str]], cycles: int = BASELINE_DAYS // WINDOW_DAYS) -> pd.DataFrame:
     """``rows`` repeated in each 14-day stretch of the baseline."""
-    return hits(*[
-        (account, pd.Timestamp(BASELINE_START, tz="UTC") + pd.Timedelta(days=cycle * WINDOW_DAYS + day, hours=9), path)
-        for cycle in range(cycles)
-        for account, day, path in rows
-    ])
+    return hits(
+        *[
+            (
+                account,
+                pd.Timestamp(BASELINE_START, tz="UTC") + pd.Timedelta(days=cycle * WINDOW_DAYS + day, hours=9),
+                path,
+            )
+            for cycle in range(cycles)
+            for account, day, path in rows
+        ]
+    )
 
 
 @PROPERTY
@@ -216,7 +224,9 @@ def test_an_account_reading_as_it_always_does_scores_exactly_50(pattern: list, f
 
 @PROPERTY
 @given(
-    st.lists(st.tuples(st.integers(min_value=0, max_value=23), st.sampled_from(sorted(PAGES))), min_size=1, max_size=40),
+    st.lists(
+        st.tuples(st.integers(min_value=0, max_value=23), st.sampled_from(sorted(PAGES))), min_size=1, max_size=40
+    ),
     st.lists(reading, max_size=20),
 )
 def test_a_single_day_of_reading_never_surges_however_much(one_day: list, baseline: list) -> None:
@@ -300,12 +310,21 @@ def test_each_account_gets_its_movement_since_the_previous_window() -> None:
         "QUIET": "gone_quiet",
     }
     by_account = moved.set_index("account_id")
-    assert by_account.loc["ADVANCED", ["previous_stage", "furthest_stage", "previous_score", "score_change"]].tolist() == [
-        "consideration", "decision", 30.0, 45.0,
+    assert by_account.loc[
+        "ADVANCED", ["previous_stage", "furthest_stage", "previous_score", "score_change"]
+    ].tolist() == [
+        "consideration",
+        "decision",
+        30.0,
+        45.0,
     ]
     quiet = by_account.loc["QUIET"]
     assert quiet[["name", "previous_stage", "previous_score", "intent_score", "score_change"]].tolist() == [
-        "Quiet", "consideration", 45.0, 0.0, -45.0,
+        "Quiet",
+        "consideration",
+        45.0,
+        0.0,
+        -45.0,
     ]
     assert pd.isna(by_account.loc["NEW", "previous_score"]) and pd.isna(by_account.loc["NEW", "score_change"])
 
@@ -348,7 +367,7 @@ CONTOSO_WINDOW = [("CONTOSO", "2026-10-03 10:00", "/blog/last-mile")]
 
 def test_the_assessment_adds_exactly_its_columns_to_the_accounts() -> None:
     assessed = assess([*NORTHWIND_WINDOW, *CONTOSO_WINDOW], NORTHWIND_BASELINE)
-    assert assessed.columns.tolist()[-len(ASSESSMENT_COLUMNS):] == ASSESSMENT_COLUMNS
+    assert assessed.columns.tolist()[-len(ASSESSMENT_COLUMNS) :] == ASSESSMENT_COLUMNS
     assert assessed.loc["NORTHWIND", ["level", "surging", "mqa", "movement"]].tolist() == ["hot", True, True, "new"]
     assert assessed.loc["CONTOSO", ["level", "surge", "surging", "mqa"]].tolist() == ["cold", 50.0, False, False]
 
@@ -376,7 +395,13 @@ def test_the_explanation_names_the_level_the_surge_and_the_pages_behind_them() -
 
 def test_a_warm_account_that_surges_is_explained_as_hot_because_of_the_surge() -> None:
     accounts = pd.DataFrame(
-        {"account_id": ["A"], "intent_score": [55.0], "furthest_stage": ["consideration"], "level": ["hot"], "mqa": [False]}
+        {
+            "account_id": ["A"],
+            "intent_score": [55.0],
+            "furthest_stage": ["consideration"],
+            "level": ["hot"],
+            "mqa": [False],
+        }
     )
     reason = "4.0× its 12-week baseline (2.0 pages/day vs 0.5)"
     surge = pd.DataFrame({"account_id": ["A"], "surging": [True], "surge_reason": [reason]})
@@ -392,7 +417,11 @@ def test_the_movement_and_score_change_come_from_the_previous_window() -> None:
     previous = accounts_frame(("NORTHWIND", "consideration", 35.0), ("INITECH", "decision", 60.0))
     assessed = assess(NORTHWIND_WINDOW, NORTHWIND_BASELINE, previous)
     northwind = assessed.loc["NORTHWIND"]
-    assert northwind[["movement", "previous_stage", "previous_score"]].tolist() == ["stage_advanced", "consideration", 35.0]
+    assert northwind[["movement", "previous_stage", "previous_score"]].tolist() == [
+        "stage_advanced",
+        "consideration",
+        35.0,
+    ]
     assert northwind["score_change"] == pytest.approx(northwind["intent_score"] - 35.0)
     assert assessed.index.tolist() == ["NORTHWIND"]  # gone-quiet accounts are not among this window's accounts
 
@@ -400,4 +429,4 @@ def test_the_movement_and_score_change_come_from_the_previous_window() -> None:
 def test_a_window_without_account_activity_assesses_to_no_accounts() -> None:
     assessed = assess([], NORTHWIND_BASELINE)
     assert assessed.empty
-    assert assessed.columns.tolist()[-len(ASSESSMENT_COLUMNS):] == ASSESSMENT_COLUMNS
+    assert assessed.columns.tolist()[-len(ASSESSMENT_COLUMNS) :] == ASSESSMENT_COLUMNS

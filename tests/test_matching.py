@@ -155,10 +155,36 @@ def test_normalised_names(name: str, normalised: str) -> None:
     assert normalize_company_name(name) == normalised
 
 
-_NAME_PIECES = st.sampled_from([
-    "Acme", "Северсталь", "Инфоком", "&", "Co.", "S.A.", "s.a", "B.V.", "LLC", "L.L.C.", "ООО", "«", "»", '"', "'",
-    "-", ",", ".", " ", "GmbH", "& Co. KG", "ь", "Ltd", "inc", "İ", "ß",
-])
+_NAME_PIECES = st.sampled_from(
+    [
+        "Acme",
+        "Северсталь",
+        "Инфоком",
+        "&",
+        "Co.",
+        "S.A.",
+        "s.a",
+        "B.V.",
+        "LLC",
+        "L.L.C.",
+        "ООО",
+        "«",
+        "»",
+        '"',
+        "'",
+        "-",
+        ",",
+        ".",
+        " ",
+        "GmbH",
+        "& Co. KG",
+        "ь",
+        "Ltd",
+        "inc",
+        "İ",
+        "ß",
+    ]
+)
 
 
 @given(st.one_of(st.text(), st.lists(_NAME_PIECES).map("".join), st.lists(_NAME_PIECES).map(" ".join)))

@@ -23,9 +23,7 @@ def all_databases(maxmind_test_dir: Path) -> Iterator[MaxMindDatabases]:
 
 
 def open_only(maxmind_test_dir: Path, *editions: str) -> MaxMindDatabases:
-    return MaxMindDatabases.open(
-        {edition: maxmind_test_dir / f"{edition}-Test.mmdb" for edition in editions}
-    )
+    return MaxMindDatabases.open({edition: maxmind_test_dir / f"{edition}-Test.mmdb" for edition in editions})
 
 
 def resolve(databases: MaxMindDatabases, ip: str) -> dict[str, object]:
@@ -57,9 +55,7 @@ def test_bevtec_is_a_company(all_databases: MaxMindDatabases) -> None:
     assert row["country"] == "SE"
     assert row["network"] == "89.160.20.112/28"
     assert (row["classification"], row["reason"]) == ("company", "user_type:government")
-    assert row["sources"] == (
-        "GeoIP2-Enterprise;GeoIP2-ISP;GeoIP2-Domain;GeoLite2-ASN;GeoIP2-Country"
-    )
+    assert row["sources"] == ("GeoIP2-Enterprise;GeoIP2-ISP;GeoIP2-Domain;GeoLite2-ASN;GeoIP2-Country")
 
 
 def test_fairpoint_residential_line_is_not_a_company(all_databases: MaxMindDatabases) -> None:
@@ -175,9 +171,21 @@ def test_ips_looked_up_together_get_the_rows_they_get_alone(all_databases: MaxMi
     # A batch decodes each record once and merges once per combination of records:
     # no IP may end up with another's network, values or classification.
     ips = [
-        "89.160.20.112", "89.160.20.113", "74.209.24.1", "192.0.2.1", "75.209.24.0",
-        "not-an-ip", "65.0.0.1", "71.160.223.1", "::ffff:89.160.20.112", "1.128.0.1",
-        "2c0f:ff40::1", "2001:480::1", "1.2.3", "216.160.83.57", "89.160.20.112",
+        "89.160.20.112",
+        "89.160.20.113",
+        "74.209.24.1",
+        "192.0.2.1",
+        "75.209.24.0",
+        "not-an-ip",
+        "65.0.0.1",
+        "71.160.223.1",
+        "::ffff:89.160.20.112",
+        "1.128.0.1",
+        "2c0f:ff40::1",
+        "2001:480::1",
+        "1.2.3",
+        "216.160.83.57",
+        "89.160.20.112",
     ]
     together = classify_lookups(all_databases.lookup(ips))
     alone = pd.concat([classify_lookups(all_databases.lookup([ip])) for ip in dict.fromkeys(ips)], ignore_index=True)
@@ -266,9 +274,7 @@ def test_wrong_database_type(maxmind_test_dir: Path) -> None:
     city = maxmind_test_dir / "GeoIP2-City-Test.mmdb"
     with pytest.raises(MaxMindDatabaseError) as error:
         MaxMindDatabases.open({"GeoIP2-ISP": city})
-    assert str(error.value).startswith(
-        f"{city} is a GeoIP2-City database, expected GeoIP2-ISP"
-    )
+    assert str(error.value).startswith(f"{city} is a GeoIP2-City database, expected GeoIP2-ISP")
 
 
 def test_unsupported_edition(maxmind_test_dir: Path) -> None:
@@ -310,7 +316,9 @@ def test_a_geoip_conf_names_the_editions_and_where_geoipupdate_put_them(tmp_path
 
 def test_a_geoip_conf_edition_not_downloaded_yet_names_the_file(tmp_path: Path) -> None:
     conf = tmp_path / "GeoIP.conf"
-    conf.write_text(f"AccountID 1\nLicenseKey secret-license-key\nEditionIDs GeoIP2-ISP\nDatabaseDirectory {tmp_path}\n")
+    conf.write_text(
+        f"AccountID 1\nLicenseKey secret-license-key\nEditionIDs GeoIP2-ISP\nDatabaseDirectory {tmp_path}\n"
+    )
 
     with pytest.raises(MaxMindDatabaseError) as raised:
         MaxMindDatabases.from_geoip_conf(conf)

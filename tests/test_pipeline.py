@@ -23,8 +23,8 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 partitions_start: 2026-09-01
 sources: [{{paths: ["demo/hits/*.log*"]}}]
 maxmind: {{directory: demo/maxmind}}
-taxonomy: {CONFIG_DIR / 'taxonomy.yaml'}
-target_accounts: {CONFIG_DIR / 'target_accounts.csv'}
+taxonomy: {CONFIG_DIR / "taxonomy.yaml"}
+target_accounts: {CONFIG_DIR / "target_accounts.csv"}
 warehouse_file: warehouse.db
 spool_directory: spool
 cleaning: {{office_networks: [212.0.10.0/28]}}
@@ -67,7 +67,12 @@ def test_the_latest_window_shows_target_accounts_at_different_stages(demo_run) -
 def test_people_at_home_and_on_mobile_are_never_companies(demo_run) -> None:
     prospects = pd.read_csv(_latest_report_dir(demo_run) / "prospects.csv")
     reported = set(prospects["organization"])
-    for access_provider in ("Comcast Cable Communications, LLC", "T-Mobile USA, Inc.", "MTS PJSC", "Deutsche Telekom AG"):
+    for access_provider in (
+        "Comcast Cable Communications, LLC",
+        "T-Mobile USA, Inc.",
+        "MTS PJSC",
+        "Deutsche Telekom AG",
+    ):
         assert access_provider not in reported
     assert "Wayne Enterprises" in reported
     assert "Acme Route Analytics" not in reported  # our own office

@@ -27,7 +27,9 @@ from enrichment.privacy import (
 )
 
 SALT = "a-test-salt-of-sufficient-length"
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
 
 # --- truncating addresses --------------------------------------------------------------
 
@@ -81,12 +83,14 @@ def test_addresses_in_log_lines_are_truncated_and_nothing_else_changes(line: str
 
 
 ADDRESSES = st.one_of(st.ip_addresses(v=4), st.ip_addresses(v=6)).map(str)
-LINES = st.sampled_from([
-    '{ip} - - [05/Oct/2026:09:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Safari"',
-    '{{"remote_addr":"{ip}","status":200}}',
-    "client={ip}, via 192.0.2.1",
-    "{ip}",
-])
+LINES = st.sampled_from(
+    [
+        '{ip} - - [05/Oct/2026:09:00:00 +0000] "GET / HTTP/1.1" 200 5 "-" "Safari"',
+        '{{"remote_addr":"{ip}","status":200}}',
+        "client={ip}, via 192.0.2.1",
+        "{ip}",
+    ]
+)
 
 
 @given(address=ADDRESSES, line=LINES)
@@ -111,15 +115,20 @@ def test_a_visitor_key_is_a_short_keyed_hash() -> None:
 
 
 def test_visitor_keys_are_per_address_and_browser() -> None:
-    hits = pd.DataFrame({
-        "ip": ["203.0.113.77", "203.0.113.77", "203.0.113.77", "198.51.100.10"],
-        "user_agent": ["Edge", "Edge", None, "Edge"],
-    }, index=[10, 11, 12, 13])
+    hits = pd.DataFrame(
+        {
+            "ip": ["203.0.113.77", "203.0.113.77", "203.0.113.77", "198.51.100.10"],
+            "user_agent": ["Edge", "Edge", None, "Edge"],
+        },
+        index=[10, 11, 12, 13],
+    )
     keys = visitor_keys(hits, SALT)
     assert keys.index.tolist() == [10, 11, 12, 13]
     assert keys.tolist() == [
-        visitor_key("203.0.113.77", "Edge", SALT), visitor_key("203.0.113.77", "Edge", SALT),
-        visitor_key("203.0.113.77", "", SALT), visitor_key("198.51.100.10", "Edge", SALT),
+        visitor_key("203.0.113.77", "Edge", SALT),
+        visitor_key("203.0.113.77", "Edge", SALT),
+        visitor_key("203.0.113.77", "", SALT),
+        visitor_key("198.51.100.10", "Edge", SALT),
     ]
 
 
@@ -184,9 +193,11 @@ def test_a_company_is_not_a_person(organization: str, network: str | None) -> No
 
 
 def test_person_like_judges_each_row_by_its_organization_and_network() -> None:
-    companies = pd.DataFrame({
-        "ip": ["198.51.100.5", "198.51.100.6", "203.0.113.9", "192.0.2.1"],
-        "network": ["198.51.100.4/30", "198.51.100.4/30", "203.0.113.0/24", "192.0.2.0/24"],
-        "organization": ["John Smith", "John Smith", "John Smith", None],
-    })
+    companies = pd.DataFrame(
+        {
+            "ip": ["198.51.100.5", "198.51.100.6", "203.0.113.9", "192.0.2.1"],
+            "network": ["198.51.100.4/30", "198.51.100.4/30", "203.0.113.0/24", "192.0.2.0/24"],
+            "organization": ["John Smith", "John Smith", "John Smith", None],
+        }
+    )
     assert person_like(companies).tolist() == [True, True, False, False]

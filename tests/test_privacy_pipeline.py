@@ -27,16 +27,20 @@ IPV4 = re.compile(r"(?<![\w/.])(?:\d{1,3}\.){3}\d{1,3}(?![\w/.])")
 def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Warehouse, Path]:
     """A warehouse filled by a real run over ten days of demo traffic."""
     settings = tmp_path / "settings.yaml"
-    settings.write_text(yaml.safe_dump({
-        "partitions_start": "2026-01-01",
-        "sources": [{"paths": ["unused/*.log"]}],
-        "maxmind": {"directory": "unused"},
-        "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"),
-        "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
-        "report": {"directory": str(tmp_path / "reports")},
-        "privacy": {"allow_demo_salt": True},
-        "spool_directory": str(tmp_path / "spool"),
-    }))
+    settings.write_text(
+        yaml.safe_dump(
+            {
+                "partitions_start": "2026-01-01",
+                "sources": [{"paths": ["unused/*.log"]}],
+                "maxmind": {"directory": "unused"},
+                "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"),
+                "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
+                "report": {"directory": str(tmp_path / "reports")},
+                "privacy": {"allow_demo_salt": True},
+                "spool_directory": str(tmp_path / "spool"),
+            }
+        )
+    )
     hits = write_sample_hits(tmp_path / "access.log", start=dt.date(2026, 11, 6), days=10)
     database = build_demo_database(tmp_path / "maxmind")
     url = f"sqlite:///{tmp_path / 'warehouse.db'}"
@@ -64,8 +68,8 @@ def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
     store, settings = warehouse
     spool = settings.parent / "spool"
     assert any(spool.iterdir())  # the run spooled its log
-    retention_days = (dt.datetime.now(dt.timezone.utc).date() - dt.date(2026, 11, 11)).days
-    cutoff = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=retention_days)).isoformat()
+    retention_days = (dt.datetime.now(dt.UTC).date() - dt.date(2026, 11, 11)).days
+    cutoff = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=retention_days)).isoformat()
 
     hit_sources = HitSourcesResource(sources=[], spool_directory=str(spool))
     result = materialize(
@@ -93,6 +97,8 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
     assert lines[0].startswith("forgot 'Wayne Enterprises'")
     for table in ("clean_hits", "ip_companies", "account_matches", "account_hits"):
         frame = store.read(table)
-        assert not frame.astype(str).apply(lambda column: column.str.contains("67.199.70.", regex=False)).any().any(), table
+        assert not frame.astype(str).apply(lambda column: column.str.contains("67.199.70.", regex=False)).any().any(), (
+            table
+        )
     for table in ("prospect_days", "prospect_topics"):
         assert "Wayne Enterprises" not in set(store.read(table)["organization"].dropna()), table

@@ -21,65 +21,88 @@ IVANOV = "203.0.113.77"  # a sole proprietor: a person, on a /30
 HOME = "2001:db8:4:7::42"  # someone at home
 RAW_ADDRESSES = (NORTHWIND, IVANOV, HOME)
 SOLE_PROPRIETOR = "ИП Иванов Иван Иванович"
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
+)
 
 
 def daily_tables(day: str) -> dict[str, pd.DataFrame]:
     """One day of every daily asset, each address in every place the pipeline stores it."""
     at = pd.Timestamp(f"{day} 09:00", tz="UTC")
-    hits = pd.DataFrame({
-        "timestamp": [at, at, at],
-        "ip": [NORTHWIND, IVANOV, HOME],
-        "url": ["/pricing", "/docs/api", "/blog/route-planning"],
-        "user_agent": [CHROME, "Firefox", "Safari"],
-        "visitor_id": ["v-1", None, None],
-    })
+    hits = pd.DataFrame(
+        {
+            "timestamp": [at, at, at],
+            "ip": [NORTHWIND, IVANOV, HOME],
+            "url": ["/pricing", "/docs/api", "/blog/route-planning"],
+            "user_agent": [CHROME, "Firefox", "Safari"],
+            "visitor_id": ["v-1", None, None],
+        }
+    )
     return {
         "raw_hits": hits,
-        "quarantined_lines": pd.DataFrame({
-            "source_file": ["access.log", "access.log"],
-            "line_no": [7, 9],
-            "reason": ["bad_timestamp", "unparseable"],
-            "raw": [
-                f'{NORTHWIND} - - [yesterday] "GET /pricing HTTP/1.1" 200 512 "-" "{CHROME}"',
-                f'{HOME} - - "GET /pricing',
-            ],
-        }),
+        "quarantined_lines": pd.DataFrame(
+            {
+                "source_file": ["access.log", "access.log"],
+                "line_no": [7, 9],
+                "reason": ["bad_timestamp", "unparseable"],
+                "raw": [
+                    f'{NORTHWIND} - - [yesterday] "GET /pricing HTTP/1.1" 200 512 "-" "{CHROME}"',
+                    f'{HOME} - - "GET /pricing',
+                ],
+            }
+        ),
         "clean_hits": hits,
         "hit_drop_counts": pd.DataFrame({"reason": ["bot_user_agent", "static_asset"], "hits": [12, 40]}),
-        "ip_companies": pd.DataFrame({
-            "ip": [NORTHWIND, IVANOV, HOME],
-            "network": ["198.51.100.0/24", "203.0.113.76/30", "2001:db8::/32"],
-            "organization": ["Northwind Logistics", SOLE_PROPRIETOR, "Comcast Cable"],
-            "classification": ["company", "company", "isp"],
-        }),
-        "account_matches": pd.DataFrame({
-            "ip": [NORTHWIND, IVANOV], "organization": ["Northwind Logistics", SOLE_PROPRIETOR], "account_id": ["ACME-001", None],
-        }),
-        "company_hits": pd.DataFrame({
-            "timestamp": [at, at],
-            "ip": [NORTHWIND, IVANOV],
-            "url": ["/pricing", "/docs/api"],
-            "organization": ["Northwind Logistics", SOLE_PROPRIETOR],
-            "account_id": ["ACME-001", None],
-            "visitor_key": ["v-1", "6f1d0c4b9a2e7d35"],
-            "visit_id": [f"v-1@{day} 09:00:00", f"6f1d0c4b9a2e7d35@{day} 09:00:00"],
-        }),
-        "traffic_counts": pd.DataFrame({"day": [day, day], "classification": ["company", "isp"], "hits": [2, 1], "ips": [2, 1]}),
+        "ip_companies": pd.DataFrame(
+            {
+                "ip": [NORTHWIND, IVANOV, HOME],
+                "network": ["198.51.100.0/24", "203.0.113.76/30", "2001:db8::/32"],
+                "organization": ["Northwind Logistics", SOLE_PROPRIETOR, "Comcast Cable"],
+                "classification": ["company", "company", "isp"],
+            }
+        ),
+        "account_matches": pd.DataFrame(
+            {
+                "ip": [NORTHWIND, IVANOV],
+                "organization": ["Northwind Logistics", SOLE_PROPRIETOR],
+                "account_id": ["ACME-001", None],
+            }
+        ),
+        "company_hits": pd.DataFrame(
+            {
+                "timestamp": [at, at],
+                "ip": [NORTHWIND, IVANOV],
+                "url": ["/pricing", "/docs/api"],
+                "organization": ["Northwind Logistics", SOLE_PROPRIETOR],
+                "account_id": ["ACME-001", None],
+                "visitor_key": ["v-1", "6f1d0c4b9a2e7d35"],
+                "visit_id": [f"v-1@{day} 09:00:00", f"6f1d0c4b9a2e7d35@{day} 09:00:00"],
+            }
+        ),
+        "traffic_counts": pd.DataFrame(
+            {"day": [day, day], "classification": ["company", "isp"], "hits": [2, 1], "ips": [2, 1]}
+        ),
     }
 
 
 def window_tables() -> dict[str, pd.DataFrame]:
     """A report window's tables: no addresses, but derived from the hits."""
     return {
-        "account_activity": pd.DataFrame({
-            "account_id": ["ACME-001"], "name": ["Northwind Logistics Inc."], "organizations": ["Northwind Logistics"], "visits": [2],
-        }),
-        "digital_paths": pd.DataFrame({
-            "account_id": ["ACME-001", "ACME-001"],
-            "visit_id": [f"v-1@{OLD_DAY} 09:00:00", f"v-1@{NEW_DAY} 09:00:00"],
-            "url": ["/pricing", "/pricing"],
-        }),
+        "account_activity": pd.DataFrame(
+            {
+                "account_id": ["ACME-001"],
+                "name": ["Northwind Logistics Inc."],
+                "organizations": ["Northwind Logistics"],
+                "visits": [2],
+            }
+        ),
+        "digital_paths": pd.DataFrame(
+            {
+                "account_id": ["ACME-001", "ACME-001"],
+                "visit_id": [f"v-1@{OLD_DAY} 09:00:00", f"v-1@{NEW_DAY} 09:00:00"],
+                "url": ["/pricing", "/pricing"],
+            }
+        ),
     }
 
 
@@ -148,12 +171,19 @@ def test_addresses_become_their_networks(warehouse: Warehouse) -> None:
     # Sorted: an UPDATE moves rows on PostgreSQL, in an order its query plan picks.
     companies = warehouse.read("ip_companies", [OLD_DAY]).sort_values("ip")
     assert companies[["ip", "network"]].values.tolist() == [
-        ["198.51.100.0/24", "198.51.100.0/24"], ["2001:db8:4::/48", "2001:db8::/32"], ["203.0.113.0/24", "203.0.113.0/24"],
+        ["198.51.100.0/24", "198.51.100.0/24"],
+        ["2001:db8:4::/48", "2001:db8::/32"],
+        ["203.0.113.0/24", "203.0.113.0/24"],
     ]
     quarantined = warehouse.read("quarantined_lines", [OLD_DAY]).sort_values("line_no")
     assert quarantined["raw"].tolist()[1] == '2001:db8:4::/48 - - "GET /pricing'
     assert result.changed == {  # rows, not values: ip_companies changes two values in one of its rows
-        "raw_hits": 3, "quarantined_lines": 2, "clean_hits": 3, "ip_companies": 3, "account_matches": 2, "company_hits": 2,
+        "raw_hits": 3,
+        "quarantined_lines": 2,
+        "clean_hits": 3,
+        "ip_companies": 3,
+        "account_matches": 2,
+        "company_hits": 2,
     }
 
 
@@ -188,8 +218,14 @@ def test_forgetting_a_network_leaves_no_trace_of_it(warehouse: Warehouse) -> Non
 
     assert not [text for text in stored_text(warehouse) if NORTHWIND in text]
     assert result.deleted == {
-        "raw_hits": 2, "quarantined_lines": 2, "clean_hits": 2, "ip_companies": 2, "account_matches": 2,
-        "company_hits": 2, "digital_paths": 2, "account_activity": 0,
+        "raw_hits": 2,
+        "quarantined_lines": 2,
+        "clean_hits": 2,
+        "ip_companies": 2,
+        "account_matches": 2,
+        "company_hits": 2,
+        "digital_paths": 2,
+        "account_activity": 0,
     }
     assert sorted(warehouse.read("clean_hits")["ip"]) == sorted([IVANOV, HOME, IVANOV, HOME])
 
@@ -224,7 +260,9 @@ def test_forgetting_what_was_never_stored_deletes_nothing(warehouse: Warehouse) 
     result = forget(warehouse, network="192.0.2.0/24")
 
     assert set(result.deleted.values()) == {0}
-    assert {name: len(rows) for name, rows in stored_rows(warehouse).items()} == {name: len(rows) for name, rows in before.items()}
+    assert {name: len(rows) for name, rows in stored_rows(warehouse).items()} == {
+        name: len(rows) for name, rows in before.items()
+    }
 
 
 @pytest.mark.parametrize("parties", [{}, {"network": "192.0.2.0/24", "organization": "Globex"}])

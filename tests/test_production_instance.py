@@ -36,8 +36,16 @@ HELM_VALUES_FILE = PROJECT_ROOT / "deploy" / "helm" / "values.yaml"
 CONFIG_DIR = PROJECT_ROOT / "config"
 
 DAILY_ASSETS = {
-    "quarantined_lines", "clean_hits", "hit_drop_counts",
-    "ip_companies", "page_tags", "account_matches", "account_hits", "prospect_days", "prospect_topics", "traffic_counts",
+    "quarantined_lines",
+    "clean_hits",
+    "hit_drop_counts",
+    "ip_companies",
+    "page_tags",
+    "account_matches",
+    "account_hits",
+    "prospect_days",
+    "prospect_topics",
+    "traffic_counts",
 }
 FIRST_DAY = dt.date(2025, 6, 2)  # a fixed past Monday: its partitions exist whatever today is
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -91,7 +99,9 @@ def instance(dagster_home: Path) -> Iterator[DagsterInstance]:
 
 
 @pytest.mark.postgres
-def test_runs_event_logs_and_schedules_are_kept_in_postgres(instance: DagsterInstance, dagster_database: sa.URL) -> None:
+def test_runs_event_logs_and_schedules_are_kept_in_postgres(
+    instance: DagsterInstance, dagster_database: sa.URL
+) -> None:
     assert isinstance(instance.run_storage, PostgresRunStorage)
     assert isinstance(instance.event_log_storage, PostgresEventLogStorage)
     assert isinstance(instance.schedule_storage, PostgresScheduleStorage)
@@ -143,8 +153,12 @@ def test_the_web_server_can_read_the_storage(dagster_home: Path) -> None:
 
 @pytest.mark.postgres
 def test_a_daily_partition_is_recorded_in_postgres(
-    instance: DagsterInstance, dagster_home: Path, dagster_database: sa.URL,
-    postgres_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    instance: DagsterInstance,
+    dagster_home: Path,
+    dagster_database: sa.URL,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     write_sample_hits(tmp_path / "hits" / "access.log", start=FIRST_DAY, days=2)
     build_demo_database(tmp_path / "maxmind")
@@ -154,8 +168,8 @@ def test_a_daily_partition_is_recorded_in_postgres(
 partitions_start: {FIRST_DAY.isoformat()}
 sources: [{{paths: ["hits/*.log"]}}]
 maxmind: {{directory: maxmind}}
-taxonomy: {CONFIG_DIR / 'taxonomy.yaml'}
-target_accounts: {CONFIG_DIR / 'target_accounts.csv'}
+taxonomy: {CONFIG_DIR / "taxonomy.yaml"}
+target_accounts: {CONFIG_DIR / "target_accounts.csv"}
 cleaning: {{office_networks: [212.0.10.0/28]}}
 report: {{directory: reports}}
 """,
@@ -197,7 +211,9 @@ report: {{directory: reports}}
     engine = sa.create_engine(dagster_database.set(drivername="postgresql+psycopg"))
     try:
         with engine.connect() as connection:
-            status = connection.execute(sa.text("SELECT status FROM runs WHERE run_id = :id"), {"id": result.run_id}).scalar_one()
+            status = connection.execute(
+                sa.text("SELECT status FROM runs WHERE run_id = :id"), {"id": result.run_id}
+            ).scalar_one()
             materializations = connection.execute(
                 sa.text(
                     "SELECT count(*) FROM event_logs WHERE run_id = :id AND dagster_event_type = 'ASSET_MATERIALIZATION'"

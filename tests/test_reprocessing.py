@@ -16,30 +16,49 @@ from pipelines.cli import main
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 TABLES = [
-    "quarantined_lines", "clean_hits", "hit_drop_counts", "ip_companies", "page_tags",
-    "account_matches", "account_hits", "prospect_days", "prospect_topics", "traffic_counts", "account_activity", "digital_paths",
+    "quarantined_lines",
+    "clean_hits",
+    "hit_drop_counts",
+    "ip_companies",
+    "page_tags",
+    "account_matches",
+    "account_hits",
+    "prospect_days",
+    "prospect_topics",
+    "traffic_counts",
+    "account_activity",
+    "digital_paths",
 ]
 
 
 def _settings(folder: Path, office_networks: list[str], taxonomy: Path) -> Path:
     path = folder / "settings.yaml"
-    path.write_text(yaml.safe_dump({
-        "partitions_start": "2026-01-01",
-        "sources": [{"paths": ["unused/*.log"]}],
-        "maxmind": {"directory": "unused"},
-        "taxonomy": str(taxonomy),
-        "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
-        "cleaning": {"office_networks": office_networks},
-        "report": {"directory": str(folder / "reports")},
-        "privacy": {"allow_demo_salt": True},
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "partitions_start": "2026-01-01",
+                "sources": [{"paths": ["unused/*.log"]}],
+                "maxmind": {"directory": "unused"},
+                "taxonomy": str(taxonomy),
+                "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
+                "cleaning": {"office_networks": office_networks},
+                "report": {"directory": str(folder / "reports")},
+                "privacy": {"allow_demo_salt": True},
+            }
+        )
+    )
     return path
 
 
 def _run(settings: Path, hits: Path, maxmind: Path, database: Path, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
     monkeypatch.setenv("VISITOR_INTENT_DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    assert main(["--settings", str(settings), "run", "--hits", str(hits), "--maxmind-dir", str(maxmind)], out=lambda _: None) == 0
+    assert (
+        main(
+            ["--settings", str(settings), "run", "--hits", str(hits), "--maxmind-dir", str(maxmind)], out=lambda _: None
+        )
+        == 0
+    )
     return Warehouse(f"sqlite:///{database}")
 
 

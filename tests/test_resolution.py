@@ -140,16 +140,12 @@ def test_organization_equal_to_its_isp_is_isp(organization: str, isp: str) -> No
         ("Acme Data-Center GmbH", "hosting", "org_name:hosting_provider"),
     ],
 )
-def test_provider_names_are_not_companies(
-    organization: str, classification: str, reason: str
-) -> None:
+def test_provider_names_are_not_companies(organization: str, classification: str, reason: str) -> None:
     record = {"organization": organization, "isp": "An Upstream Carrier"}
     assert decided(record) == (classification, reason)
 
 
-@pytest.mark.parametrize(
-    "organization", ["Mobileye", "Cloudera, Inc.", "Hostess Brands", "Cablevision Systems"]
-)
+@pytest.mark.parametrize("organization", ["Mobileye", "Cloudera, Inc.", "Hostess Brands", "Cablevision Systems"])
 def test_keywords_match_whole_words_only(organization: str) -> None:
     record = {"organization": organization, "isp": "An Upstream Carrier"}
     assert decided(record) == ("company", "organization")
@@ -252,9 +248,15 @@ def test_classify_lookups_adds_classification_and_reason() -> None:
     assert classified[lookups.columns].equals(lookups)
 
 
-
 def test_a_sole_proprietor_is_never_reported_as_a_company() -> None:
-    decision = classify({"organization": "ИП Иванов Иван Иванович", "isp": "Rostelecom", "user_type": "business", "network": "95.24.1.8/29"})
+    decision = classify(
+        {
+            "organization": "ИП Иванов Иван Иванович",
+            "isp": "Rostelecom",
+            "user_type": "business",
+            "network": "95.24.1.8/29",
+        }
+    )
     assert (decision.classification, decision.reason) == ("isp", "organization_is_a_person")
 
 
@@ -269,6 +271,12 @@ def test_one_name_is_judged_by_each_rows_network() -> None:
     # Rows that differ only in their network are decided together, but for a name that
     # reads like a person's the network decides: a home line on a /30, a company on a /24.
     record = {"organization": "John Smith", "isp": "Comcast", "user_type": "business"}
-    lookups = pd.DataFrame([{**record, "network": network} for network in ("73.15.2.4/30", "73.15.2.0/24", "73.15.2.8/30")])
+    lookups = pd.DataFrame(
+        [{**record, "network": network} for network in ("73.15.2.4/30", "73.15.2.0/24", "73.15.2.8/30")]
+    )
     classified = classify_lookups(lookups)
-    assert classified["reason"].tolist() == ["organization_is_a_person", "user_type:business", "organization_is_a_person"]
+    assert classified["reason"].tolist() == [
+        "organization_is_a_person",
+        "user_type:business",
+        "organization_is_a_person",
+    ]

@@ -41,12 +41,21 @@ def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> Non
     """Each day must fit in memory on its own: nothing of a finished run may stay alive."""
     log = write_sample_hits(tmp_path / "hits" / "access.log", start=D(2026, 11, 2), days=2)
     build_demo_database(tmp_path / "maxmind")
-    (tmp_path / "settings.yaml").write_text(yaml.safe_dump({
-        "partitions_start": "2026-11-01", "sources": [{"paths": ["hits/*.log"]}], "maxmind": {"directory": "maxmind"},
-        "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"), "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
-        "warehouse_file": "warehouse.db", "spool_directory": "spool", "report": {"directory": "reports"},
-        "privacy": {"allow_demo_salt": True},
-    }))
+    (tmp_path / "settings.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "partitions_start": "2026-11-01",
+                "sources": [{"paths": ["hits/*.log"]}],
+                "maxmind": {"directory": "maxmind"},
+                "taxonomy": str(CONFIG_DIR / "taxonomy.yaml"),
+                "target_accounts": str(CONFIG_DIR / "target_accounts.csv"),
+                "warehouse_file": "warehouse.db",
+                "spool_directory": "spool",
+                "report": {"directory": "reports"},
+                "privacy": {"allow_demo_salt": True},
+            }
+        )
+    )
     monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     settings = load_settings(tmp_path / "settings.yaml")
@@ -57,7 +66,10 @@ def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> Non
 
     gc.collect()
     left = [
-        frame for frame in gc.get_objects()
-        if isinstance(frame, pd.DataFrame) and "source_file" in frame.columns and (frame["source_file"] == str(log)).any()
+        frame
+        for frame in gc.get_objects()
+        if isinstance(frame, pd.DataFrame)
+        and "source_file" in frame.columns
+        and (frame["source_file"] == str(log)).any()
     ]
     assert left == []

@@ -63,14 +63,24 @@ def client_for(salesforce: FakeSalesforce, sleeps: list[float] | None = None, **
     return SalesforceClient(salesforce.url, CLIENT_ID, secret, **{**settings, **options})
 
 
-def sink_for(salesforce: FakeSalesforce, ledger: DeliveryLedger, *, client: SalesforceClient | None = None,
-             domains: dict[str, list[str]] | None = None, **options: Any) -> SalesforceSink:
+def sink_for(
+    salesforce: FakeSalesforce,
+    ledger: DeliveryLedger,
+    *,
+    client: SalesforceClient | None = None,
+    domains: dict[str, list[str]] | None = None,
+    **options: Any,
+) -> SalesforceSink:
     return SalesforceSink(client or client_for(salesforce), ledger, domains or {}, **options)
 
 
 def task_writes(salesforce: FakeSalesforce, method: str) -> list[dict[str, Any]]:
-    return [record for call in salesforce.calls("composite/sobjects", method) for record in call.json["records"]
-            if record["attributes"]["type"] == "Task"]
+    return [
+        record
+        for call in salesforce.calls("composite/sobjects", method)
+        for record in call.json["records"]
+        if record["attributes"]["type"] == "Task"
+    ]
 
 
 # --- delivering a window -----------------------------------------------------------
@@ -86,15 +96,28 @@ def test_each_account_gets_its_intent_fields_and_one_completed_task(salesforce, 
     [token] = salesforce.calls("/services/oauth2/token")
     assert token.form == {"grant_type": "client_credentials", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
     [update, create] = [call.json for call in salesforce.calls("composite/sobjects")]
-    assert update == {"allOrNone": False, "records": [{
-        "attributes": {"type": "Account"}, "id": acme, "Web_Intent_Score__c": 72, "Web_Intent_Stage__c": "decision",
-        "Web_Intent_Topics__c": "pricing (4); integrations (2)", "Web_Intent_Visits__c": 3,
-        "Web_Intent_Window__c": "2026-11-02 to 2026-11-15",
-    }]}
+    assert update == {
+        "allOrNone": False,
+        "records": [
+            {
+                "attributes": {"type": "Account"},
+                "id": acme,
+                "Web_Intent_Score__c": 72,
+                "Web_Intent_Stage__c": "decision",
+                "Web_Intent_Topics__c": "pricing (4); integrations (2)",
+                "Web_Intent_Visits__c": 3,
+                "Web_Intent_Window__c": "2026-11-02 to 2026-11-15",
+            }
+        ],
+    }
     [task] = create["records"]
     assert create["allOrNone"] is False
     assert {k: v for k, v in task.items() if k != "Description"} == {
-        "attributes": {"type": "Task"}, "Subject": SUBJECT, "Status": "Completed", "ActivityDate": "2026-11-15", "WhatId": acme,
+        "attributes": {"type": "Task"},
+        "Subject": SUBJECT,
+        "Status": "Completed",
+        "ActivityDate": "2026-11-15",
+        "WhatId": acme,
     }
     assert task["Description"].startswith("Website activity 2026-11-02 to 2026-11-15\nIntent score 72/100 (new)")
     assert "- 2026-11-03 10:00: /pricing (decision)" in task["Description"]
@@ -158,7 +181,9 @@ def test_accounts_without_an_account_are_reported_and_nothing_is_created(salesfo
     salesforce.add_account("Acme", domain="acme.com")
     report = window_report([account("ACME"), account("NOWHERE")])
 
-    result = sink_for(salesforce, ledger, domains={"ACME": ["acme.com"], "NOWHERE": ["nowhere.example"]}).deliver(report)
+    result = sink_for(salesforce, ledger, domains={"ACME": ["acme.com"], "NOWHERE": ["nowhere.example"]}).deliver(
+        report
+    )
 
     assert result.details == details(delivered=1, not_found=1)
     assert len(salesforce.accounts) == 1
@@ -181,7 +206,8 @@ def test_the_field_mapping_is_configurable_and_checked(salesforce, ledger):
     acme = salesforce.add_account("Acme")
 
     sink_for(salesforce, ledger, account_fields={"intent_trend": "Intent_Trend__c"}).deliver(
-        window_report([account("ACME", crm_id=acme)]))
+        window_report([account("ACME", crm_id=acme)])
+    )
 
     assert salesforce.accounts[acme]["Intent_Trend__c"] == "new"
     with pytest.raises(ValueError, match="intent_scroe"):
@@ -251,7 +277,10 @@ def test_an_account_rejected_by_a_validation_rule_fails_alone_and_is_retried_nex
 
     assert first.details == details(delivered=1, failed=1)
     entry = ledger.entries("salesforce", END)["GLOBEX"]
-    assert (entry.status, entry.last_error) == (DeliveryStatus.FAILED, "FIELD_CUSTOM_VALIDATION_EXCEPTION Industry is required")
+    assert (entry.status, entry.last_error) == (
+        DeliveryStatus.FAILED,
+        "FIELD_CUSTOM_VALIDATION_EXCEPTION Industry is required",
+    )
     assert salesforce.tasks_of(globex) == []
 
     del salesforce.validation_rules[globex]
@@ -325,7 +354,9 @@ def test_an_expired_session_gets_one_new_token(salesforce, ledger):
     sink_for(salesforce, ledger, client=client).deliver(window_report([account("ACME", crm_id=acme, score=40)]))
     salesforce.expire_sessions()
 
-    result = sink_for(salesforce, ledger, client=client).deliver(window_report([account("ACME", crm_id=acme, score=60)]))
+    result = sink_for(salesforce, ledger, client=client).deliver(
+        window_report([account("ACME", crm_id=acme, score=60)])
+    )
 
     assert result.details == details(updated=1)
     assert len(salesforce.calls("/services/oauth2/token")) == 2
@@ -333,8 +364,12 @@ def test_an_expired_session_gets_one_new_token(salesforce, ledger):
 
 def test_a_session_refused_twice_stops_the_run_naming_the_environment_variables(salesforce, ledger):
     acme = salesforce.add_account("Acme")
-    salesforce.fail_next("composite/sobjects", 401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
-                         times=2)
+    salesforce.fail_next(
+        "composite/sobjects",
+        401,
+        [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}],
+        times=2,
+    )
 
     with pytest.raises(CrmAuthError, match="SALESFORCE_CLIENT_SECRET") as raised:
         sink_for(salesforce, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
@@ -348,7 +383,9 @@ def test_a_wrong_client_secret_stops_the_run_before_anything_is_sent(salesforce,
     acme = salesforce.add_account("Acme")
     client = client_for(salesforce, client_secret="not-the-secret")
 
-    with pytest.raises(CrmAuthError, match="invalid_client invalid client credentials.*SALESFORCE_CLIENT_SECRET") as raised:
+    with pytest.raises(
+        CrmAuthError, match="invalid_client invalid client credentials.*SALESFORCE_CLIENT_SECRET"
+    ) as raised:
         sink_for(salesforce, ledger, client=client).deliver(window_report([account("ACME", crm_id=acme)]))
 
     assert "not-the-secret" not in str(raised.value)
@@ -373,7 +410,8 @@ def test_a_query_that_times_out_is_retried(salesforce, ledger):
     salesforce.fail_next("/query", 200, {"totalSize": 0, "done": True, "records": []}, delay=0.5)
 
     result = sink_for(salesforce, ledger, client=client_for(salesforce, timeout=0.1)).deliver(
-        window_report([account("ACME", crm_id=acme)]))
+        window_report([account("ACME", crm_id=acme)])
+    )
 
     assert result.details == details(delivered=1)
     assert len(salesforce.calls("/query")) == 2
@@ -441,4 +479,6 @@ def test_start_and_end_dates_come_from_the_report(salesforce, ledger):
 
     [task] = salesforce.tasks_of(acme)
     assert (task["ActivityDate"], task["Subject"]) == (
-        "2026-11-29", f"Website intent 2026-11-16 to 2026-11-29 ({note_marker('ACME', later)})")
+        "2026-11-29",
+        f"Website intent 2026-11-16 to 2026-11-29 ({note_marker('ACME', later)})",
+    )

@@ -23,7 +23,7 @@ def _evaluate(schedule, when: dt.datetime):
 @pytest.mark.parametrize("every_weeks", [2, 3, 4])
 def test_one_report_every_n_weeks_for_the_window_ending_on_sunday(every_weeks: int) -> None:
     schedule = _report_schedule(every_weeks)
-    mondays = [dt.datetime(2026, 9, 7, 6, tzinfo=dt.timezone.utc) + dt.timedelta(weeks=n) for n in range(12)]
+    mondays = [dt.datetime(2026, 9, 7, 6, tzinfo=dt.UTC) + dt.timedelta(weeks=n) for n in range(12)]
 
     results = [_evaluate(schedule, monday) for monday in mondays]
     requests = [r for r in results if isinstance(r, RunRequest)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
+import hypothesis
 import pandas as pd
 import pytest
-import hypothesis
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -64,12 +64,20 @@ def test_points_halve_every_half_life() -> None:
 
 
 def test_a_page_counts_once_per_day() -> None:
-    reloads = hits(("A", "2026-10-14 09:00", "/pricing"), ("A", "2026-10-14 09:01", "/pricing"), ("A", "2026-10-14 17:00", "/pricing"))
+    reloads = hits(
+        ("A", "2026-10-14 09:00", "/pricing"),
+        ("A", "2026-10-14 09:01", "/pricing"),
+        ("A", "2026-10-14 17:00", "/pricing"),
+    )
     assert points(reloads) == {"A": 12.0}
 
 
 def test_rereading_a_page_on_other_days_earns_less_each_time() -> None:
-    three_days = hits(("A", "2026-10-12 09:00", "/pricing"), ("A", "2026-10-13 09:00", "/pricing"), ("A", "2026-10-14 09:00", "/pricing"))
+    three_days = hits(
+        ("A", "2026-10-12 09:00", "/pricing"),
+        ("A", "2026-10-13 09:00", "/pricing"),
+        ("A", "2026-10-14 09:00", "/pricing"),
+    )
     # The most recent day in full, the one before half, the third-latest a third.
     assert points(three_days) == {"A": pytest.approx(12 + 12 * 0.5 ** (1 / 7) / 2 + 12 * 0.5 ** (2 / 7) / 3)}
 
@@ -105,7 +113,13 @@ def test_weights_come_from_the_settings() -> None:
 
 
 @pytest.mark.parametrize(
-    "settings", [{"stage_points": {"decison": 5}}, {"content_type_multipliers": {"pricing": -1}}, {"half_life_days": 0}, {"saturaton": 40}]
+    "settings",
+    [
+        {"stage_points": {"decison": 5}},
+        {"content_type_multipliers": {"pricing": -1}},
+        {"half_life_days": 0},
+        {"saturaton": 40},
+    ],
 )
 def test_mistakes_in_the_weights_are_rejected(settings: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
@@ -123,7 +137,11 @@ def test_contributions_explain_a_score_by_page() -> None:
     )
     contributions = score_contributions(account_hits, window_end=WINDOW_END, weights=ScoringWeights(), top_n=2)
     assert contributions.columns.tolist() == ["account_id", "path", "points"]
-    assert contributions[["account_id", "path"]].values.tolist() == [["A", "/pricing"], ["A", "/docs/api"], ["B", "/demo"]]
+    assert contributions[["account_id", "path"]].values.tolist() == [
+        ["A", "/pricing"],
+        ["A", "/docs/api"],
+        ["B", "/demo"],
+    ]
     assert contributions["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7) / 2, 3.0, 16.0])
 
 
@@ -164,10 +182,12 @@ weight_settings = st.builds(
 
 def hit_frame(rows: list[tuple[str, int, int, str]]) -> pd.DataFrame:
     """Hits from ``(account, days before the window end, minute of the day, path)`` rows."""
-    return hits(*[
-        (account, WINDOW_END - pd.Timedelta(days=days_before) + pd.Timedelta(minutes=minute), path)
-        for account, days_before, minute, path in rows
-    ])
+    return hits(
+        *[
+            (account, WINDOW_END - pd.Timedelta(days=days_before) + pd.Timedelta(minutes=minute), path)
+            for account, days_before, minute, path in rows
+        ]
+    )
 
 
 @PROPERTY
@@ -208,7 +228,9 @@ def test_reading_a_page_again_on_the_same_day_adds_nothing(rows: list, data: st.
     st.lists(st.integers(min_value=0, max_value=WINDOW_DAYS - 1), min_size=1, max_size=WINDOW_DAYS, unique=True),
     st.integers(min_value=0, max_value=WINDOW_DAYS - 1),
 )
-def test_another_day_of_the_same_page_adds_less_than_that_day_would_alone(path: str, days_before: list[int], extra_day: int) -> None:
+def test_another_day_of_the_same_page_adds_less_than_that_day_would_alone(
+    path: str, days_before: list[int], extra_day: int
+) -> None:
     read = [("A", day, 600, path) for day in days_before]
     added = points(hit_frame([*read, ("A", extra_day, 600, path)]))["A"] - points(hit_frame(read))["A"]
     alone = points(hit_frame([("A", extra_day, 600, path)]))["A"]

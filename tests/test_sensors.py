@@ -20,8 +20,12 @@ LINE = '64.124.10.7 - - [{day}/Oct/2026:10:00:00 +0000] "GET /pricing HTTP/1.1" 
 def _evaluate(folder: Path, cursor: str | None):
     sensor = build_new_logs_sensor(build_jobs()[0])
     context = build_sensor_context(
-        cursor=cursor, resources={"hit_sources": HitSourcesResource(
-            sources=[HitSource(paths=[str(folder / "*.log")])], spool_directory=str(folder / "spool"))}
+        cursor=cursor,
+        resources={
+            "hit_sources": HitSourcesResource(
+                sources=[HitSource(paths=[str(folder / "*.log")])], spool_directory=str(folder / "spool")
+            )
+        },
     )
     requests = list(sensor(context))
     return requests, context.cursor
@@ -66,5 +70,5 @@ def test_a_newer_maxmind_build_reprocesses_recent_days(tmp_path: Path) -> None:
     updated, _ = evaluate(json.dumps(week_older))
 
     assert isinstance(first, SkipReason) and isinstance(unchanged, SkipReason)
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     assert [r.partition_key for r in updated] == [(today - dt.timedelta(days=n)).isoformat() for n in (3, 2, 1)]

@@ -41,7 +41,11 @@ def test_relative_paths_are_relative_to_the_settings_file(tmp_path: Path) -> Non
         ("report: {window_days: 30}", "report.window_days", "less than or equal to 28"),
         ("report: {every_weeks: 1}", "report.every_weeks", "greater than or equal to 2"),
         ("fuzzy_threshold: 80", "fuzzy_threshold", "Extra inputs are not permitted"),
-        ("crm:\n  bitrix24:\n    company_fields: {intent_scor: UF_CRM_SCORE}", "crm.bitrix24.company_fields", "unknown figure intent_scor"),
+        (
+            "crm:\n  bitrix24:\n    company_fields: {intent_scor: UF_CRM_SCORE}",
+            "crm.bitrix24.company_fields",
+            "unknown figure intent_scor",
+        ),
     ],
 )
 def test_a_mistake_names_file_line_and_field(tmp_path: Path, extra: str, field: str, words: str) -> None:

@@ -31,7 +31,9 @@ def _entries(directory: Path) -> list[Path]:
 
 
 def test_each_day_read_from_the_spool_is_what_parsing_gives(tmp_path: Path) -> None:
-    log = _log(tmp_path / "access.log", [_hit(1, 5), _hit(2, 5, "23"), "garbage", _hit(3, 6), _hit(4, 7), "more garbage"])
+    log = _log(
+        tmp_path / "access.log", [_hit(1, 5), _hit(2, 5, "23"), "garbage", _hit(3, 6), _hit(4, 7), "more garbage"]
+    )
     spool = HitSpool(tmp_path / "spool", chunk_size=2)  # chunks smaller than a day
 
     assert spool.days(log) == {D5, D6, D7}
@@ -121,7 +123,9 @@ def test_a_log_cut_into_segments_spools_as_in_one_pass(tmp_path: Path) -> None:
 
 def test_malformed_lines_opening_a_segment_take_the_day_of_the_hit_before_them(tmp_path: Path) -> None:
     garbage = "x" * len(_hit(0, 5))  # as long as a hit line, so the cut lands among them
-    log = _log(tmp_path / "access.log", [_hit(n, 5) for n in range(50)] + [garbage] * 21 + [_hit(n, 6) for n in range(50)])
+    log = _log(
+        tmp_path / "access.log", [_hit(n, 5) for n in range(50)] + [garbage] * 21 + [_hit(n, 6) for n in range(50)]
+    )
     cut = HitSpool(tmp_path / "cut", workers=2, min_segment_bytes=1)
 
     quarantined = {day: cut.read_day(log, day)[1]["line_no"].tolist() for day in (D5, D6)}

@@ -29,7 +29,9 @@ def attributed(*hits: tuple[str, str, str, str]) -> pd.DataFrame:
     """Attributed hits from ``(time, ip, url, visit_id)`` rows."""
     frame = pd.DataFrame(hits, columns=["timestamp", "ip", "url", "visit_id"])
     companies = pd.DataFrame.from_dict(
-        COMPANIES, orient="index", columns=["network", "organization", "domain", "country", "classification", "account_id"]
+        COMPANIES,
+        orient="index",
+        columns=["network", "organization", "domain", "country", "classification", "account_id"],
     )
     return frame.join(companies, on="ip").assign(
         timestamp=pd.to_datetime(frame["timestamp"], utc=True),
@@ -106,8 +108,19 @@ def test_classifications_count_ips_and_hits(summary: WindowSummary) -> None:
 
 def test_prospects_are_identified_companies_not_on_the_list(summary: WindowSummary) -> None:
     prospects = summary.prospects
-    assert prospects.columns.tolist() == ["organization", "domain", "country", "visits", "pageviews", "top_topics", "last_seen"]
-    assert prospects["organization"].tolist() == ["Wayne Enterprises", "Initech"]  # most visits first; no ISP, no account
+    assert prospects.columns.tolist() == [
+        "organization",
+        "domain",
+        "country",
+        "visits",
+        "pageviews",
+        "top_topics",
+        "last_seen",
+    ]
+    assert prospects["organization"].tolist() == [
+        "Wayne Enterprises",
+        "Initech",
+    ]  # most visits first; no ISP, no account
     wayne = prospects.iloc[0]
     assert wayne[["domain", "country", "visits", "pageviews"]].tolist() == ["wayne.example", "US", 2, 3]
     assert wayne["top_topics"] == "developers (1); integrations (1); pricing (1)"  # support is no interest

@@ -137,7 +137,13 @@ def test_furthest_stage(stages: list[str | None], furthest: str | None) -> None:
         ("'^/pricing'", "'^/(pricing'", 4, "rule 1 (pricing): field `path`", "not a valid regular expression"),
         ("consideration", "evaluation", 12, "rule 2 (webinar landing pages): field `stage`", "'decision'"),
         ("    path: '^/careers(/|$)'\n", "", 14, "rule 3 (careers): field `path`", "Field required"),
-        ("[webinars]", "[webinars]\n    colour: blue", 12, "rule 2 (webinar landing pages): field `colour`", "Extra inputs"),
+        (
+            "[webinars]",
+            "[webinars]\n    colour: blue",
+            12,
+            "rule 2 (webinar landing pages): field `colour`",
+            "Extra inputs",
+        ),
         ("[careers]", "[carrers]", 1, "field `exclude_from_intent`", "carrers: no rule has this content_type"),
     ],
 )

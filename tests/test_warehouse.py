@@ -36,7 +36,10 @@ def test_rematerialising_a_partition_replaces_its_rows(database_url: str) -> Non
 
 def test_types_survive_the_round_trip(database_url: str) -> None:
     warehouse = Warehouse(database_url)
-    written = _hits(("2026-10-05T09:00:00.250Z", 'a "quoted", comma\nand a newline', None), ("2026-10-05T23:59:59Z", "/careers/x", 200))
+    written = _hits(
+        ("2026-10-05T09:00:00.250Z", 'a "quoted", comma\nand a newline', None),
+        ("2026-10-05T23:59:59Z", "/careers/x", 200),
+    )
 
     warehouse.replace_partition("hits", written, "2026-10-05")
     read = warehouse.read("hits", ["2026-10-05"])
@@ -67,9 +70,16 @@ def _awkward() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "at": pd.to_datetime(
-                ["2026-10-05T09:00:00.000001Z", "2026-10-05T23:59:59.999999+02:00", "1999-12-31T23:59:59Z", None,
-                 "2026-03-29T01:30:00.5-05:00", "1970-01-01T00:00:00Z"],
-                utc=True, format="ISO8601",
+                [
+                    "2026-10-05T09:00:00.000001Z",
+                    "2026-10-05T23:59:59.999999+02:00",
+                    "1999-12-31T23:59:59Z",
+                    None,
+                    "2026-03-29T01:30:00.5-05:00",
+                    "1970-01-01T00:00:00Z",
+                ],
+                utc=True,
+                format="ISO8601",
             ),
             "text": pd.Series(
                 ['a "quoted", comma', "two\nlines\r\nand a tab\t", "back\\slash\\", "\\N", "", None],
@@ -81,8 +91,14 @@ def _awkward() -> pd.DataFrame:
             "bot": [True, False, True, False, False, True],
             "repeat_visit": pd.array([True, None, False, None, True, False], dtype="boolean"),
             "score": [0.1, float("nan"), 1e-300, 1 / 3, -0.0, 123456789.12345679],
-            "day": [dt.date(2026, 10, 5), dt.date(1970, 1, 1), None, dt.date(2000, 2, 29), dt.date(1, 1, 1),
-                    dt.date(9999, 12, 31)],
+            "day": [
+                dt.date(2026, 10, 5),
+                dt.date(1970, 1, 1),
+                None,
+                dt.date(2000, 2, 29),
+                dt.date(1, 1, 1),
+                dt.date(9999, 12, 31),
+            ],
         }
     )
 
@@ -93,9 +109,9 @@ def _assert_awkward_values_come_back(warehouse: Warehouse) -> None:
     read = warehouse.read("awkward", ["2026-10-05"])
 
     # What a table gives back: booleans become nullable and dates ISO text (they are stored as TEXT).
-    expected = written.astype({"bot": "boolean"}).assign(day=pd.Series(
-        ["2026-10-05", "1970-01-01", None, "2000-02-29", "0001-01-01", "9999-12-31"], dtype="str"
-    ))
+    expected = written.astype({"bot": "boolean"}).assign(
+        day=pd.Series(["2026-10-05", "1970-01-01", None, "2000-02-29", "0001-01-01", "9999-12-31"], dtype="str")
+    )
     pd.testing.assert_frame_equal(read, expected, check_exact=True)
     assert read["text"].isna().tolist() == [False, False, False, False, False, True]  # neither '' nor '\N' is NULL
 

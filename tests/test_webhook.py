@@ -44,7 +44,9 @@ class Receiver:
         self._lock = threading.Lock()
         httpserver.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
-    def answer_next(self, status: int | None, *, headers: dict[str, str] | None = None, delay: float = 0.0, times: int = 1) -> None:
+    def answer_next(
+        self, status: int | None, *, headers: dict[str, str] | None = None, delay: float = 0.0, times: int = 1
+    ) -> None:
         self._answers += [_Answer(status, headers or {}, delay) for _ in range(times)]
 
     def documents_of(self, account_id: str) -> list[dict[str, Any]]:
@@ -59,8 +61,13 @@ class Receiver:
             time.sleep(answer.delay)
             return Response("try later", status=answer.status, headers=answer.headers)
         headers = request.headers
-        if not verify_signature(SECRET, headers.get("X-Visitor-Intent-Timestamp", ""), body,
-                                headers.get("X-Visitor-Intent-Signature", ""), now=NOW):
+        if not verify_signature(
+            SECRET,
+            headers.get("X-Visitor-Intent-Timestamp", ""),
+            body,
+            headers.get("X-Visitor-Intent-Signature", ""),
+            now=NOW,
+        ):
             return Response("bad signature", status=401)
         document = json.loads(body)
         if document["account_id"] in self.refused_accounts:
@@ -96,9 +103,14 @@ def sleeps() -> list[float]:
     return []
 
 
-def sink_for(receiver: Receiver, ledger: DeliveryLedger, sleeps: list[float] | None = None, **options: Any) -> WebhookSink:
-    settings: dict[str, Any] = {"retry": NO_WAITING, "sleep": sleeps.append if sleeps is not None else lambda _: None,
-                                "clock": lambda: NOW}
+def sink_for(
+    receiver: Receiver, ledger: DeliveryLedger, sleeps: list[float] | None = None, **options: Any
+) -> WebhookSink:
+    settings: dict[str, Any] = {
+        "retry": NO_WAITING,
+        "sleep": sleeps.append if sleeps is not None else lambda _: None,
+        "clock": lambda: NOW,
+    }
     return WebhookSink(receiver.url, options.pop("secret", SECRET), ledger, **{**settings, **options})
 
 
@@ -106,19 +118,30 @@ def sink_for(receiver: Receiver, ledger: DeliveryLedger, sleeps: list[float] | N
 
 
 def test_each_account_is_posted_once_as_a_signed_document_of_company_figures_only(receiver, ledger):
-    report = window_report([account("ACME", crm_id="0015g00000XyZ12AAB")],
-                           [page("ACME", "2026-11-03 10:00", "/pricing?email=jane@acme.com")])
+    report = window_report(
+        [account("ACME", crm_id="0015g00000XyZ12AAB")],
+        [page("ACME", "2026-11-03 10:00", "/pricing?email=jane@acme.com")],
+    )
 
     result = sink_for(receiver, ledger).deliver(report)
 
     assert result.details == details(delivered=1)
     [(headers, body)] = receiver.requests
     assert json.loads(body) == {
-        "account_id": "ACME", "account_name": "ACME Inc.", "crm_id": "0015g00000XyZ12AAB",
-        "window_start": "2026-11-02", "window_end": "2026-11-15",
-        "intent_score": 72, "intent_trend": "new", "furthest_stage": "decision",
-        "top_topics": "pricing (4); integrations (2)", "top_pages": "/pricing (3); /docs (1)",
-        "visits": 3, "pageviews": 7, "last_visit": "2026-11-14T09:12:00Z", "report_url": None,
+        "account_id": "ACME",
+        "account_name": "ACME Inc.",
+        "crm_id": "0015g00000XyZ12AAB",
+        "window_start": "2026-11-02",
+        "window_end": "2026-11-15",
+        "intent_score": 72,
+        "intent_trend": "new",
+        "furthest_stage": "decision",
+        "top_topics": "pricing (4); integrations (2)",
+        "top_pages": "/pricing (3); /docs (1)",
+        "visits": 3,
+        "pageviews": 7,
+        "last_visit": "2026-11-14T09:12:00Z",
+        "report_url": None,
     }
     assert headers["Content-Type"] == "application/json"
     assert headers["X-Visitor-Intent-Timestamp"] == "1763280000"
@@ -212,8 +235,9 @@ def test_a_429_waits_as_long_as_retry_after_says(receiver, ledger, sleeps):
 def test_a_retry_after_date_already_past_retries_at_once(receiver, ledger, sleeps):
     receiver.answer_next(503, headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"})
 
-    result = sink_for(receiver, ledger, sleeps, retry=RetryPolicy(attempts=3, initial_wait=5, max_wait=10, jitter=0)).deliver(
-        window_report([account("ACME")]))
+    result = sink_for(
+        receiver, ledger, sleeps, retry=RetryPolicy(attempts=3, initial_wait=5, max_wait=10, jitter=0)
+    ).deliver(window_report([account("ACME")]))
 
     assert result.details == details(delivered=1)
     assert sleeps == [0.0]  # the receiver's date, not the 5 s backoff
@@ -222,8 +246,9 @@ def test_a_retry_after_date_already_past_retries_at_once(receiver, ledger, sleep
 def test_server_errors_are_retried_with_exponential_backoff(receiver, ledger, sleeps):
     receiver.answer_next(503, times=2)
 
-    result = sink_for(receiver, ledger, sleeps, retry=RetryPolicy(attempts=3, initial_wait=0.5, max_wait=10, jitter=0)).deliver(
-        window_report([account("ACME")]))
+    result = sink_for(
+        receiver, ledger, sleeps, retry=RetryPolicy(attempts=3, initial_wait=0.5, max_wait=10, jitter=0)
+    ).deliver(window_report([account("ACME")]))
 
     assert result.details == details(delivered=1)
     assert sleeps == [0.5, 1.0]

@@ -6,6 +6,7 @@ what every CRM sink shares (retries, redaction, the ledger-driven delivery loop)
 ``hubspot``, ``salesforce``, ``bitrix24`` and ``webhook`` are the sinks.
 """
 
+from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
 from connectors.crm.hubspot import (
     HubSpotAuthError,
     HubSpotClient,
@@ -15,7 +16,6 @@ from connectors.crm.hubspot import (
     HubSpotUnavailable,
     RetryPolicy,
 )
-from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus, LedgerEntry
 from connectors.crm.salesforce import SalesforceClient, SalesforceSink
 from connectors.crm.webhook import WebhookSink

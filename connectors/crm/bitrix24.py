@@ -79,8 +79,14 @@ MAX_BATCH_CHARS = 1_000_000
 COMMENT_MAX_CHARS = 20_000
 COMPANY_OWNER_TYPE = 4  # the CRM object type id of companies (lead 1, deal 2, contact 3)
 _WEBHOOK = re.compile(r"(?P<portal>https?://[^/]+)/rest/(?P<user>\d+)/(?P<secret>[^/]+)/?")
-_AUTH_ERRORS = {"NO_AUTH_FOUND", "INVALID_CREDENTIALS", "insufficient_scope", "ACCESS_DENIED", "expired_token",
-                "user_access_error"}
+_AUTH_ERRORS = {
+    "NO_AUTH_FOUND",
+    "INVALID_CREDENTIALS",
+    "insufficient_scope",
+    "ACCESS_DENIED",
+    "expired_token",
+    "user_access_error",
+}
 
 T = TypeVar("T")
 Command = tuple[str, dict[str, Any]]  # a REST method and its parameters
@@ -151,16 +157,26 @@ class Bitrix24Client:
     def find_companies_by_id(self, company_ids: Sequence[str]) -> set[str]:
         """Those of the given company IDs that exist; values that can't be IDs are left out."""
         wanted = sorted({value for value in company_ids if value.isdigit()}, key=int)
-        commands = {f"id{n}": ("crm.company.list", {"filter": {"@ID": chunk}, "select": ["ID"]})
-                    for n, chunk in enumerate(chunks(wanted, BATCH_LIMIT))}
+        commands = {
+            f"id{n}": ("crm.company.list", {"filter": {"@ID": chunk}, "select": ["ID"]})
+            for n, chunk in enumerate(chunks(wanted, BATCH_LIMIT))
+        }
         return {company["ID"] for company in self._listed(commands)}
 
     def find_companies_by_domain(self, domains: Sequence[str]) -> dict[str, str]:
         """Company ID by normalized domain, from the domain field; the oldest company (lowest ID) wins."""
         wanted = set(domains)
-        commands = {f"domain{n}": ("crm.company.list", {
-            "filter": {f"@{self.domain_field}": chunk}, "select": ["ID", self.domain_field], "order": {"ID": "ASC"},
-        }) for n, chunk in enumerate(chunks(sorted(wanted), BATCH_LIMIT))}
+        commands = {
+            f"domain{n}": (
+                "crm.company.list",
+                {
+                    "filter": {f"@{self.domain_field}": chunk},
+                    "select": ["ID", self.domain_field],
+                    "order": {"ID": "ASC"},
+                },
+            )
+            for n, chunk in enumerate(chunks(sorted(wanted), BATCH_LIMIT))
+        }
         found: dict[str, str] = {}
         for company in sorted(self._listed(commands), key=lambda company: int(company["ID"])):
             domain = normalize_domain(str(company.get(self.domain_field) or ""))
@@ -170,9 +186,17 @@ class Bitrix24Client:
 
     def find_comments(self, markers: Mapping[str, str]) -> dict[str, str]:
         """Comment ID by marker, for each company ID's marker found in one of its timeline comments."""
-        commands = {f"company{company_id}": ("crm.timeline.comment.list", {
-            "filter": {"ENTITY_ID": company_id, "ENTITY_TYPE": "company"}, "select": ["ID", "COMMENT"], "order": {"ID": "DESC"},
-        }) for company_id in markers}
+        commands = {
+            f"company{company_id}": (
+                "crm.timeline.comment.list",
+                {
+                    "filter": {"ENTITY_ID": company_id, "ENTITY_TYPE": "company"},
+                    "select": ["ID", "COMMENT"],
+                    "order": {"ID": "DESC"},
+                },
+            )
+            for company_id in markers
+        }
         wanted = set(markers.values())
         found: dict[str, str] = {}
         for comment in self._listed(commands):
@@ -183,18 +207,31 @@ class Bitrix24Client:
 
     def update_companies(self, updates: Sequence[tuple[str, dict[str, Any]]]) -> list[WriteResult]:
         """Write ``(company_id, fields)``; one result per update, in order."""
-        return self._write([
-            ("crm.company.update", {"id": company_id, "fields": fields, "params": {"REGISTER_SONET_EVENT": "N"}})
-            for company_id, fields in updates
-        ], returns_id=False)
+        return self._write(
+            [
+                ("crm.company.update", {"id": company_id, "fields": fields, "params": {"REGISTER_SONET_EVENT": "N"}})
+                for company_id, fields in updates
+            ],
+            returns_id=False,
+        )
 
     def update_comments(self, comments: Sequence[tuple[str, str, str]]) -> list[WriteResult]:
         """Rewrite ``(comment_id, company_id, text)``; one result per comment, in order."""
-        return self._write([
-            ("crm.timeline.comment.update", {"id": comment_id, "fields": {"COMMENT": text},
-                                             "ownerTypeId": COMPANY_OWNER_TYPE, "ownerId": company_id})
-            for comment_id, company_id, text in comments
-        ], returns_id=True)
+        return self._write(
+            [
+                (
+                    "crm.timeline.comment.update",
+                    {
+                        "id": comment_id,
+                        "fields": {"COMMENT": text},
+                        "ownerTypeId": COMPANY_OWNER_TYPE,
+                        "ownerId": company_id,
+                    },
+                )
+                for comment_id, company_id, text in comments
+            ],
+            returns_id=True,
+        )
 
     def add_comments(self, comments: Sequence[tuple[str, str, str]]) -> list[WriteResult]:
         """Add ``(company_id, text, marker)`` to company timelines; one result per comment, in order.
@@ -203,22 +240,38 @@ class Bitrix24Client:
         are searched for the markers and only the missing comments are sent again.
         """
         return self._write(
-            [("crm.timeline.comment.add", {"fields": {"ENTITY_ID": company_id, "ENTITY_TYPE": "company", "COMMENT": text}})
-             for company_id, text, _ in comments],
+            [
+                (
+                    "crm.timeline.comment.add",
+                    {"fields": {"ENTITY_ID": company_id, "ENTITY_TYPE": "company", "COMMENT": text}},
+                )
+                for company_id, text, _ in comments
+            ],
             returns_id=True,
             markers=[(company_id, marker) for company_id, _, marker in comments],
         )
 
     def _write(
-        self, commands: list[Command], *, returns_id: bool, markers: Sequence[tuple[str, str]] | None = None,
+        self,
+        commands: list[Command],
+        *,
+        returns_id: bool,
+        markers: Sequence[tuple[str, str]] | None = None,
     ) -> list[WriteResult]:
         """Send commands in batches; with ``markers`` (each command's company ID and marker) a retry looks before it adds."""
         keyed = {f"c{index}": command for index, command in enumerate(commands)}
         marker_of = dict(zip(keyed, markers, strict=True)) if markers else {}
         if self._recorder is not None:
             for chunk in self._batch_chunks(keyed):
-                self._recorder.record({"method": "POST", "url": self.location + "batch",
-                                       "headers": {"Content-Type": "application/json"}, "json": _batch_body(chunk)}, label="batch")
+                self._recorder.record(
+                    {
+                        "method": "POST",
+                        "url": self.location + "batch",
+                        "headers": {"Content-Type": "application/json"},
+                        "json": _batch_body(chunk),
+                    },
+                    label="batch",
+                )
             return [WriteResult(None) for _ in commands]
         answer = BatchAnswer()
         for chunk in self._batch_chunks(keyed):
@@ -231,8 +284,10 @@ class Bitrix24Client:
             answer.results |= part.results
             answer.errors |= part.errors
         return [
-            WriteResult(None, answer.errors[key]) if key in answer.errors
-            else WriteResult(str(answer.results[key]) if returns_id else None) if key in answer.results
+            WriteResult(None, answer.errors[key])
+            if key in answer.errors
+            else WriteResult(str(answer.results[key]) if returns_id else None)
+            if key in answer.results
             else WriteResult(None, "Bitrix24 gave no answer for this command")
             for key in keyed
         ]
@@ -274,7 +329,9 @@ class Bitrix24Client:
         try:
             return self._retrier(attempt, "POST", method, body)
         except Transient as error:
-            raise CrmUnavailable(f"Bitrix24 did not answer {method} after {self.retry.attempts} attempts: {error}") from None
+            raise CrmUnavailable(
+                f"Bitrix24 did not answer {method} after {self.retry.attempts} attempts: {error}"
+            ) from None
 
     def _attempt(self, http_method: str, method: str, body: dict[str, Any]) -> BatchAnswer:
         """One request: a batch's answers by command key, or a single method's under the key ``result``."""
@@ -322,7 +379,9 @@ class Bitrix24Client:
     def _error_text(self, error: Any) -> str:
         if not isinstance(error, dict):
             return self._redact(str(error))
-        return self._redact(" ".join(filter(None, [str(error.get("error") or ""), str(error.get("error_description") or "")])))
+        return self._redact(
+            " ".join(filter(None, [str(error.get("error") or ""), str(error.get("error_description") or "")]))
+        )
 
     def _batch_chunks(self, commands: Mapping[str, Command]) -> Iterator[dict[str, Command]]:
         """Batches of at most 50 commands whose encoded commands stay within ``MAX_BATCH_CHARS``."""
@@ -410,12 +469,26 @@ class Bitrix24Sink:
 
         Raises ``CrmAuthError``, ``CrmLimitReached`` and ``CrmUnavailable`` after recording state.
         """
-        windows = account_windows(report, self.ledger, self.name, self.domains,
-                                  note_max_chars=COMMENT_MAX_CHARS, report_base_url=self.report_base_url)
-        deliveries = [Delivery.of(window, {
-            "fields": {field_name: window.figures[figure] for figure, field_name in self.company_fields.items()},
-            "comment": window.note,
-        }) for window in windows]
+        windows = account_windows(
+            report,
+            self.ledger,
+            self.name,
+            self.domains,
+            note_max_chars=COMMENT_MAX_CHARS,
+            report_base_url=self.report_base_url,
+        )
+        deliveries = [
+            Delivery.of(
+                window,
+                {
+                    "fields": {
+                        field_name: window.figures[figure] for figure, field_name in self.company_fields.items()
+                    },
+                    "comment": window.note,
+                },
+            )
+            for window in windows
+        ]
         return deliver_window(self, self.ledger, deliveries, report.window_end)
 
     def find_records(self, deliveries: Sequence[Delivery]) -> dict[str, str]:
@@ -434,18 +507,25 @@ class Bitrix24Sink:
     def find_notes(self, targets: Sequence[Target]) -> dict[str, str]:
         """Comment ID by account id, for comments found by the window's marker."""
         comments = self.client.find_comments({t.record_id: t.delivery.window.marker for t in targets if t.record_id})
-        return {t.delivery.account_id: comments[t.delivery.window.marker] for t in targets if t.delivery.window.marker in comments}
+        return {
+            t.delivery.account_id: comments[t.delivery.window.marker]
+            for t in targets
+            if t.delivery.window.marker in comments
+        }
 
     def send(self, targets: Sequence[Target]) -> SendOutcome:
         """Update the companies, then the comments of those Bitrix24 accepted: known ones updated, others added."""
         return write_records_then_notes(
             targets,
             update_records=lambda batch: self.client.update_companies(
-                [(t.record_id, t.delivery.content["fields"]) for t in batch]),
+                [(t.record_id, t.delivery.content["fields"]) for t in batch]
+            ),
             update_notes=lambda batch: self.client.update_comments(
-                [(t.note_id, t.record_id, t.delivery.content["comment"]) for t in batch]),
+                [(t.note_id, t.record_id, t.delivery.content["comment"]) for t in batch]
+            ),
             create_notes=lambda batch: self.client.add_comments(
-                [(t.record_id, t.delivery.content["comment"], t.delivery.window.marker) for t in batch]),
+                [(t.record_id, t.delivery.content["comment"], t.delivery.window.marker) for t in batch]
+            ),
         )
 
 

@@ -31,7 +31,14 @@ from urllib.parse import quote
 
 import pandas as pd
 import requests
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential, wait_random
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+    wait_random,
+)
 
 from connectors.crm.ledger import Attempt, DeliveryLedger, DeliveryStatus, LedgerEntry
 from connectors.crm.note import intent_trend, note_marker, render_note
@@ -107,7 +114,9 @@ class Retrier:
         self.policy = policy
         self._sleep = sleep
         self._log = logger
-        self._backoff = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(0, policy.jitter)
+        self._backoff = wait_exponential(multiplier=policy.initial_wait, max=policy.max_wait) + wait_random(
+            0, policy.jitter
+        )
 
     def __call__(self, attempt: Callable[..., T], *args: Any) -> T:
         retrying = Retrying(
@@ -130,8 +139,16 @@ class Retrier:
         method, path = state.args[0], state.args[1]
         error = state.outcome.exception() if state.outcome else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        self._log.warning("%s %s %s failed (%s); retry %d of %d in %.1fs",
-                          self.crm, method, path, error, state.attempt_number, self.policy.attempts - 1, wait)
+        self._log.warning(
+            "%s %s %s failed (%s); retry %d of %d in %.1fs",
+            self.crm,
+            method,
+            path,
+            error,
+            state.attempt_number,
+            self.policy.attempts - 1,
+            wait,
+        )
 
 
 def retry_after(response: requests.Response) -> float | None:
@@ -323,32 +340,45 @@ def account_windows(
         trend = intent_trend(row["intent_score"], previous.get(account_id))
         marker = note_marker(account_id, report.window_end)
         url = report_url(report_base_url, account_id, report)
-        note = "" if note_max_chars is None else note_text(render_note(
-            row, paths.get(row["account_id"], no_pages), trend=trend, marker=marker, report_url=url, max_chars=note_max_chars,
-        ))
-        windows.append(AccountWindow(
-            account_id=account_id,
-            name=str(row["name"]),
-            crm_id=crm_text(row.get("crm_id")),
-            domains=tuple(normalize_domain(domain) for domain in domains.get(account_id, ())),
-            window_start=report.window_start,
-            window_end=report.window_end,
-            intent_score=float(row["intent_score"]),
-            marker=marker,
-            figures={
-                "intent_score": round(row["intent_score"]),
-                "intent_trend": trend.value,
-                "furthest_stage": row["furthest_stage"] or "",
-                "top_topics": row["top_topics"] or "",
-                "top_pages": row["top_pages"] or "",
-                "visits": int(row["visits"]),
-                "pageviews": int(row["pageviews"]),
-                "last_visit": utc_iso(row["last_seen"]),
-                "window": f"{report.window_start.isoformat()} to {report.window_end.isoformat()}",
-            },
-            note=note,
-            report_url=url,
-        ))
+        note = (
+            ""
+            if note_max_chars is None
+            else note_text(
+                render_note(
+                    row,
+                    paths.get(row["account_id"], no_pages),
+                    trend=trend,
+                    marker=marker,
+                    report_url=url,
+                    max_chars=note_max_chars,
+                )
+            )
+        )
+        windows.append(
+            AccountWindow(
+                account_id=account_id,
+                name=str(row["name"]),
+                crm_id=crm_text(row.get("crm_id")),
+                domains=tuple(normalize_domain(domain) for domain in domains.get(account_id, ())),
+                window_start=report.window_start,
+                window_end=report.window_end,
+                intent_score=float(row["intent_score"]),
+                marker=marker,
+                figures={
+                    "intent_score": round(row["intent_score"]),
+                    "intent_trend": trend.value,
+                    "furthest_stage": row["furthest_stage"] or "",
+                    "top_topics": row["top_topics"] or "",
+                    "top_pages": row["top_pages"] or "",
+                    "visits": int(row["visits"]),
+                    "pageviews": int(row["pageviews"]),
+                    "last_visit": utc_iso(row["last_seen"]),
+                    "window": f"{report.window_start.isoformat()} to {report.window_end.isoformat()}",
+                },
+                note=note,
+                report_url=url,
+            )
+        )
     return windows
 
 
@@ -477,7 +507,9 @@ def deliver_window(
     stays untouched. A ``CrmError`` is raised after the error is noted on the accounts in flight.
     """
     entries = ledger.entries(destination.name, window_end)
-    pending = [d for d in deliveries if not (d.account_id in entries and entries[d.account_id].is_delivered(d.payload_hash))]
+    pending = [
+        d for d in deliveries if not (d.account_id in entries and entries[d.account_id].is_delivered(d.payload_hash))
+    ]
     found = destination.find_records(pending) if pending else {}
     missing = [d for d in pending if d.account_id not in found]
     targets, conflicts = _claim_records([d for d in pending if d.account_id in found], found, entries)
@@ -490,8 +522,9 @@ def deliver_window(
 
     sink = destination.name
     ledger.mark_not_found(sink, window_end, [d.attempt() for d in missing])
-    ledger.mark_in_flight(sink, window_end, [t.delivery.attempt(t.record_id) for t in targets]
-                          + [d.attempt() for d, _ in conflicts])
+    ledger.mark_in_flight(
+        sink, window_end, [t.delivery.attempt(t.record_id) for t in targets] + [d.attempt() for d, _ in conflicts]
+    )
     ledger.mark_failed(sink, window_end, {d.account_id: reason for d, reason in conflicts})
     try:
         outcome = destination.send(targets)
@@ -501,13 +534,16 @@ def deliver_window(
     ledger.mark_delivered(sink, window_end, outcome.note_ids)
     ledger.mark_failed(sink, window_end, outcome.failures)
     known_notes = {t.delivery.account_id for t in targets if t.note_id}
-    return _result(destination, Counter(
-        delivered=len(outcome.note_ids.keys() - known_notes),
-        updated=len(outcome.note_ids.keys() & known_notes),
-        unchanged=unchanged,
-        not_found=len(missing),
-        failed=len(outcome.failures) + len(conflicts),
-    ))
+    return _result(
+        destination,
+        Counter(
+            delivered=len(outcome.note_ids.keys() - known_notes),
+            updated=len(outcome.note_ids.keys() & known_notes),
+            unchanged=unchanged,
+            not_found=len(missing),
+            failed=len(outcome.failures) + len(conflicts),
+        ),
+    )
 
 
 def _claim_records(
@@ -523,10 +559,15 @@ def _claim_records(
     for delivery in sorted(deliveries, key=lambda d: -d.window.intent_score):
         record_id = records_found[delivery.account_id]
         if record_id is not None and record_id in owners:
-            conflicts.append((delivery, (
-                f"CRM record {record_id} is already delivered for account {owners[record_id]}; "
-                "give each target account its own record (crm_id or domain)"
-            )))
+            conflicts.append(
+                (
+                    delivery,
+                    (
+                        f"CRM record {record_id} is already delivered for account {owners[record_id]}; "
+                        "give each target account its own record (crm_id or domain)"
+                    ),
+                )
+            )
             continue
         if record_id is not None:
             owners[record_id] = delivery.account_id
@@ -535,7 +576,9 @@ def _claim_records(
     return targets, conflicts
 
 
-def _with_stray_notes(destination: Destination, targets: list[Target], entries: Mapping[str, LedgerEntry]) -> list[Target]:
+def _with_stray_notes(
+    destination: Destination, targets: list[Target], entries: Mapping[str, LedgerEntry]
+) -> list[Target]:
     """Targets with the notes that runs which stopped before their ledger write left in the CRM."""
     stray = [t for t in targets if t.note_id is None and is_in_flight(entries.get(t.delivery.account_id))]
     if not stray:

@@ -79,8 +79,14 @@ PROPERTY_GROUP = {"name": "website_intent", "label": "Website intent", "displayO
 
 def _property(name: str, label: str, kind: str, field_type: str, description: str, **extra: Any) -> dict[str, Any]:
     return {
-        "name": name, "label": label, "type": kind, "fieldType": field_type, "groupName": PROPERTY_GROUP["name"],
-        "description": description, "formField": False, **extra,
+        "name": name,
+        "label": label,
+        "type": kind,
+        "fieldType": field_type,
+        "groupName": PROPERTY_GROUP["name"],
+        "description": description,
+        "formField": False,
+        **extra,
     }
 
 
@@ -92,25 +98,63 @@ def _options(values: Iterable[str]) -> list[dict[str, Any]]:
 
 
 COMPANY_PROPERTIES: tuple[dict[str, Any], ...] = (
-    _property("vi_intent_score", "Intent score", "number", "number",
-              "Website buying intent in the last report window, 0 to 100 (Visitor Intent).",
-              numberDisplayHint="unformatted"),
-    _property("vi_intent_trend", "Intent trend", "enumeration", "select",
-              "How the intent score moved since the account's previous report window.",
-              options=_options(trend.value for trend in Trend)),
-    _property("vi_furthest_stage", "Furthest funnel stage", "enumeration", "select",
-              "The furthest funnel stage of the pages the company read in the window.",
-              options=_options(STAGES)),
-    _property("vi_top_topics", "Top topics", "string", "textarea",
-              "The topics the company read most in the window, with page views."),
-    _property("vi_visits", "Website visits in window", "number", "number",
-              "Visits from the company in the report window.", numberDisplayHint="unformatted"),
-    _property("vi_pageviews", "Website pageviews in window", "number", "number",
-              "Page views from the company in the report window.", numberDisplayHint="unformatted"),
-    _property("vi_last_visit", "Last website visit", "datetime", "date",
-              "When the company last visited the website (UTC)."),
-    _property("vi_report_window", "Intent report window", "string", "text",
-              "The report window the website intent properties describe."),
+    _property(
+        "vi_intent_score",
+        "Intent score",
+        "number",
+        "number",
+        "Website buying intent in the last report window, 0 to 100 (Visitor Intent).",
+        numberDisplayHint="unformatted",
+    ),
+    _property(
+        "vi_intent_trend",
+        "Intent trend",
+        "enumeration",
+        "select",
+        "How the intent score moved since the account's previous report window.",
+        options=_options(trend.value for trend in Trend),
+    ),
+    _property(
+        "vi_furthest_stage",
+        "Furthest funnel stage",
+        "enumeration",
+        "select",
+        "The furthest funnel stage of the pages the company read in the window.",
+        options=_options(STAGES),
+    ),
+    _property(
+        "vi_top_topics",
+        "Top topics",
+        "string",
+        "textarea",
+        "The topics the company read most in the window, with page views.",
+    ),
+    _property(
+        "vi_visits",
+        "Website visits in window",
+        "number",
+        "number",
+        "Visits from the company in the report window.",
+        numberDisplayHint="unformatted",
+    ),
+    _property(
+        "vi_pageviews",
+        "Website pageviews in window",
+        "number",
+        "number",
+        "Page views from the company in the report window.",
+        numberDisplayHint="unformatted",
+    ),
+    _property(
+        "vi_last_visit", "Last website visit", "datetime", "date", "When the company last visited the website (UTC)."
+    ),
+    _property(
+        "vi_report_window",
+        "Intent report window",
+        "string",
+        "text",
+        "The report window the website intent properties describe.",
+    ),
 )
 
 
@@ -204,7 +248,9 @@ class HubSpotClient:
         response = self._write(self._properties_path("batch/create"), {"inputs": definitions}, accepted=(207, 409))
         # A property another run created meanwhile ("already exists") is fine: check the result.
         if response is not None and response.status_code != 201 and self._missing_properties():
-            raise HubSpotRequestError(response.status_code, f"could not create company properties: {self._reason(response)}")
+            raise HubSpotRequestError(
+                response.status_code, f"could not create company properties: {self._reason(response)}"
+            )
         log.info("created HubSpot company properties %s", ", ".join(sorted(missing)))
         return sorted(missing)
 
@@ -212,7 +258,11 @@ class HubSpotClient:
         """Those of the given company record ids that exist (archived ones don't)."""
         found: set[str] = set()
         for chunk in chunks(sorted(set(company_ids)), BATCH_LIMIT):
-            body = {"inputs": [{"id": company_id} for company_id in chunk], "properties": ["domain"], "propertiesWithHistory": []}
+            body = {
+                "inputs": [{"id": company_id} for company_id in chunk],
+                "properties": ["domain"],
+                "propertiesWithHistory": [],
+            }
             # Unknown ids come back as a 207 with OBJECT_NOT_FOUND errors: simply not found.
             response = self._request("POST", self._objects_path("companies", "batch/read"), body, accepted=(207,))
             found.update(result["id"] for result in response.json()["results"])
@@ -236,8 +286,10 @@ class HubSpotClient:
         """Note record id by marker, for markers some note's body contains."""
         found: dict[str, str] = {}
         for chunk in chunks(list(markers), SEARCH_FILTER_GROUPS):
-            filters = [{"filters": [{"propertyName": "hs_note_body", "operator": "CONTAINS_TOKEN", "value": marker}]}
-                       for marker in chunk]
+            filters = [
+                {"filters": [{"propertyName": "hs_note_body", "operator": "CONTAINS_TOKEN", "value": marker}]}
+                for marker in chunk
+            ]
             for note in self._search("notes", filters, ["hs_note_body"]):
                 body = note["properties"].get("hs_note_body") or ""
                 found.update({marker: note["id"] for marker in chunk if marker in body})
@@ -260,17 +312,27 @@ class HubSpotClient:
         return self._write_batches(self._objects_path("notes", "batch/update"), inputs)
 
     def _missing_properties(self) -> set[str]:
-        body = {"archived": False, "dataSensitivity": "non_sensitive",
-                "inputs": [{"name": definition["name"]} for definition in COMPANY_PROPERTIES]}
+        body = {
+            "archived": False,
+            "dataSensitivity": "non_sensitive",
+            "inputs": [{"name": definition["name"]} for definition in COMPANY_PROPERTIES],
+        }
         response = self._request("POST", self._properties_path("batch/read"), body, accepted=(207,))
         existing = {result["name"] for result in response.json()["results"]}
         return {definition["name"] for definition in COMPANY_PROPERTIES} - existing
 
-    def _search(self, object_type: str, filter_groups: list[dict[str, Any]], properties: list[str]) -> Iterator[dict[str, Any]]:
+    def _search(
+        self, object_type: str, filter_groups: list[dict[str, Any]], properties: list[str]
+    ) -> Iterator[dict[str, Any]]:
         after = "0"
         while True:
-            body = {"filterGroups": filter_groups, "properties": properties, "sorts": [],
-                    "limit": SEARCH_PAGE_LIMIT, "after": after}
+            body = {
+                "filterGroups": filter_groups,
+                "properties": properties,
+                "sorts": [],
+                "limit": SEARCH_PAGE_LIMIT,
+                "after": after,
+            }
             page = self._request("POST", self._objects_path(object_type, "search"), body).json()
             yield from page["results"]
             after = page.get("paging", {}).get("next", {}).get("after")
@@ -299,24 +361,40 @@ class HubSpotClient:
                 outcome.confirmed[trace] = result["id"]
         for error in answer.get("errors", []):
             context = error.get("context") or {}
-            traces = [*context.get("objectWriteTraceId", []), *(trace_by_id[i] for i in context.get("ids", []) if i in trace_by_id)]
-            reason = " ".join(filter(None, [error.get("category"), error.get("message"),
-                                            *(detail.get("message") for detail in error.get("errors", []))]))
+            traces = [
+                *context.get("objectWriteTraceId", []),
+                *(trace_by_id[i] for i in context.get("ids", []) if i in trace_by_id),
+            ]
+            reason = " ".join(
+                filter(
+                    None,
+                    [
+                        error.get("category"),
+                        error.get("message"),
+                        *(detail.get("message") for detail in error.get("errors", [])),
+                    ],
+                )
+            )
             outcome.rejected.update({trace: self._redact(reason) for trace in traces})
 
     def _write(self, path: str, body: dict[str, Any], *, accepted: tuple[int, ...] = ()) -> requests.Response | None:
         """POST a request that changes data; in a dry run, write it to a file instead (and return None)."""
         if self._recorder is not None:
-            self._recorder.record({
-                "method": "POST",
-                "url": self.base_url + path,
-                "headers": {"Authorization": f"Bearer {REDACTED}", "Content-Type": "application/json"},
-                "json": body,
-            }, label=path)
+            self._recorder.record(
+                {
+                    "method": "POST",
+                    "url": self.base_url + path,
+                    "headers": {"Authorization": f"Bearer {REDACTED}", "Content-Type": "application/json"},
+                    "json": body,
+                },
+                label=path,
+            )
             return None
         return self._request("POST", path, body, accepted=accepted)
 
-    def _request(self, method: str, path: str, body: dict[str, Any], *, accepted: tuple[int, ...] = ()) -> requests.Response:
+    def _request(
+        self, method: str, path: str, body: dict[str, Any], *, accepted: tuple[int, ...] = ()
+    ) -> requests.Response:
         """Send with retries: 5xx, timeouts and short-term 429s are retried, everything else raises."""
         try:
             return self._retrier(self._attempt, method, path, body, accepted)
@@ -470,11 +548,15 @@ class HubSpotSink:
         paths = dict(tuple(report.path.groupby("account_id", sort=False)))
         no_pages = report.path.head(0)
         return [
-            self._account(record, paths.get(record["account_id"], no_pages), previous.get(str(record["account_id"])), report)
+            self._account(
+                record, paths.get(record["account_id"], no_pages), previous.get(str(record["account_id"])), report
+            )
             for record in rows
         ]
 
-    def _account(self, record: dict[str, Any], path: pd.DataFrame, previous_score: float | None, report: WindowReport) -> _Account:
+    def _account(
+        self, record: dict[str, Any], path: pd.DataFrame, previous_score: float | None, report: WindowReport
+    ) -> _Account:
         account_id = str(record["account_id"])
         trend = intent_trend(record["intent_score"], previous_score)
         marker = note_marker(account_id, report.window_end)
@@ -492,8 +574,12 @@ class HubSpotSink:
             # Deterministic, so a re-run's payload hash only changes when the content does.
             "hs_timestamp": f"{report.window_end.isoformat()}T23:59:59Z",
             "hs_note_body": render_note(
-                record, path, trend=trend, marker=marker,
-                report_url=self._report_url(account_id, report), max_chars=self.note_max_chars,
+                record,
+                path,
+                trend=trend,
+                marker=marker,
+                report_url=self._report_url(account_id, report),
+                max_chars=self.note_max_chars,
             ),
         }
         payload = json.dumps({"properties": properties, "note": note}, sort_keys=True)
@@ -510,7 +596,9 @@ class HubSpotSink:
         )
 
     def _plan(self, accounts: list[_Account], entries: Mapping[str, LedgerEntry]) -> _Plan:
-        pending = [a for a in accounts if not (a.account_id in entries and entries[a.account_id].is_delivered(a.payload_hash))]
+        pending = [
+            a for a in accounts if not (a.account_id in entries and entries[a.account_id].is_delivered(a.payload_hash))
+        ]
         companies = self._find_companies(pending)
         missing = [account for account in pending if account.account_id not in companies]
         found = [account for account in pending if account.account_id in companies]
@@ -543,8 +631,11 @@ class HubSpotSink:
         created = {t.account.account_id for t in targets}
         missing = [account for account in plan.missing if account.account_id not in created]
         ledger.mark_not_found(sink, window_end, [account.attempt() for account in missing])
-        ledger.mark_in_flight(sink, window_end, [t.account.attempt(t.company_id) for t in targets]
-                              + [account.attempt() for account, _ in plan.conflicts])
+        ledger.mark_in_flight(
+            sink,
+            window_end,
+            [t.account.attempt(t.company_id) for t in targets] + [account.attempt() for account, _ in plan.conflicts],
+        )
         ledger.mark_failed(sink, window_end, {account.account_id: reason for account, reason in plan.conflicts})
         try:
             note_ids, failures = self._send_targets(targets)
@@ -576,17 +667,25 @@ class HubSpotSink:
         creates = self.client.create_notes([_note_create(t) for t in accepted if not t.note_id])
         by_marker = {t.account.marker: t.account.account_id for t in targets}
         note_ids = {by_marker[m]: note_id for m, note_id in (updates.confirmed | creates.confirmed).items()}
-        failures = {by_marker[m]: reason for m, reason in (companies.rejected | updates.rejected | creates.rejected).items()}
+        failures = {
+            by_marker[m]: reason for m, reason in (companies.rejected | updates.rejected | creates.rejected).items()
+        }
         return note_ids, failures
 
     def _created_companies(self, missing: list[_Account]) -> list[_Target]:
         creatable = [account for account in missing if account.domains] if self.create_missing_companies else []
         if not creatable:
             return []
-        created = self.client.create_companies([
-            {"properties": {"name": a.name, "domain": a.domains[0]}, "associations": [], "objectWriteTraceId": a.marker}
-            for a in creatable
-        ])
+        created = self.client.create_companies(
+            [
+                {
+                    "properties": {"name": a.name, "domain": a.domains[0]},
+                    "associations": [],
+                    "objectWriteTraceId": a.marker,
+                }
+                for a in creatable
+            ]
+        )
         return [_Target(a, created.confirmed[a.marker], None) for a in creatable if a.marker in created.confirmed]
 
     def _rehearse(self, plan: _Plan) -> SinkResult:
@@ -601,8 +700,14 @@ class HubSpotSink:
             sink=self.name,
             location=str(self.client.dry_run_dir),
             delivered=0,
-            details={"delivered": 0, "updated": 0, "unchanged": plan.unchanged, "not_found": len(plan.missing),
-                     "failed": len(plan.conflicts), "would_write": len(plan.targets)},
+            details={
+                "delivered": 0,
+                "updated": 0,
+                "unchanged": plan.unchanged,
+                "not_found": len(plan.missing),
+                "failed": len(plan.conflicts),
+                "would_write": len(plan.targets),
+            },
         )
 
     def _report_url(self, account_id: str, report: WindowReport) -> str | None:
@@ -622,10 +727,15 @@ def _claim_companies(
     for account in sorted(accounts, key=lambda a: -a.intent_score):
         company_id = companies[account.account_id]
         if company_id in owners:
-            conflicts.append((account, (
-                f"HubSpot company {company_id} is already delivered for account {owners[company_id]}; "
-                "give each target account its own company (crm_id or domain)"
-            )))
+            conflicts.append(
+                (
+                    account,
+                    (
+                        f"HubSpot company {company_id} is already delivered for account {owners[company_id]}; "
+                        "give each target account its own company (crm_id or domain)"
+                    ),
+                )
+            )
             continue
         owners[company_id] = account.account_id
         entry = entries.get(account.account_id)
@@ -634,7 +744,11 @@ def _claim_companies(
 
 
 def _company_update(target: _Target) -> dict[str, Any]:
-    return {"id": target.company_id, "properties": target.account.properties, "objectWriteTraceId": target.account.marker}
+    return {
+        "id": target.company_id,
+        "properties": target.account.properties,
+        "objectWriteTraceId": target.account.marker,
+    }
 
 
 def _note_update(target: _Target) -> dict[str, Any]:

@@ -113,23 +113,30 @@ class DeliveryLedger:
     def mark_delivered(self, sink: str, window_end: dt.date, note_ids: Mapping[str, str]) -> None:
         """Record accounts the CRM confirmed, with the id of each account's note."""
         self._update(
-            sink, window_end,
+            sink,
+            window_end,
             [{"key": account_id, "new_note_id": note_id} for account_id, note_id in note_ids.items()],
-            status=DeliveryStatus.DELIVERED.value, note_id=sa.bindparam("new_note_id"), last_error=None,
+            status=DeliveryStatus.DELIVERED.value,
+            note_id=sa.bindparam("new_note_id"),
+            last_error=None,
         )
 
     def mark_failed(self, sink: str, window_end: dt.date, errors: Mapping[str, str]) -> None:
         """Record accounts the CRM rejected, with its reason; they are sent again next run."""
         self._update(
-            sink, window_end,
+            sink,
+            window_end,
             [{"key": account_id, "error": error[:MAX_ERROR_CHARS]} for account_id, error in errors.items()],
-            status=DeliveryStatus.FAILED.value, last_error=sa.bindparam("error"),
+            status=DeliveryStatus.FAILED.value,
+            last_error=sa.bindparam("error"),
         )
 
     def note_error(self, sink: str, window_end: dt.date, account_ids: Iterable[str], error: str) -> None:
         """Attach an error to entries without changing their status (a run stopped while they were in flight)."""
         self._update(
-            sink, window_end, [{"key": account_id} for account_id in account_ids],
+            sink,
+            window_end,
+            [{"key": account_id} for account_id in account_ids],
             last_error=error[:MAX_ERROR_CHARS],
         )
 
@@ -139,10 +146,15 @@ class DeliveryLedger:
         now = _now()
         rows = [
             {
-                "account_id": attempt.account_id, "window_end": window_end, "sink": sink,
-                "status": status.value, "payload_hash": attempt.payload_hash,
-                "intent_score": attempt.intent_score, "company_id": attempt.company_id,
-                "attempts": 1, "updated_at": now,
+                "account_id": attempt.account_id,
+                "window_end": window_end,
+                "sink": sink,
+                "status": status.value,
+                "payload_hash": attempt.payload_hash,
+                "intent_score": attempt.intent_score,
+                "company_id": attempt.company_id,
+                "attempts": 1,
+                "updated_at": now,
             }
             for attempt in attempts
         ]
@@ -179,7 +191,8 @@ class DeliveryLedger:
 def _define_table(metadata: sa.MetaData, name: str) -> sa.Table:
     statuses = ", ".join(f"'{status.value}'" for status in DeliveryStatus)
     return sa.Table(
-        name, metadata,
+        name,
+        metadata,
         sa.Column("account_id", sa.String(200), primary_key=True),
         sa.Column("window_end", sa.Date, primary_key=True),
         sa.Column("sink", sa.String(50), primary_key=True),

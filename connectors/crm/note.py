@@ -79,14 +79,20 @@ def render_note(
     foot = f"<p>Visitor Intent · {escape(str(account['account_id']))} · ref {marker}</p>"
     visits = _visit_lines(path)
     room = max_chars - len(head) - len(foot) - len("<ul></ul>")
-    shown = visits if sum(map(len, visits)) <= room else _newest_that_fit(visits, room - len(_pointer(len(visits), report_url)))
+    shown = (
+        visits
+        if sum(map(len, visits)) <= room
+        else _newest_that_fit(visits, room - len(_pointer(len(visits), report_url)))
+    )
     omitted = len(visits) - len(shown)
-    return "".join([
-        head,
-        _pointer(omitted, report_url) if omitted else "",
-        f"<ul>{''.join(shown)}</ul>" if shown else "",
-        foot,
-    ])
+    return "".join(
+        [
+            head,
+            _pointer(omitted, report_url) if omitted else "",
+            f"<ul>{''.join(shown)}</ul>" if shown else "",
+            foot,
+        ]
+    )
 
 
 def _summary(account: Mapping[str, Any], trend: Trend) -> str:
@@ -125,7 +131,7 @@ def _newest_that_fit(lines: list[str], budget: int) -> list[str]:
             break
         budget -= len(line)
         kept += 1
-    return lines[len(lines) - kept:]
+    return lines[len(lines) - kept :]
 
 
 def _pointer(omitted: int, report_url: str | None) -> str:

@@ -129,8 +129,10 @@ class SalesforceClient:
         self._session = requests.Session()
 
     def __repr__(self) -> str:
-        return (f"SalesforceClient(instance_url={self.instance_url!r}, api_version={self.api_version!r}, "
-                f"client_secret={REDACTED!r})")
+        return (
+            f"SalesforceClient(instance_url={self.instance_url!r}, api_version={self.api_version!r}, "
+            f"client_secret={REDACTED!r})"
+        )
 
     @property
     def dry_run(self) -> bool:
@@ -151,7 +153,7 @@ class SalesforceClient:
         found: dict[str, str] = {}
         for soql in _chunked_queries(wanted, lambda ids: f"SELECT Id FROM Account WHERE Id IN ({_soql_list(ids)})"):
             for record in self._query(soql):
-                found.update({given: record["Id"] for given in given_by_prefix.get(record["Id"][:15], [])})
+                found.update(dict.fromkeys(given_by_prefix.get(record["Id"][:15], []), record["Id"]))
         return found
 
     def find_accounts_by_domain(self, domains: Sequence[str]) -> dict[str, str]:
@@ -163,25 +165,36 @@ class SalesforceClient:
         found: dict[str, str] = {}
         if self.domain_field:
             field = self.domain_field
-            found = self._first_by_domain(field, wanted, lambda chunk: (
-                f"SELECT Id, {field} FROM Account WHERE {field} IN ({_soql_list(chunk)}) ORDER BY CreatedDate, Id"
-            ))
+            found = self._first_by_domain(
+                field,
+                wanted,
+                lambda chunk: (
+                    f"SELECT Id, {field} FROM Account WHERE {field} IN ({_soql_list(chunk)}) ORDER BY CreatedDate, Id"
+                ),
+            )
         rest = [domain for domain in wanted if domain not in found]
         # Website holds whole addresses ("https://www.acme.com/en"): a substring match, then an exact check.
-        return found | self._first_by_domain("Website", rest, lambda chunk: (
-            "SELECT Id, Website FROM Account WHERE "
-            + " OR ".join(f"Website LIKE '%{_soql_like(domain)}%'" for domain in chunk)
-            + " ORDER BY CreatedDate, Id"
-        ))
+        return found | self._first_by_domain(
+            "Website",
+            rest,
+            lambda chunk: (
+                "SELECT Id, Website FROM Account WHERE "
+                + " OR ".join(f"Website LIKE '%{_soql_like(domain)}%'" for domain in chunk)
+                + " ORDER BY CreatedDate, Id"
+            ),
+        )
 
     def find_tasks(self, subjects_by_account: Mapping[str, str]) -> dict[str, str]:
         """Task Id by Subject, for the given Subjects of Tasks related to the given Account Ids."""
         pairs = sorted(subjects_by_account.items())
         found: dict[str, str] = {}
-        for soql in _chunked_queries(pairs, lambda chunk: (
-            f"SELECT Id, Subject FROM Task WHERE WhatId IN ({_soql_list([a for a, _ in chunk])}) "
-            f"AND Subject IN ({_soql_list([s for _, s in chunk])})"
-        )):
+        for soql in _chunked_queries(
+            pairs,
+            lambda chunk: (
+                f"SELECT Id, Subject FROM Task WHERE WhatId IN ({_soql_list([a for a, _ in chunk])}) "
+                f"AND Subject IN ({_soql_list([s for _, s in chunk])})"
+            ),
+        ):
             found.update({record["Subject"]: record["Id"] for record in self._query(soql)})
         return found
 
@@ -205,14 +218,19 @@ class SalesforceClient:
             results += self._save(chunk, "POST", self._task_creator())
         return results
 
-    def _save(self, chunk: list[dict[str, Any]], method: str, send: Callable[..., list[WriteResult]]) -> list[WriteResult]:
+    def _save(
+        self, chunk: list[dict[str, Any]], method: str, send: Callable[..., list[WriteResult]]
+    ) -> list[WriteResult]:
         if self._recorder is not None:
-            self._recorder.record({
-                "method": method,
-                "url": self._url(self._collections_path()),
-                "headers": {"Authorization": f"Bearer {REDACTED}", "Content-Type": "application/json"},
-                "json": _collection(chunk),
-            }, label="composite/sobjects")
+            self._recorder.record(
+                {
+                    "method": method,
+                    "url": self._url(self._collections_path()),
+                    "headers": {"Authorization": f"Bearer {REDACTED}", "Content-Type": "application/json"},
+                    "json": _collection(chunk),
+                },
+                label="composite/sobjects",
+            )
             return [WriteResult(record.get("id")) for record in chunk]
         try:
             return self._request_with(send, method, self._collections_path(), chunk)
@@ -233,14 +251,18 @@ class SalesforceClient:
             tried = True
             missing = [task for task in tasks if task["Subject"] not in stored]
             answers = iter(self._send_collection(method, path, missing) if missing else [])
-            return [WriteResult(stored[task["Subject"]]) if task["Subject"] in stored else next(answers) for task in tasks]
+            return [
+                WriteResult(stored[task["Subject"]]) if task["Subject"] in stored else next(answers) for task in tasks
+            ]
 
         return create_missing
 
     # --- requests -----------------------------------------------------------------------
 
     def _query(self, soql: str) -> Iterator[dict[str, Any]]:
-        page = self._request_with(self._attempt, "GET", f"/services/data/{self.api_version}/query", {"q": soql}, None).json()
+        page = self._request_with(
+            self._attempt, "GET", f"/services/data/{self.api_version}/query", {"q": soql}, None
+        ).json()
         yield from page["records"]
         while not page["done"]:
             page = self._request_with(self._attempt, "GET", page["nextRecordsUrl"], None, None).json()
@@ -319,7 +341,8 @@ class SalesforceClient:
 
     def _save_results(self, response: requests.Response) -> list[WriteResult]:
         return [
-            WriteResult(item.get("id")) if item.get("success")
+            WriteResult(item.get("id"))
+            if item.get("success")
             else WriteResult(None, self._redact(_errors_text(item.get("errors", []))))
             for item in response.json()
         ]
@@ -335,7 +358,9 @@ class SalesforceClient:
         answer = json_body(response)
         errors = answer if isinstance(answer, list) else [answer]
         reason = "; ".join(
-            " ".join(filter(None, [error.get("errorCode"), error.get("message")])) for error in errors if isinstance(error, dict)
+            " ".join(filter(None, [error.get("errorCode"), error.get("message")]))
+            for error in errors
+            if isinstance(error, dict)
         )
         return self._redact(reason or response.reason or "")
 
@@ -397,17 +422,29 @@ class SalesforceSink:
 
         Raises ``CrmAuthError``, ``CrmLimitReached`` and ``CrmUnavailable`` after recording state.
         """
-        windows = account_windows(report, self.ledger, self.name, self.domains,
-                                  note_max_chars=TASK_DESCRIPTION_MAX_CHARS, report_base_url=self.report_base_url)
-        deliveries = [Delivery.of(window, {
-            "fields": {api_name: window.figures[figure] for figure, api_name in self.account_fields.items()},
-            "task": {
-                "Subject": f"Website intent {window.figures['window']} ({window.marker})",
-                "Description": window.note,
-                "Status": self.task_status,
-                "ActivityDate": window.window_end.isoformat(),
-            },
-        }) for window in windows]
+        windows = account_windows(
+            report,
+            self.ledger,
+            self.name,
+            self.domains,
+            note_max_chars=TASK_DESCRIPTION_MAX_CHARS,
+            report_base_url=self.report_base_url,
+        )
+        deliveries = [
+            Delivery.of(
+                window,
+                {
+                    "fields": {api_name: window.figures[figure] for figure, api_name in self.account_fields.items()},
+                    "task": {
+                        "Subject": f"Website intent {window.figures['window']} ({window.marker})",
+                        "Description": window.note,
+                        "Status": self.task_status,
+                        "ActivityDate": window.window_end.isoformat(),
+                    },
+                },
+            )
+            for window in windows
+        ]
         return deliver_window(self, self.ledger, deliveries, report.window_end)
 
     def find_records(self, deliveries: Sequence[Delivery]) -> dict[str, str]:
@@ -433,15 +470,15 @@ class SalesforceSink:
         """Update the Accounts, then the Tasks of those Salesforce accepted: known ones updated, others created."""
         return write_records_then_notes(
             targets,
-            update_records=lambda batch: self.client.update_records([
-                {"attributes": {"type": "Account"}, "id": t.record_id, **t.delivery.content["fields"]} for t in batch
-            ]),
-            update_notes=lambda batch: self.client.update_records([
-                {"attributes": {"type": "Task"}, "id": t.note_id, **t.delivery.content["task"]} for t in batch
-            ]),
-            create_notes=lambda batch: self.client.create_tasks([
-                {"attributes": {"type": "Task"}, **t.delivery.content["task"], "WhatId": t.record_id} for t in batch
-            ]),
+            update_records=lambda batch: self.client.update_records(
+                [{"attributes": {"type": "Account"}, "id": t.record_id, **t.delivery.content["fields"]} for t in batch]
+            ),
+            update_notes=lambda batch: self.client.update_records(
+                [{"attributes": {"type": "Task"}, "id": t.note_id, **t.delivery.content["task"]} for t in batch]
+            ),
+            create_notes=lambda batch: self.client.create_tasks(
+                [{"attributes": {"type": "Task"}, **t.delivery.content["task"], "WhatId": t.record_id} for t in batch]
+            ),
         )
 
 
@@ -450,11 +487,14 @@ def _collection(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _errors_text(errors: list[dict[str, Any]]) -> str:
-    return "; ".join(
-        " ".join(filter(None, [error.get("statusCode"), error.get("message")]))
-        + (f" (fields: {', '.join(error['fields'])})" if error.get("fields") else "")
-        for error in errors
-    ) or "rejected without a reason"
+    return (
+        "; ".join(
+            " ".join(filter(None, [error.get("statusCode"), error.get("message")]))
+            + (f" (fields: {', '.join(error['fields'])})" if error.get("fields") else "")
+            for error in errors
+        )
+        or "rejected without a reason"
+    )
 
 
 def _soql_list(values: Sequence[str]) -> str:

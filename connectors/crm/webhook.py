@@ -73,7 +73,14 @@ SIGNATURE_HEADER = "X-Visitor-Intent-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_TOLERANCE_SECONDS = 300
 _DOCUMENT_FIGURES = (
-    "intent_score", "intent_trend", "furthest_stage", "top_topics", "top_pages", "visits", "pageviews", "last_visit",
+    "intent_score",
+    "intent_trend",
+    "furthest_stage",
+    "top_topics",
+    "top_pages",
+    "visits",
+    "pageviews",
+    "last_visit",
 )
 
 
@@ -83,8 +90,15 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-def verify_signature(secret: str, timestamp: str, body: bytes, signature: str, *, now: float,
-                     tolerance: float = SIGNATURE_TOLERANCE_SECONDS) -> bool:
+def verify_signature(
+    secret: str,
+    timestamp: str,
+    body: bytes,
+    signature: str,
+    *,
+    now: float,
+    tolerance: float = SIGNATURE_TOLERANCE_SECONDS,
+) -> bool:
     """What a receiver checks: the signature matches the raw body and the timestamp is recent."""
     try:
         fresh = abs(now - int(timestamp)) <= tolerance
@@ -116,7 +130,9 @@ class WebhookSink:
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not secret:
-            raise ValueError(f"no webhook secret: set {SECRET_ENV_VAR} to the secret the receiver verifies signatures with")
+            raise ValueError(
+                f"no webhook secret: set {SECRET_ENV_VAR} to the secret the receiver verifies signatures with"
+            )
         self.url = url
         self.ledger = ledger
         self.report_base_url = report_base_url
@@ -147,15 +163,21 @@ class WebhookSink:
         Raises ``CrmAuthError`` (401, 403) and ``CrmUnavailable`` after recording state.
         """
         windows = account_windows(report, self.ledger, self.name, {}, report_base_url=self.report_base_url)
-        deliveries = [Delivery.of(window, {
-            "account_id": window.account_id,
-            "account_name": window.name,
-            "crm_id": window.crm_id,
-            "window_start": window.window_start.isoformat(),
-            "window_end": window.window_end.isoformat(),
-            **{figure: window.figures[figure] for figure in _DOCUMENT_FIGURES},
-            "report_url": window.report_url,
-        }) for window in windows]
+        deliveries = [
+            Delivery.of(
+                window,
+                {
+                    "account_id": window.account_id,
+                    "account_name": window.name,
+                    "crm_id": window.crm_id,
+                    "window_start": window.window_start.isoformat(),
+                    "window_end": window.window_end.isoformat(),
+                    **{figure: window.figures[figure] for figure in _DOCUMENT_FIGURES},
+                    "report_url": window.report_url,
+                },
+            )
+            for window in windows
+        ]
         return deliver_window(self, self.ledger, deliveries, report.window_end)
 
     def find_records(self, deliveries: Sequence[Delivery]) -> Mapping[str, str | None]:
@@ -174,8 +196,10 @@ class WebhookSink:
             key = idempotency_key(delivery)
             body = json.dumps(delivery.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
             if self._recorder is not None:
-                self._recorder.record({"method": "POST", "url": self.url, "headers": self._headers(body, key),
-                                       "body": body.decode()}, label=f"webhook-{key[:12]}")
+                self._recorder.record(
+                    {"method": "POST", "url": self.url, "headers": self._headers(body, key), "body": body.decode()},
+                    label=f"webhook-{key[:12]}",
+                )
                 continue
             try:
                 self._post(delivery.account_id, body, key)
@@ -196,7 +220,9 @@ class WebhookSink:
     def _attempt(self, method: str, what: str, body: bytes, key: str) -> None:
         # Signed at each attempt: a retry after a long Retry-After still has a fresh timestamp.
         try:
-            response = self._session.request(method, self.url, data=body, headers=self._headers(body, key), timeout=self.timeout)
+            response = self._session.request(
+                method, self.url, data=body, headers=self._headers(body, key), timeout=self.timeout
+            )
         except requests.Timeout:
             raise Transient(f"no answer within {self.timeout:g}s") from None
         except requests.ConnectionError as error:

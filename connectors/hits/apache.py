@@ -27,8 +27,13 @@ def _pattern(*, vhost: bool, request: str, status: str, headers: str, end: str) 
     host = r"(?P<host>[^ ]+) " if vhost else ""
     # MULTILINE: the same pattern matches one line, or every line of a block with findall.
     return re.compile(
-        "^" + host + r"(?P<ip>[^ ]+) [^ ]+ [^ ]+ \[(?P<timestamp>[^\]]+)\] "
-        + request + f" (?P<status>{status}) (?:[0-9]+|-)" + headers + end,
+        "^"
+        + host
+        + r"(?P<ip>[^ ]+) [^ ]+ [^ ]+ \[(?P<timestamp>[^\]]+)\] "
+        + request
+        + f" (?P<status>{status}) (?:[0-9]+|-)"
+        + headers
+        + end,
         re.MULTILINE,
     )
 

@@ -10,7 +10,7 @@ from connectors.hits.values import ISO_8601
 
 # Both start like this after ALB's leading connection type; later fields vary by version.
 _COMMON = (
-    r'(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+) [^ ]+ (?P<client>[^ ]+) [^ ]+ [^ ]+ [^ ]+ [^ ]+ '
+    r"(?P<timestamp>[0-9]{4}-[0-9]{2}-[0-9]{2}T[^ ]+) [^ ]+ (?P<client>[^ ]+) [^ ]+ [^ ]+ [^ ]+ [^ ]+ "
     r'(?P<status>[^ ]+) [^ ]+ [^ ]+ [^ ]+ "(?P<request>[^"]*)" "(?P<user_agent>[^"]*)"'
 )
 _ALB = re.compile(r"(?:https?|h2|grpcs?|wss?) " + _COMMON)

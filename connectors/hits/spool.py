@@ -43,7 +43,9 @@ from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES
 
 # Formats whose every line is a record on its own (no header, no directives), so a plain
 # file can be cut anywhere between lines and its parts parsed in parallel.
-SPLITTABLE_FORMATS = frozenset({"apache_common", "apache_combined", "apache_vhost_combined", "aws_alb", "aws_elb", "json_lines"})
+SPLITTABLE_FORMATS = frozenset(
+    {"apache_common", "apache_combined", "apache_vhost_combined", "aws_alb", "aws_elb", "json_lines"}
+)
 MIN_SEGMENT_BYTES = 32 * 2**20  # below this a worker process costs more than it saves
 _MANIFEST = "manifest.json"
 _LAYOUT = 2  # part of every entry's key: a spool written in another layout is never read
@@ -82,7 +84,9 @@ class HitSpool:
     ) -> None:
         self.directory = directory
         self.chunk_size = chunk_size
-        self.workers = workers or (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+        self.workers = workers or (
+            len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        )
         self.min_segment_bytes = min_segment_bytes
 
     def days(self, path: Path, options: ReadOptions = ReadOptions()) -> frozenset[dt.date]:
@@ -195,12 +199,23 @@ def _spool_segments(
     """
     workers = []
     for part, segment in enumerate(segments[1:], 1):
-        spec = {"path": str(path), "log_format": options.log_format, "trust_forwarded_for": options.trust_forwarded_for,
-                "segment": list(segment), "part": part, "folder": str(folder), "chunk_size": chunk_size}
-        workers.append(subprocess.Popen(
-            [sys.executable, "-m", __name__, json.dumps(spec)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        ))
+        spec = {
+            "path": str(path),
+            "log_format": options.log_format,
+            "trust_forwarded_for": options.trust_forwarded_for,
+            "segment": list(segment),
+            "part": part,
+            "folder": str(folder),
+            "chunk_size": chunk_size,
+        }
+        workers.append(
+            subprocess.Popen(
+                [sys.executable, "-m", __name__, json.dumps(spec)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        )
     try:
         first = _spool_segment(path, options, segments[0], 0, folder, chunk_size)
     finally:
@@ -233,7 +248,7 @@ def _spool_segment(
     """Parse one segment (or the whole file) into per-day Parquet parts named ``DAY.KIND.PART.parquet``."""
     writers: dict[tuple[str, str], pq.ParquetWriter] = {}
     counts: dict[str, dict[str, int]] = {kind: {} for kind in _KINDS}
-    file_day = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc).date()
+    file_day = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date()
     previous_day: dt.date | None = None
     leading: list[pd.DataFrame] = []
 
@@ -247,15 +262,23 @@ def _spool_segment(
 
     try:
         for chunk in read_hits(
-            path, log_format=options.log_format, chunk_size=chunk_size, column_mapping=options.column_mapping,
-            trust_forwarded_for=options.trust_forwarded_for, segment=segment,
+            path,
+            log_format=options.log_format,
+            chunk_size=chunk_size,
+            column_mapping=options.column_mapping,
+            trust_forwarded_for=options.trust_forwarded_for,
+            segment=segment,
         ):
             hit_days = chunk.hits["timestamp"].dt.date
             quarantine, days = chunk.quarantine, _quarantine_days(chunk.quarantine, chunk.hits, previous_day, file_day)
             if part > 0 and previous_day is None:
                 # Lines before the segment's first hit belong to the day of the hit before them,
                 # which only the earlier segments know: settled once they are all parsed.
-                before = quarantine["line_no"] < chunk.hits["line_no"].min() if len(chunk.hits) else quarantine["line_no"].notna()
+                before = (
+                    quarantine["line_no"] < chunk.hits["line_no"].min()
+                    if len(chunk.hits)
+                    else quarantine["line_no"].notna()
+                )
                 leading.append(quarantine[before].assign(day=days[before]))
                 quarantine, days = quarantine[~before], days[~before]
             write("hits", chunk.hits, hit_days)
@@ -265,7 +288,9 @@ def _spool_segment(
     finally:
         for writer in writers.values():
             writer.close()
-    empty = pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in {**QUARANTINE_DTYPES, "day": "object"}.items()})
+    empty = pd.DataFrame(
+        {name: pd.Series(dtype=dtype) for name, dtype in {**QUARANTINE_DTYPES, "day": "object"}.items()}
+    )
     return _SpooledSegment(part, counts, previous_day, pd.concat([empty, *leading], ignore_index=True))
 
 
@@ -300,7 +325,9 @@ def _quarantine_days(
         return pd.Series(previous_day or file_day, index=quarantine.index, dtype=object)
     good = pd.DataFrame({"line_no": hits["line_no"].astype("int64"), "day": hits["timestamp"].dt.date})
     good = good.sort_values("line_no")
-    bad = pd.DataFrame({"line_no": quarantine["line_no"].astype("int64"), "row": quarantine.index}).sort_values("line_no")
+    bad = pd.DataFrame({"line_no": quarantine["line_no"].astype("int64"), "row": quarantine.index}).sort_values(
+        "line_no"
+    )
     before = pd.merge_asof(bad, good, on="line_no", direction="backward")["day"]
     after = pd.merge_asof(bad, good, on="line_no", direction="forward")["day"]
     days = before.where(before.notna(), previous_day if previous_day else after)
@@ -312,7 +339,9 @@ def _worker(spec_json: str) -> int:
     spec = json.loads(spec_json)
     options = ReadOptions(log_format=spec["log_format"], trust_forwarded_for=spec["trust_forwarded_for"])
     folder = Path(spec["folder"])
-    result = _spool_segment(Path(spec["path"]), options, Segment(*spec["segment"]), spec["part"], folder, spec["chunk_size"])
+    result = _spool_segment(
+        Path(spec["path"]), options, Segment(*spec["segment"]), spec["part"], folder, spec["chunk_size"]
+    )
     _save_segment_result(result, folder)
     return 0
 

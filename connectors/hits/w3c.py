@@ -38,8 +38,8 @@ class W3CParser(LineParser):
         self._columns: dict[str, int] = {}
 
     def directive(self, line: str) -> None:
-        if line[:len(_FIELDS_DIRECTIVE)].lower() == _FIELDS_DIRECTIVE:
-            names = line[len(_FIELDS_DIRECTIVE):].lower().split()
+        if line[: len(_FIELDS_DIRECTIVE)].lower() == _FIELDS_DIRECTIVE:
+            names = line[len(_FIELDS_DIRECTIVE) :].lower().split()
             self._columns = {name: position for position, name in enumerate(names)}
 
     def parse(self, line: str) -> ParseResult:

@@ -146,19 +146,25 @@ def identification_chart(countries: pd.DataFrame) -> Chart | None:
         # Room below for the percent axis, and on the right for its "100%".
         figure, axes = _bar_list_figure(len(shown), width=COLUMN_WIDTH, right=0.3, top=0.45, bottom=0.35)
         axes.barh(
-            banded.index, banded["expected_high"] - banded["expected_low"], left=banded["expected_low"],
-            height=0.6, color=BAND_COLOUR,
+            banded.index,
+            banded["expected_high"] - banded["expected_low"],
+            left=banded["expected_low"],
+            height=0.6,
+            color=BAND_COLOUR,
         )
         labels = [f"{row.label} · {row.visits:,} visits" for row in shown.itertuples()]
         colours = [OUTSIDE_BAND_COLOUR if outside else BAR_COLOUR for outside in shown["outside"]]
         _labelled_bars(axes, labels, shown["rate"].to_list(), [f"{rate:.0%}" for rate in shown["rate"]], colours)
         _percent_axis(axes)
         if not banded.empty:
-            _legend_above(axes, [
-                Patch(color=BAND_COLOUR, label="expected band"),
-                Patch(color=BAR_COLOUR, label="inside its band"),
-                Patch(color=OUTSIDE_BAND_COLOUR, label="outside its band"),
-            ])
+            _legend_above(
+                axes,
+                [
+                    Patch(color=BAND_COLOUR, label="expected band"),
+                    Patch(color=BAR_COLOUR, label="inside its band"),
+                    Patch(color=OUTSIDE_BAND_COLOUR, label="outside its band"),
+                ],
+            )
         caption = f"Share of visits identified as a company, for the {len(shown)} countries with the most visits"
         return Chart(
             _inline_svg(figure, "identification", "Identification rate by country"),
@@ -194,7 +200,9 @@ def _style() -> Iterator[None]:
         yield
 
 
-def _figure(width: float, height: float, *, left: float, right: float, top: float, bottom: float) -> tuple[Figure, Axes]:
+def _figure(
+    width: float, height: float, *, left: float, right: float, top: float, bottom: float
+) -> tuple[Figure, Axes]:
     """A figure of ``width`` x ``height`` inches with one axes inside the given margins (inches).
 
     Fixed margins instead of a layout engine: measuring every label costs more than drawing the chart.
@@ -208,7 +216,12 @@ def _figure(width: float, height: float, *, left: float, right: float, top: floa
 
 
 def _bar_list_figure(
-    rows: int, *, width: float, right: float = 0.1, top: float = 0.1, bottom: float = 0.1,
+    rows: int,
+    *,
+    width: float,
+    right: float = 0.1,
+    top: float = 0.1,
+    bottom: float = 0.1,
 ) -> tuple[Figure, Axes]:
     """A figure for ``rows`` labelled horizontal bars, first on top."""
     figure, axes = _figure(width, rows * 0.5 + top + bottom, left=0.1, right=right, top=top, bottom=bottom)
@@ -217,7 +230,11 @@ def _bar_list_figure(
 
 
 def _labelled_bars(
-    axes: Axes, labels: list[str], values: list[float], value_labels: list[str], colours: str | list[str] = BAR_COLOUR,
+    axes: Axes,
+    labels: list[str],
+    values: list[float],
+    value_labels: list[str],
+    colours: str | list[str] = BAR_COLOUR,
 ) -> None:
     """One thin bar per row, its label above it on the left and its value on the right.
 
@@ -228,7 +245,9 @@ def _labelled_bars(
     axes.barh(rows, values, height=0.35, color=colours)
     for row, label, value_label in zip(rows, labels, value_labels):
         axes.text(0, row - 0.25, label, va="bottom", ha="left", color=INK)
-        axes.text(1, row - 0.25, value_label, va="bottom", ha="right", color=MUTED, transform=axes.get_yaxis_transform())
+        axes.text(
+            1, row - 0.25, value_label, va="bottom", ha="right", color=MUTED, transform=axes.get_yaxis_transform()
+        )
     axes.set_xlim(0, max(values) or 1)
     axes.xaxis.set_visible(False)
     axes.yaxis.set_visible(False)
@@ -266,10 +285,12 @@ def _inline_svg(figure: Figure, chart_id: str, title: str) -> Markup:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", metadata=_NO_METADATA)
     svg = buffer.getvalue()
-    svg = svg[svg.index("<svg"):]  # no XML declaration or DOCTYPE inside HTML
+    svg = svg[svg.index("<svg") :]  # no XML declaration or DOCTYPE inside HTML
     # Matplotlib numbers ids per figure (figure_1, patch_1, ...): prefixed, charts can share a page.
     # Only inside tags: chart text holds no "<", and must stay as it is.
     svg = _TAG.sub(lambda tag: _ID_OR_REFERENCE.sub(rf"\g<1>{chart_id}-", tag.group()), svg)
     label = escape(title)
-    svg = _ROOT.sub(lambda root: f'<svg role="img" aria-label="{label}"{root.group(1)}><title>{label}</title>', svg, count=1)
+    svg = _ROOT.sub(
+        lambda root: f'<svg role="img" aria-label="{label}"{root.group(1)}><title>{label}</title>', svg, count=1
+    )
     return Markup(svg)

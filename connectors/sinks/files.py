@@ -29,25 +29,49 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connectors.sinks.base import SinkResult, WindowReport
-from connectors.sinks.charts import STAGE_COLOURS, funnel_chart, identification_chart, topics_chart, daily_stages_chart
+from connectors.sinks.charts import STAGE_COLOURS, daily_stages_chart, funnel_chart, identification_chart, topics_chart
 from enrichment.content import ContentPerformance
 from enrichment.summary import UNKNOWN_COUNTRY
 
 ACCOUNTS_CSV_COLUMNS = [
-    "account_id", "name", "visits", "pageviews", "visitors", "first_seen", "last_seen",
-    "furthest_stage", "top_topics", "intent_score", "matched_by",
+    "account_id",
+    "name",
+    "visits",
+    "pageviews",
+    "visitors",
+    "first_seen",
+    "last_seen",
+    "furthest_stage",
+    "top_topics",
+    "intent_score",
+    "matched_by",
 ]
 PATH_CSV_COLUMNS = [
-    "account_id", "timestamp", "visit_id", "url", "topics", "stage", "content_type",
-    "excluded_from_intent", "referrer",
+    "account_id",
+    "timestamp",
+    "visit_id",
+    "url",
+    "topics",
+    "stage",
+    "content_type",
+    "excluded_from_intent",
+    "referrer",
 ]
 UNTAGGED_PAGES_SHOWN = 50
 CONTENT_ROWS_SHOWN = 20
 # The score's story, from scoring and the comparison with the previous window: optional, so
 # that reports built without them still render.
 SCORE_STORY_COLUMNS = [
-    "surge", "surging", "level", "mqa", "previous_score", "score_change", "previous_stage", "movement",
-    "explanation", "top_contributions",
+    "surge",
+    "surging",
+    "level",
+    "mqa",
+    "previous_score",
+    "score_change",
+    "previous_stage",
+    "movement",
+    "explanation",
+    "top_contributions",
 ]
 # Most worth a salesperson's attention first: the order of the movers table.
 MOVEMENT_LABELS = {
@@ -261,17 +285,21 @@ def _movers(movements: pd.DataFrame, pages: Mapping[str, str]) -> list[dict[str,
         size=pd.to_numeric(moved["score_change"], errors="coerce").abs(),
     ).sort_values(["order", "size"], ascending=[True, False], na_position="last", kind="stable")
     return [
-        {**mover, "page": pages.get(mover["account_id"])}
-        for mover in _records(ordered.drop(columns=["order", "size"]))
+        {**mover, "page": pages.get(mover["account_id"])} for mover in _records(ordered.drop(columns=["order", "size"]))
     ]
 
 
 def _content_tables(content: ContentPerformance) -> dict[str, dict[str, Any]]:
     """Each content table's first rows (``rows``; they come most accounts reached first) and its size (``total``)."""
     tables = {
-        "pages": content.pages, "topics": content.topics, "referrers": content.referrers, "campaigns": content.campaigns,
+        "pages": content.pages,
+        "topics": content.topics,
+        "referrers": content.referrers,
+        "campaigns": content.campaigns,
     }
-    return {name: {"rows": _records(table.head(CONTENT_ROWS_SHOWN)), "total": len(table)} for name, table in tables.items()}
+    return {
+        name: {"rows": _records(table.head(CONTENT_ROWS_SHOWN)), "total": len(table)} for name, table in tables.items()
+    }
 
 
 def _account_context(account: dict[str, Any], path: pd.DataFrame, report: WindowReport) -> dict[str, Any]:

@@ -32,7 +32,13 @@ def build_delivery_assets(
         group_name="delivery",
         # The CRMs are known only from the settings, so resources are named, not typed, here.
         required_resource_keys={"rules", "warehouse", *crm_keys},
-        check_specs=[AssetCheckSpec("no_failed_accounts", asset="crm_delivery", description="Every account with activity reached each CRM or was not found there; none failed.")],
+        check_specs=[
+            AssetCheckSpec(
+                "no_failed_accounts",
+                asset="crm_delivery",
+                description="Every account with activity reached each CRM or was not found there; none failed.",
+            )
+        ],
     )
     def crm_delivery(context: AssetExecutionContext, account_activity: pd.DataFrame, digital_paths: pd.DataFrame):
         """Write each active account's figures onto its CRM record and one report note per window.

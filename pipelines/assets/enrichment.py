@@ -34,11 +34,13 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         group_name="resolution",
         check_specs=[
             AssetCheckSpec(
-                "identification_rate", asset="ip_companies",
+                "identification_rate",
+                asset="ip_companies",
                 description=f"Between {band.min:.0%} and {band.max:.0%} of clean hits come from company networks.",
             ),
             AssetCheckSpec(
-                "maxmind_database_age", asset="ip_companies",
+                "maxmind_database_age",
+                asset="ip_companies",
                 description="MaxMind publishes weekly: warn when a database is older than the configured age.",
             ),
         ],
@@ -48,19 +50,25 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         databases = maxmind.opened
         companies = classify_lookups(databases.lookup(clean_hits["ip"].unique()))
         hits_by_class = (
-            clean_hits[["ip"]].merge(companies[["ip", "classification"]], on="ip", how="left")
-            .groupby("classification").size().rename("hits").reset_index()
+            clean_hits[["ip"]]
+            .merge(companies[["ip", "classification"]], on="ip", how="left")
+            .groupby("classification")
+            .size()
+            .rename("hits")
+            .reset_index()
             .sort_values("hits", ascending=False)
         )
         company_hits = int(hits_by_class.loc[hits_by_class["classification"] == "company", "hits"].sum())
         rate = company_hits / len(clean_hits) if len(clean_hits) else None
-        yield Output(companies, metadata={"unique IPs": len(companies), "hits by classification": markdown_table(hits_by_class)})
+        yield Output(
+            companies, metadata={"unique IPs": len(companies), "hits by classification": markdown_table(hits_by_class)}
+        )
         yield AssetCheckResult(
             check_name="identification_rate",
             passed=rate is None or band.min <= rate <= band.max,
             metadata={"rate": round(rate, 4) if rate is not None else "no hits", "band": f"{band.min}–{band.max}"},
         )
-        age_days = (dt.datetime.now(dt.timezone.utc) - databases.oldest_build).days
+        age_days = (dt.datetime.now(dt.UTC) - databases.oldest_build).days
         yield AssetCheckResult(
             check_name="maxmind_database_age",
             passed=age_days <= maxmind.max_age_days,
@@ -86,21 +94,40 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         matches = match_companies(companies, rules.target_accounts(), fuzzy_threshold=rules.fuzzy_match_threshold)
         matched = matches.dropna(subset=["account_id"])
         by_account = matched.groupby(["account_id", "matched_by"]).size().rename("IPs").reset_index()
-        return Output(matches, metadata={
-            "matched IPs": len(matched), "prospect IPs": len(matches) - len(matched), "accounts": markdown_table(by_account),
-        })
+        return Output(
+            matches,
+            metadata={
+                "matched IPs": len(matched),
+                "prospect IPs": len(matches) - len(matched),
+                "accounts": markdown_table(by_account),
+            },
+        )
 
     @multi_asset(
         outs={
-            "account_hits": AssetOut(group_name="matching", description="Hits from target accounts' networks with their account, topics, stage, visitor and visit."),
-            "prospect_days": AssetOut(group_name="matching", description="Per company not on the account list: the day's visits, page views and last hit."),
-            "prospect_topics": AssetOut(group_name="matching", description="Per company not on the account list: the day's page views by topic."),
-            "traffic_counts": AssetOut(group_name="matching", description="The day's hits and visits counted by country and classification: all that is kept of people at home, on mobile or behind a VPN."),
+            "account_hits": AssetOut(
+                group_name="matching",
+                description="Hits from target accounts' networks with their account, topics, stage, visitor and visit.",
+            ),
+            "prospect_days": AssetOut(
+                group_name="matching",
+                description="Per company not on the account list: the day's visits, page views and last hit.",
+            ),
+            "prospect_topics": AssetOut(
+                group_name="matching", description="Per company not on the account list: the day's page views by topic."
+            ),
+            "traffic_counts": AssetOut(
+                group_name="matching",
+                description="The day's hits and visits counted by country and classification: all that is kept of people at home, on mobile or behind a VPN.",
+            ),
         },
         partitions_def=partitions,
     )
     def attribution(
-        clean_hits: pd.DataFrame, ip_companies: pd.DataFrame, account_matches: pd.DataFrame, page_tags: pd.DataFrame,
+        clean_hits: pd.DataFrame,
+        ip_companies: pd.DataFrame,
+        account_matches: pd.DataFrame,
+        page_tags: pd.DataFrame,
         rules: IntentRulesResource,
     ):
         """Join the day's hits to companies, accounts and topics; keep target accounts' hits, count the rest.
@@ -112,9 +139,14 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         account_hits = hits[(hits["classification"] == "company") & hits["account_id"].notna()]
         prospect_days, prospect_topics = prospect_activity(hits)
         yield Output(account_hits, "account_hits", metadata={"accounts": account_hits["account_id"].nunique()})
-        yield Output(prospect_days, "prospect_days", metadata={
-            "prospects": len(prospect_days), "prospect page views": int(prospect_days["pageviews"].sum()),
-        })
+        yield Output(
+            prospect_days,
+            "prospect_days",
+            metadata={
+                "prospects": len(prospect_days),
+                "prospect page views": int(prospect_days["pageviews"].sum()),
+            },
+        )
         yield Output(prospect_topics, "prospect_topics")
         yield Output(count_traffic(hits), "traffic_counts")
 

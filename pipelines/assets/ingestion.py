@@ -31,8 +31,13 @@ BOT_REASONS = (BOT_USER_AGENT, BOT_BEHAVIOUR)
 def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
     @multi_asset(
         outs={
-            "clean_hits": AssetOut(group_name="ingestion", description="Page views by people: no bots, static files, own office or private addresses."),
-            "hit_drop_counts": AssetOut(group_name="ingestion", description="How many of the day's hits were dropped, by reason."),
+            "clean_hits": AssetOut(
+                group_name="ingestion",
+                description="Page views by people: no bots, static files, own office or private addresses.",
+            ),
+            "hit_drop_counts": AssetOut(
+                group_name="ingestion", description="How many of the day's hits were dropped, by reason."
+            ),
             "quarantined_lines": AssetOut(
                 group_name="ingestion",
                 description="Log lines that could not be parsed, with source file, line number and reason.",
@@ -41,11 +46,13 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         partitions_def=partitions,
         check_specs=[
             AssetCheckSpec(
-                "parse_error_rate", asset="quarantined_lines",
+                "parse_error_rate",
+                asset="quarantined_lines",
                 description=f"At most {quality.max_parse_error_rate:.0%} of the day's log lines are quarantined.",
             ),
             AssetCheckSpec(
-                "bot_share", asset="hit_drop_counts",
+                "bot_share",
+                asset="hit_drop_counts",
                 description=f"At most {quality.max_bot_share:.0%} of the day's hits are bots (warns: a new scraper or a missed bot rule).",
             ),
         ],
@@ -62,27 +69,47 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         )
         drops = drop_counts(cleaned)
         kept = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
-        yield Output(kept, "clean_hits", metadata={
-            "files read": len(batch.files), "lines": batch.lines, "parsed hits": len(batch.hits),
-            "kept": len(kept), "unique IPs": kept["ip"].nunique(),
-        })
-        yield Output(drops, "hit_drop_counts", metadata={
-            "dropped": len(cleaned) - len(kept), "drop reasons": markdown_table(drops),
-        })
+        yield Output(
+            kept,
+            "clean_hits",
+            metadata={
+                "files read": len(batch.files),
+                "lines": batch.lines,
+                "parsed hits": len(batch.hits),
+                "kept": len(kept),
+                "unique IPs": kept["ip"].nunique(),
+            },
+        )
+        yield Output(
+            drops,
+            "hit_drop_counts",
+            metadata={
+                "dropped": len(cleaned) - len(kept),
+                "drop reasons": markdown_table(drops),
+            },
+        )
         reasons = batch.quarantine["reason"].value_counts().rename_axis("reason").reset_index(name="lines")
         yield Output(batch.quarantine, "quarantined_lines", metadata={"reasons": markdown_table(reasons)})
 
         error_rate = len(batch.quarantine) / batch.lines if batch.lines else 0.0
         yield AssetCheckResult(
-            check_name="parse_error_rate", asset_key=AssetKey("quarantined_lines"),
+            check_name="parse_error_rate",
+            asset_key=AssetKey("quarantined_lines"),
             passed=error_rate <= quality.max_parse_error_rate,
-            metadata={"rate": round(error_rate, 4), "limit": quality.max_parse_error_rate, "quarantined": len(batch.quarantine)},
+            metadata={
+                "rate": round(error_rate, 4),
+                "limit": quality.max_parse_error_rate,
+                "quarantined": len(batch.quarantine),
+            },
         )
         bots = int(drops.loc[drops["reason"].isin(BOT_REASONS), "hits"].sum())
         share = bots / len(cleaned) if len(cleaned) else 0.0
         yield AssetCheckResult(
-            check_name="bot_share", asset_key=AssetKey("hit_drop_counts"), passed=share <= quality.max_bot_share,
-            severity=AssetCheckSeverity.WARN, metadata={"bot share": round(share, 4), "limit": quality.max_bot_share},
+            check_name="bot_share",
+            asset_key=AssetKey("hit_drop_counts"),
+            passed=share <= quality.max_bot_share,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"bot share": round(share, 4), "limit": quality.max_bot_share},
         )
 
     return [ingested_hits]

@@ -19,12 +19,15 @@ def build_privacy_assets(retention_days: int) -> list[AssetsDefinition]:
         until they are resolved and counted. Spooled copies of logs that hold only older
         days are removed.
         """
-        cutoff = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=retention_days)
+        cutoff = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=retention_days)
         result = enforce_raw_ip_retention(warehouse.get(), older_than=cutoff)
         spooled = hit_sources.spool.purge(older_than=cutoff)
-        return MaterializeResult(metadata={
-            "older than": cutoff.isoformat(), **{f"rows changed in {t}": n for t, n in result.changed.items()},
-            "spooled logs removed": spooled,
-        })
+        return MaterializeResult(
+            metadata={
+                "older than": cutoff.isoformat(),
+                **{f"rows changed in {t}": n for t, n in result.changed.items()},
+                "spooled logs removed": spooled,
+            }
+        )
 
     return [raw_ip_retention]

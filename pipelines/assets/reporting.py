@@ -44,12 +44,27 @@ def build_reporting_assets(
     @multi_asset(
         ins={"account_hits": AssetIn(partition_mapping=window_with_history)},
         outs={
-            "account_activity": AssetOut(group_name="reporting", description=f"Per target account over the {window_days} days up to the partition day: visits, pages, topics, furthest stage, intent score, surge, level and why."),
-            "digital_paths": AssetOut(group_name="reporting", description="Each account's pages in order: time, page, topics, stage, referrer."),
-            "account_movements": AssetOut(group_name="reporting", description="How accounts moved since the previous window: new, returning, stage advanced, gone quiet."),
+            "account_activity": AssetOut(
+                group_name="reporting",
+                description=f"Per target account over the {window_days} days up to the partition day: visits, pages, topics, furthest stage, intent score, surge, level and why.",
+            ),
+            "digital_paths": AssetOut(
+                group_name="reporting",
+                description="Each account's pages in order: time, page, topics, stage, referrer.",
+            ),
+            "account_movements": AssetOut(
+                group_name="reporting",
+                description="How accounts moved since the previous window: new, returning, stage advanced, gone quiet.",
+            ),
         },
         partitions_def=partitions,
-        check_specs=[AssetCheckSpec("accounts_have_evidence", asset="account_activity", description="No account is scored without page views in the window.")],
+        check_specs=[
+            AssetCheckSpec(
+                "accounts_have_evidence",
+                asset="account_activity",
+                description="No account is scored without page views in the window.",
+            )
+        ],
     )
     def account_activity(context: AssetExecutionContext, account_hits: pd.DataFrame, rules: IntentRulesResource):
         """What each target account read in the report window, scored and judged for intent."""
@@ -57,24 +72,44 @@ def build_reporting_assets(
         previous_start, previous_end = start - dt.timedelta(days=window_days), start - dt.timedelta(days=1)
         accounts, weights = rules.accounts_frame(), rules.scoring_weights()
         current = build_account_activity(account_hits, accounts, window_start=start, window_end=end, weights=weights)
-        previous = build_account_activity(account_hits, accounts, window_start=previous_start, window_end=previous_end, weights=weights)
+        previous = build_account_activity(
+            account_hits, accounts, window_start=previous_start, window_end=previous_end, weights=weights
+        )
         before_previous = account_hits[account_hits["timestamp"] < pd.Timestamp(previous_start, tz="UTC")]
         seen_before = set(before_previous["account_id"].dropna())
         assessed = assess_accounts(
-            current.accounts, window_hits=account_hits, baseline_hits=account_hits,
-            previous_accounts=previous.accounts, seen_before=seen_before,
-            window_start=start, window_end=end, weights=weights, settings=rules.intent_settings(),
+            current.accounts,
+            window_hits=account_hits,
+            baseline_hits=account_hits,
+            previous_accounts=previous.accounts,
+            seen_before=seen_before,
+            window_start=start,
+            window_end=end,
+            weights=weights,
+            settings=rules.intent_settings(),
         )
         moves = movements(current.accounts, previous.accounts, seen_before)
         top = assessed[["name", "intent_score", "level", "surge", "furthest_stage", "movement"]]
-        yield Output(assessed, "account_activity", metadata={
-            "window": f"{start} – {end}", "active accounts": len(assessed), "top accounts": markdown_table(top, limit=10),
-        })
+        yield Output(
+            assessed,
+            "account_activity",
+            metadata={
+                "window": f"{start} – {end}",
+                "active accounts": len(assessed),
+                "top accounts": markdown_table(top, limit=10),
+            },
+        )
         yield Output(current.path, "digital_paths", metadata={"pages in paths": len(current.path)})
-        yield Output(moves, "account_movements", metadata={"movers": markdown_table(moves[moves["movement"] != "steady"][MOVERS])})
+        yield Output(
+            moves,
+            "account_movements",
+            metadata={"movers": markdown_table(moves[moves["movement"] != "steady"][MOVERS])},
+        )
         unfounded = assessed[(assessed["intent_score"] > 0) & (assessed["pageviews"] < 1)]
         yield AssetCheckResult(
-            check_name="accounts_have_evidence", asset_key=AssetKey("account_activity"), passed=unfounded.empty,
+            check_name="accounts_have_evidence",
+            asset_key=AssetKey("account_activity"),
+            passed=unfounded.empty,
             metadata={"accounts scored without page views": len(unfounded)},
         )
 
@@ -89,7 +124,13 @@ def build_reporting_assets(
         },
         partitions_def=partitions,
         group_name="reporting",
-        check_specs=[AssetCheckSpec("identification_by_country", asset="account_reports", description="Each country with enough visits is identified at the rate expected for it (warns: a stale database or unusual traffic).")],
+        check_specs=[
+            AssetCheckSpec(
+                "identification_by_country",
+                asset="account_reports",
+                description="Each country with enough visits is identified at the rate expected for it (warns: a stale database or unusual traffic).",
+            )
+        ],
     )
     def account_reports(
         context: AssetExecutionContext,
@@ -107,7 +148,9 @@ def build_reporting_assets(
         """The window's summary and one page per account, delivered to the report folder."""
         start, end = window_bounds(context.partition_key, window_days)
         drops = hit_drop_counts.groupby("reason", as_index=False)["hits"].sum().sort_values("hits", ascending=False)
-        summary = summarize_window(traffic_counts, prospect_days, prospect_topics, drops, window_start=start, window_end=end)
+        summary = summarize_window(
+            traffic_counts, prospect_days, prospect_topics, drops, window_start=start, window_end=end
+        )
         bands = {country: (band.min, band.max) for country, band in quality.expected_identification.items()}
         report = WindowReport(
             window_start=start,
@@ -132,7 +175,9 @@ def build_reporting_assets(
             },
             check_results=[
                 AssetCheckResult(
-                    check_name="identification_by_country", passed=outside.empty, severity=AssetCheckSeverity.WARN,
+                    check_name="identification_by_country",
+                    passed=outside.empty,
+                    severity=AssetCheckSeverity.WARN,
                     metadata={"countries outside their band": markdown_table(outside)},
                 )
             ],

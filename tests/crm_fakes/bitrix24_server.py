@@ -87,12 +87,24 @@ class _Bucket:
 class FakeBitrix24:
     """A Bitrix24 portal's CRM REST methods on a local pytest-httpserver, with state."""
 
-    def __init__(self, httpserver: HTTPServer, *, user_id: str, secret: str, clock: Callable[[], float],
-                 burst: int = 50, rate: float = 2.0, user_fields: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        httpserver: HTTPServer,
+        *,
+        user_id: str,
+        secret: str,
+        clock: Callable[[], float],
+        burst: int = 50,
+        rate: float = 2.0,
+        user_fields: set[str] | None = None,
+    ) -> None:
         self.url = httpserver.url_for("/").rstrip("/")
         self.webhook_url = f"{self.url}/rest/{user_id}/{secret}/"
         self.user_fields = user_fields or {
-            "UF_CRM_VI_DOMAIN", "UF_CRM_VI_INTENT_SCORE", "UF_CRM_VI_INTENT_STAGE", "UF_CRM_VI_INTENT_TOPICS",
+            "UF_CRM_VI_DOMAIN",
+            "UF_CRM_VI_INTENT_SCORE",
+            "UF_CRM_VI_INTENT_STAGE",
+            "UF_CRM_VI_INTENT_TOPICS",
         }
         self.companies: dict[str, dict[str, str]] = {}
         self.comments: dict[str, dict[str, str]] = {}
@@ -124,8 +136,14 @@ class FakeBitrix24:
 
     def add_comment(self, company_id: str, text: str) -> str:
         comment_id = str(next(self._ids))
-        self.comments[comment_id] = {"ID": comment_id, "ENTITY_ID": company_id, "ENTITY_TYPE": "company",
-                                     "CREATED": NOW, "COMMENT": text, "AUTHOR_ID": self._user_id}
+        self.comments[comment_id] = {
+            "ID": comment_id,
+            "ENTITY_ID": company_id,
+            "ENTITY_TYPE": "company",
+            "CREATED": NOW,
+            "COMMENT": text,
+            "AUTHOR_ID": self._user_id,
+        }
         return comment_id
 
     def fail_next(self, method: str, status: int, body: Any = None, *, delay: float = 0.0, times: int = 1) -> None:
@@ -133,7 +151,11 @@ class FakeBitrix24:
 
         ``method`` is the one in the URL (``batch`` too) or, for a batch, the method of its commands.
         """
-        body = body if body is not None else {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal server error"}
+        body = (
+            body
+            if body is not None
+            else {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal server error"}
+        )
         self._faults += [_Fault(method, status, body, delay) for _ in range(times)]
 
     def answer_late(self, method: str, delay: float) -> None:
@@ -155,7 +177,9 @@ class FakeBitrix24:
     # --- the server -----------------------------------------------------------------
 
     def _handle(self, request: Request) -> Response:
-        match = re.fullmatch(r"/rest/(?P<user>[^/]+)/(?P<secret>[^/]+)/(?P<method>[a-z0-9.]+?)(?:\.json)?", request.path)
+        match = re.fullmatch(
+            r"/rest/(?P<user>[^/]+)/(?P<secret>[^/]+)/(?P<method>[a-z0-9.]+?)(?:\.json)?", request.path
+        )
         body = request.get_json(silent=True)
         with self._lock:
             self.requests.append(RecordedRequest(match["method"] if match else "", body, request.path))
@@ -199,13 +223,17 @@ class FakeBitrix24:
         if body.get("halt") not in (0, 1, False, True) or not isinstance(commands, dict):
             self.violations.append(f"batch body {body!r}: needs halt and cmd by key")
             return 400, {"error": "INVALID_REQUEST", "error_description": "Invalid request"}
-        parts: dict[str, dict[str, Any]] = {name: {} for name in ("result", "result_error", "result_total", "result_next", "result_time")}
+        parts: dict[str, dict[str, Any]] = {
+            name: {} for name in ("result", "result_error", "result_total", "result_next", "result_time")
+        }
         for number, (key, command) in enumerate(commands.items()):
             method, _, query = command.partition("?")
             if number >= BATCH_LIMIT:
                 self.violations.append(f"batch of {len(commands)} commands")
-                parts["result_error"][key] = {"error": "ERROR_BATCH_LENGTH_EXCEEDED",
-                                              "error_description": "Max batch length exceeded"}
+                parts["result_error"][key] = {
+                    "error": "ERROR_BATCH_LENGTH_EXCEEDED",
+                    "error_description": "Max batch length exceeded",
+                }
                 continue
             status, answer = self._run(method, _php_params(query))
             if "error" in answer:
@@ -226,9 +254,13 @@ class FakeBitrix24:
         where = params.get("filter", {})
         rows = [row for row in self.companies.values() if all(_filter(row, key, value) for key, value in where.items())]
         for name, direction in params.get("order", {}).items():
-            rows.sort(key=lambda row: int(row[name]) if name == "ID" else row.get(name, ""), reverse=direction == "DESC")
+            rows.sort(
+                key=lambda row: int(row[name]) if name == "ID" else row.get(name, ""), reverse=direction == "DESC"
+            )
         select = params.get("select") or ["*"]
-        return 200, _page([{"ID": row["ID"], **{f: row.get(f, "") for f in select if f != "*"}} for row in rows], params)
+        return 200, _page(
+            [{"ID": row["ID"], **{f: row.get(f, "") for f in select if f != "*"}} for row in rows], params
+        )
 
     def _update_company(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         company_id = str(params.get("id", ""))
@@ -261,7 +293,9 @@ class FakeBitrix24:
             self.violations.append(f"crm.timeline.comment.list filter {where!r} lacks ENTITY_ID and ENTITY_TYPE")
             return 400, {"error": "INVALID_ARG_VALUE", "error_description": "ENTITY_ID and ENTITY_TYPE are required."}
         owner = (str(where["ENTITY_ID"]), where["ENTITY_TYPE"])
-        rows = [comment for comment in self.comments.values() if (comment["ENTITY_ID"], comment["ENTITY_TYPE"]) == owner]
+        rows = [
+            comment for comment in self.comments.values() if (comment["ENTITY_ID"], comment["ENTITY_TYPE"]) == owner
+        ]
         rows.sort(key=lambda c: int(c["ID"]), reverse=params.get("order", {}).get("ID") == "DESC")
         select = params.get("select") or list(next(iter(self.comments.values()), {}))
         return 200, _page([{name: row[name] for name in select} for row in rows], params)
@@ -321,8 +355,16 @@ def _lists(value: Any) -> Any:
 
 
 def _time() -> dict[str, Any]:
-    return {"start": 1763272800.0, "finish": 1763272800.05, "duration": 0.05, "processing": 0.01,
-            "date_start": NOW, "date_finish": NOW, "operating_reset_at": 1763273400, "operating": 0}
+    return {
+        "start": 1763272800.0,
+        "finish": 1763272800.05,
+        "duration": 0.05,
+        "processing": 0.01,
+        "date_start": NOW,
+        "date_finish": NOW,
+        "operating_reset_at": 1763273400,
+        "operating": 0,
+    }
 
 
 def _answer(status: int, body: Any) -> Response:

@@ -87,7 +87,8 @@ class FakeHubSpot:
             f"/crm/objects/{VERSION}/companies/batch/update": self._update_companies,
             f"/crm/objects/{VERSION}/companies/batch/create": self._create_companies,
             f"/crm/objects/{VERSION}/notes/search": lambda body: self._search(
-                {note_id: note.properties for note_id, note in self.notes.items()}, body),
+                {note_id: note.properties for note_id, note in self.notes.items()}, body
+            ),
             f"/crm/objects/{VERSION}/notes/batch/create": self._create_notes,
             f"/crm/objects/{VERSION}/notes/batch/update": self._update_notes,
         }
@@ -100,8 +101,16 @@ class FakeHubSpot:
         self.companies[company_id] = {"name": name, "domain": domain or "", "hs_object_id": company_id}
         return company_id
 
-    def fail_next(self, path_suffix: str, status: int, body: Any = None, *,
-                  headers: dict[str, str] | None = None, delay: float = 0.0, times: int = 1) -> None:
+    def fail_next(
+        self,
+        path_suffix: str,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` requests whose path ends with ``path_suffix`` like this."""
         body = body if body is not None else _error(f"injected {status}", "INTERNAL_ERROR")
         self._faults += [_Fault(path_suffix, status, body, headers or {}, delay) for _ in range(times)]
@@ -132,18 +141,24 @@ class FakeHubSpot:
     def _handle(self, request: Request) -> Response:
         body = request.get_json(silent=True)
         with self._lock:
-            self.requests.append(RecordedRequest(request.method, request.path, body, request.headers.get("Authorization")))
+            self.requests.append(
+                RecordedRequest(request.method, request.path, body, request.headers.get("Authorization"))
+            )
         try:
             SPEC.validate_request(WerkzeugOpenAPIRequest(request))
         except Exception as error:  # noqa: BLE001  every kind of violation is reported the same way
             self.violations.append(f"{request.method} {request.path}: {_describe(error)}")
             return self._answer(request, 400, _error(f"Invalid input: {_describe(error)}", "VALIDATION_ERROR"))
         if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return self._answer(request, 401, _error(
-                "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
-                "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
-                "INVALID_AUTHENTICATION",
-            ))
+            return self._answer(
+                request,
+                401,
+                _error(
+                    "Authentication credentials not found. This API supports OAuth 2.0 authentication and you can "
+                    "find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview",
+                    "INVALID_AUTHENTICATION",
+                ),
+            )
         fault = self._take_fault(request.path)
         if fault:
             time.sleep(fault.delay)
@@ -163,7 +178,9 @@ class FakeHubSpot:
             return fault
 
     def _answer(self, request: Request, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-        response = Response(json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8")
+        response = Response(
+            json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8"
+        )
         try:
             SPEC.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
         except Exception as error:  # noqa: BLE001
@@ -176,29 +193,45 @@ class FakeHubSpot:
     def _read_properties(self, body: dict[str, Any]) -> tuple[int, Any]:
         names = [item["name"] for item in body["inputs"]]
         results = [self.properties[name] for name in names if name in self.properties]
-        errors = [_batch_error("OBJECT_NOT_FOUND", f"Property {name} does not exist", {"properties": [name]})
-                  for name in names if name not in self.properties]
+        errors = [
+            _batch_error("OBJECT_NOT_FOUND", f"Property {name} does not exist", {"properties": [name]})
+            for name in names
+            if name not in self.properties
+        ]
         return _batch_answer(results, errors, ok=200)
 
     def _create_group(self, body: dict[str, Any]) -> tuple[int, Any]:
         if body["name"] in self.groups:
             return 409, _error(f"A property group named '{body['name']}' already exists.", "CONFLICT")
         self.groups.add(body["name"])
-        return 201, {"name": body["name"], "label": body["label"], "displayOrder": body.get("displayOrder", -1), "archived": False}
+        return 201, {
+            "name": body["name"],
+            "label": body["label"],
+            "displayOrder": body.get("displayOrder", -1),
+            "archived": False,
+        }
 
     def _create_properties(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for definition in body["inputs"]:
             name = definition["name"]
             if name in self.properties:
-                errors.append(_batch_error("CONFLICT", f"Property named '{name}' already exists.", {"properties": [name]}))
+                errors.append(
+                    _batch_error("CONFLICT", f"Property named '{name}' already exists.", {"properties": [name]})
+                )
             elif definition["groupName"] not in self.groups:
                 errors.append(_batch_error("VALIDATION_ERROR", f"group {definition['groupName']} does not exist", {}))
             elif definition["type"] == "enumeration" and not definition.get("options"):
                 errors.append(_batch_error("VALIDATION_ERROR", f"enumeration {name} needs options", {}))
             else:
-                self.properties[name] = {"options": [], "description": "", **definition,
-                                         "createdAt": NOW, "updatedAt": NOW, "archived": False}
+                self.properties[name] = {
+                    "options": [],
+                    "description": "",
+                    **definition,
+                    "createdAt": NOW,
+                    "updatedAt": NOW,
+                    "archived": False,
+                }
                 results.append(self.properties[name])
         return _batch_answer(results, errors, ok=201)
 
@@ -206,11 +239,23 @@ class FakeHubSpot:
 
     def _read_companies(self, body: dict[str, Any]) -> tuple[int, Any]:
         ids = [item["id"] for item in body["inputs"]]
-        results = [_record(company_id, self.companies[company_id], body["properties"])
-                   for company_id in ids if company_id in self.companies]
+        results = [
+            _record(company_id, self.companies[company_id], body["properties"])
+            for company_id in ids
+            if company_id in self.companies
+        ]
         missing = [company_id for company_id in ids if company_id not in self.companies]
-        errors = [_batch_error("OBJECT_NOT_FOUND", "Could not get some COMPANY objects, they may be deleted or not exist.",
-                               {"ids": missing})] if missing else []
+        errors = (
+            [
+                _batch_error(
+                    "OBJECT_NOT_FOUND",
+                    "Could not get some COMPANY objects, they may be deleted or not exist.",
+                    {"ids": missing},
+                )
+            ]
+            if missing
+            else []
+        )
         return _batch_answer(results, errors, ok=200)
 
     def _update_companies(self, body: dict[str, Any]) -> tuple[int, Any]:
@@ -218,8 +263,10 @@ class FakeHubSpot:
         for item in body["inputs"]:
             company_id, trace = item["id"], {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
             problem = (
-                None if company_id in self.companies else f"Object {company_id} not found"
-            ) or self.validation_rules.get(company_id) or self._invalid_values(item["properties"])
+                (None if company_id in self.companies else f"Object {company_id} not found")
+                or self.validation_rules.get(company_id)
+                or self._invalid_values(item["properties"])
+            )
             if problem:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, {**trace, "ids": [company_id]}))
                 continue
@@ -239,9 +286,12 @@ class FakeHubSpot:
             definition = self.properties.get(name)
             if definition is None and name not in DEFAULT_COMPANY_PROPERTIES:
                 return f'Property "{name}" does not exist'
-            if definition and definition["type"] == "enumeration" and value and value not in {
-                option["value"] for option in definition["options"]
-            }:
+            if (
+                definition
+                and definition["type"] == "enumeration"
+                and value
+                and value not in {option["value"] for option in definition["options"]}
+            ):
                 return f"{value} was not one of the allowed options for {name}"
         return None
 
@@ -251,10 +301,15 @@ class FakeHubSpot:
         results, errors = [], []
         for item in body["inputs"]:
             trace = {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
-            companies = {association["to"]["id"] for association in item["associations"]
-                         if {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 190} in association["types"]}
+            companies = {
+                association["to"]["id"]
+                for association in item["associations"]
+                if {"associationCategory": "HUBSPOT_DEFINED", "associationTypeId": 190} in association["types"]
+            }
             problem = self._invalid_note(item["properties"]) or (
-                None if companies and companies <= self.companies.keys() else "note must be associated to an existing company"
+                None
+                if companies and companies <= self.companies.keys()
+                else "note must be associated to an existing company"
             )
             if problem:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, trace))
@@ -268,7 +323,9 @@ class FakeHubSpot:
         results, errors = [], []
         for item in body["inputs"]:
             trace = {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
-            problem = (None if item["id"] in self.notes else f"Object {item['id']} not found") or self._invalid_note(item["properties"])
+            problem = (None if item["id"] in self.notes else f"Object {item['id']} not found") or self._invalid_note(
+                item["properties"]
+            )
             if problem:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, {**trace, "ids": [item["id"]]}))
                 continue
@@ -288,14 +345,19 @@ class FakeHubSpot:
 
     def _search(self, records: dict[str, dict[str, str]], body: dict[str, Any]) -> tuple[int, Any]:
         matching = sorted(
-            (record_id for record_id, values in records.items()
-             if any(all(_matches(values, f) for f in group["filters"]) for group in body["filterGroups"])),
+            (
+                record_id
+                for record_id, values in records.items()
+                if any(all(_matches(values, f) for f in group["filters"]) for group in body["filterGroups"])
+            ),
             key=int,
         )
         start, limit = int(body["after"] or 0), body["limit"]
         page = matching[start : start + limit]
-        answer: dict[str, Any] = {"total": len(matching),
-                                  "results": [_record(i, records[i], body["properties"]) for i in page]}
+        answer: dict[str, Any] = {
+            "total": len(matching),
+            "results": [_record(i, records[i], body["properties"]) for i in page],
+        }
         if start + limit < len(matching):
             answer["paging"] = {"next": {"after": str(start + limit)}}
         return 200, answer
@@ -315,11 +377,15 @@ def _matches(values: dict[str, str], search_filter: dict[str, Any]) -> bool:
     raise NotImplementedError(f"the fake does not search with {operator}")
 
 
-def _record(record_id: str, values: dict[str, str], properties: list[str], written: dict[str, Any] | None = None) -> dict[str, Any]:
+def _record(
+    record_id: str, values: dict[str, str], properties: list[str], written: dict[str, Any] | None = None
+) -> dict[str, Any]:
     record = {
         "id": record_id,
         "properties": {"hs_object_id": record_id, **{name: values.get(name) for name in properties}},
-        "createdAt": NOW, "updatedAt": NOW, "archived": False,
+        "createdAt": NOW,
+        "updatedAt": NOW,
+        "archived": False,
     }
     if written and "objectWriteTraceId" in written:
         record["objectWriteTraceId"] = written["objectWriteTraceId"]

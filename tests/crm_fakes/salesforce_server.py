@@ -37,8 +37,16 @@ DATA = f"/services/data/{VERSION}"
 COLLECTION_LIMIT = 200
 TEXT_LIMITS = {("Task", "Subject"): 255, ("Task", "Description"): 32_000}
 ACCOUNT_FIELDS = {
-    "Id", "Name", "Website", "CreatedDate", "Website_Domain__c", "Web_Intent_Score__c", "Web_Intent_Stage__c",
-    "Web_Intent_Topics__c", "Web_Intent_Visits__c", "Web_Intent_Window__c",
+    "Id",
+    "Name",
+    "Website",
+    "CreatedDate",
+    "Website_Domain__c",
+    "Web_Intent_Score__c",
+    "Web_Intent_Stage__c",
+    "Web_Intent_Topics__c",
+    "Web_Intent_Visits__c",
+    "Web_Intent_Window__c",
 }
 TASK_FIELDS = {"Id", "Subject", "Description", "Status", "ActivityDate", "WhatId", "Priority", "CreatedDate"}
 TASK_STATUSES = {"Not Started", "In Progress", "Completed", "Waiting on someone else", "Deferred"}
@@ -94,20 +102,37 @@ class FakeSalesforce:
     def add_account(self, name: str, website: str | None = None, domain: str | None = None) -> str:
         number = next(self._numbers)
         account_id = f"001{number:012d}AAA"
-        self.accounts[account_id] = {"Id": account_id, "Name": name, "Website": website, "Website_Domain__c": domain,
-                                     "CreatedDate": f"2026-01-01T00:00:{number:02d}.000+0000"}
+        self.accounts[account_id] = {
+            "Id": account_id,
+            "Name": name,
+            "Website": website,
+            "Website_Domain__c": domain,
+            "CreatedDate": f"2026-01-01T00:00:{number:02d}.000+0000",
+        }
         return account_id
 
-    def fail_next(self, path_suffix: str, status: int, body: Any = None, *, method: str | None = None,
-                  delay: float = 0.0, times: int = 1) -> None:
+    def fail_next(
+        self,
+        path_suffix: str,
+        status: int,
+        body: Any = None,
+        *,
+        method: str | None = None,
+        delay: float = 0.0,
+        times: int = 1,
+    ) -> None:
         """Answer the next ``times`` requests whose path ends with ``path_suffix`` like this."""
         body = body if body is not None else [{"message": f"injected {status}", "errorCode": "UNKNOWN_EXCEPTION"}]
         self._faults += [_Fault(method, path_suffix, status, body, delay) for _ in range(times)]
 
     def limit_next(self, path_suffix: str, *, method: str | None = None) -> None:
         """403 REQUEST_LIMIT_EXCEEDED: the org's API request allowance is used up."""
-        self.fail_next(path_suffix, 403, [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
-                       method=method)
+        self.fail_next(
+            path_suffix,
+            403,
+            [{"message": "TotalRequests Limit exceeded.", "errorCode": "REQUEST_LIMIT_EXCEEDED"}],
+            method=method,
+        )
 
     def answer_late(self, path_suffix: str, delay: float, *, method: str | None = None) -> None:
         """Do the next matching request's work, then answer only after ``delay`` seconds."""
@@ -132,9 +157,16 @@ class FakeSalesforce:
     def _handle(self, request: Request) -> Response:
         body = request.get_json(silent=True)
         with self._lock:
-            self.requests.append(RecordedRequest(
-                request.method, request.path, request.args.get("q"), body, dict(request.form), request.headers.get("Authorization"),
-            ))
+            self.requests.append(
+                RecordedRequest(
+                    request.method,
+                    request.path,
+                    request.args.get("q"),
+                    body,
+                    dict(request.form),
+                    request.headers.get("Authorization"),
+                )
+            )
         if request.path == "/services/oauth2/token":
             return self._token(request)
         token = (request.headers.get("Authorization") or "").removeprefix("Bearer ")
@@ -172,16 +204,31 @@ class FakeSalesforce:
             return _answer(fault.status, fault.body)
         token = f"00D000000000001!AQ{next(self._numbers):08d}.tokenvalue"
         self.tokens.add(token)
-        return _answer(200, {
-            "access_token": token, "signature": "nUFHwtfIGLKDTHcLWmDBG8frv0t+HQGl/iCZFIQUarE=", "token_format": "opaque",
-            "scope": "api", "instance_url": self.url, "id": f"{self.url}/id/00D000000000001EAA/005000000000001AAA",
-            "token_type": "Bearer", "issued_at": "1763272800000", "api_instance_url": self.url,
-        })
+        return _answer(
+            200,
+            {
+                "access_token": token,
+                "signature": "nUFHwtfIGLKDTHcLWmDBG8frv0t+HQGl/iCZFIQUarE=",
+                "token_format": "opaque",
+                "scope": "api",
+                "instance_url": self.url,
+                "id": f"{self.url}/id/00D000000000001EAA/005000000000001AAA",
+                "token_type": "Bearer",
+                "issued_at": "1763272800000",
+                "api_instance_url": self.url,
+            },
+        )
 
     def _take_fault(self, request: Request) -> _Fault | None:
         with self._lock:
-            fault = next((f for f in self._faults if request.path.endswith(f.path_suffix)
-                          and f.method in (None, request.method)), None)
+            fault = next(
+                (
+                    f
+                    for f in self._faults
+                    if request.path.endswith(f.path_suffix) and f.method in (None, request.method)
+                ),
+                None,
+            )
             if fault:
                 self._faults.remove(fault)
             return fault
@@ -214,17 +261,27 @@ class FakeSalesforce:
 
     def _select(self, query: _Query) -> list[dict[str, Any]]:
         table, fields = {"Account": (self.accounts, self.account_fields), "Task": (self.tasks, TASK_FIELDS)}.get(
-            query.sobject, (None, set()))
+            query.sobject, (None, set())
+        )
         if table is None:
             raise MalformedQuery(f"sObject type '{query.sobject}' is not supported.")
-        unknown = [name for name in [*query.fields, *query.order_by, *(c.field for c in query.conditions)] if name not in fields]
+        unknown = [
+            name
+            for name in [*query.fields, *query.order_by, *(c.field for c in query.conditions)]
+            if name not in fields
+        ]
         if unknown:
             raise MalformedQuery(f"No such column '{unknown[0]}' on entity '{query.sobject}'.")
         joined = all if query.connector == "AND" else any
         rows = [row for row in table.values() if joined(condition.matches(row) for condition in query.conditions)]
         rows.sort(key=lambda row: tuple(str(row.get(name) or "") for name in query.order_by))
-        return [{"attributes": {"type": query.sobject, "url": f"{DATA}/sobjects/{query.sobject}/{row['Id']}"},
-                 **{name: row.get(name) for name in query.fields}} for row in rows]
+        return [
+            {
+                "attributes": {"type": query.sobject, "url": f"{DATA}/sobjects/{query.sobject}/{row['Id']}"},
+                **{name: row.get(name) for name in query.fields},
+            }
+            for row in rows
+        ]
 
     # --- sObject Collections --------------------------------------------------------
 
@@ -267,8 +324,12 @@ class FakeSalesforce:
             return _failure(*problem)
         number = next(self._numbers)
         task_id = f"00T{number:012d}IAA"
-        self.tasks[task_id] = {"Priority": "Normal", **values, "Id": task_id,
-                               "CreatedDate": f"2026-11-16T06:00:{number % 60:02d}.000+0000"}
+        self.tasks[task_id] = {
+            "Priority": "Normal",
+            **values,
+            "Id": task_id,
+            "CreatedDate": f"2026-11-16T06:00:{number % 60:02d}.000+0000",
+        }
         return {"id": task_id, "success": True, "errors": []}
 
     def _invalid(self, sobject: str, values: dict[str, Any]) -> tuple[str, str, list[str]] | None:
@@ -277,7 +338,11 @@ class FakeSalesforce:
                 return "STRING_TOO_LONG", f"{name}: data value too large (max length={limit})", [name]
         if sobject == "Task" and "Status" in values and values["Status"] not in TASK_STATUSES:
             self.violations.append(f"Task Status {values['Status']!r}")
-        if sobject == "Task" and values.get("ActivityDate") and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["ActivityDate"]):
+        if (
+            sobject == "Task"
+            and values.get("ActivityDate")
+            and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", values["ActivityDate"])
+        ):
             self.violations.append(f"Task ActivityDate {values['ActivityDate']!r} is not YYYY-MM-DD")
         return None
 
@@ -285,8 +350,21 @@ class FakeSalesforce:
 # --- SOQL ------------------------------------------------------------------------------
 
 _TOKENS = re.compile(r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')|(?P<word>[A-Za-z_][A-Za-z0-9_]*)|(?P<punct>[(),=]))")
-_ESCAPES = {"n": "\n", "N": "\n", "r": "\r", "R": "\r", "t": "\t", "T": "\t", "b": "\b", "B": "\b",
-            "f": "\f", "F": "\f", '"': '"', "'": "'", "\\": "\\"}
+_ESCAPES = {
+    "n": "\n",
+    "N": "\n",
+    "r": "\r",
+    "R": "\r",
+    "t": "\t",
+    "T": "\t",
+    "b": "\b",
+    "B": "\b",
+    "f": "\f",
+    "F": "\f",
+    '"': '"',
+    "'": "'",
+    "\\": "\\",
+}
 
 
 @dataclass
@@ -398,8 +476,10 @@ def _unescape(literal: str) -> str:
 
 def _like(literal: str) -> re.Pattern[str]:
     """A LIKE pattern as a regex: % any run, _ one character, \\% and \\_ themselves; case-insensitive."""
-    regex = "".join(re.escape(text) if escaped else {"%": ".*", "_": "."}.get(text, re.escape(text))
-                    for text, escaped in _characters(literal, like=True))
+    regex = "".join(
+        re.escape(text) if escaped else {"%": ".*", "_": "."}.get(text, re.escape(text))
+        for text, escaped in _characters(literal, like=True)
+    )
     return re.compile(regex, re.IGNORECASE | re.DOTALL)
 
 
@@ -432,7 +512,10 @@ def _collection_problem(method: str, body: Any) -> str | None:
     if not isinstance(records, list) or not 1 <= len(records) <= COLLECTION_LIMIT:
         return f"records must hold 1 to {COLLECTION_LIMIT} records"
     for record in records:
-        if not isinstance(record.get("attributes"), dict) or record["attributes"].get("type") not in ("Account", "Task"):
+        if not isinstance(record.get("attributes"), dict) or record["attributes"].get("type") not in (
+            "Account",
+            "Task",
+        ):
             return "each record needs attributes.type (Account or Task here)"
         if method == "PATCH" and "id" not in record:
             return "an update needs each record's id"
