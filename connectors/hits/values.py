@@ -175,6 +175,8 @@ def parse_timestamps(values: list[object], timestamp_format: str | None, timezon
     if timestamp_format is not None and "%z" in timestamp_format:  # the format demands a zone
         return Timestamps(parsed.take(codes, allow_fill=True, fill_value=pd.NaT), 0)
     zoneless = np.array([isinstance(value, str) and not _ZONE_SUFFIX.search(value) for value in distinct], dtype=bool)
+    if timestamp_format is None:  # epoch seconds, even as text, are UTC
+        zoneless &= np.isnan(pd.to_numeric(distinct, errors="coerce"))
     if timezone != "UTC" and zoneless.any():
         parsed = parsed.where(~zoneless, _local_to_utc(parsed, timezone))
     zoneless &= ~parsed.isna()
