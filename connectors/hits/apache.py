@@ -48,7 +48,7 @@ _FAST_QUOTED = '"([^"]*)"'
 _ANY_QUOTED = r'"((?:[^"\\]|\\.)*)"'
 _FAST_REQUEST = r'"(?P<method>[A-Z]+) (?P<url>[^ ]+) HTTP/[0-9.]+"'
 _ANY_REQUEST = r'"(?P<request>(?:[^"\\]|\\.)*)"'
-_MORE_FIELDS = r"(?:[ \t][^\n]*)?$"  # nothing, or further fields after a blank
+_MORE_FIELDS = r"(?:$|[ \t][^\n]*$)"  # nothing, or further fields after a blank
 _ESCAPED = re.compile(r'\\(["\\])')
 
 
