@@ -118,7 +118,7 @@ class LogInspection:
     """What ``visitor-intent inspect-log`` reports about one file.
 
     ``format`` is ``empty`` for a file without record lines. ``lines`` counts record lines
-    (not blank, comment or directive lines); ``local_times`` the hits whose time was written
+    (not blank, comment or directive lines); ``local_times`` the records whose time was written
     without a zone, read as local time in ``timezone``; ``first_errors`` holds up to five
     ``(line_no, reason, raw)`` of quarantined lines.
     """
