@@ -3,7 +3,8 @@
 Every hit gets at most one ``drop_reason``, the first of these that applies:
 
 ``private_address``  the IP is not a public unicast address (private, loopback, link-local,
-                     shared/CGNAT, documentation, reserved, multicast, unspecified) or not an IP
+                     shared/CGNAT, documentation, reserved, multicast, unspecified), not an IP,
+                     or missing (a log line that names no client)
 ``own_office``       the IP is in one of our ``office_networks``
 ``not_a_page``       the method is neither GET nor POST, the status is 400 or above, or it
                      is a redirect (3xx but 304): the page it points to is the page view,
@@ -87,7 +88,7 @@ def clean_hits(
     offices = [ipaddress.ip_network(network, strict=False) for network in office_networks]
     extensions = frozenset(extension.lower().lstrip(".") for extension in static_extensions)
     checks = [
-        (PRIVATE_ADDRESS, _per_unique(hits["ip"], lambda ip: not _is_public(ip))),
+        (PRIVATE_ADDRESS, hits["ip"].isna() | _per_unique(hits["ip"], lambda ip: not _is_public(ip))),
         (OWN_OFFICE, _per_unique(hits["ip"], lambda ip: _in_any(ip, offices))),
         (NOT_A_PAGE, _not_a_page(hits)),
         (STATIC_ASSET, _per_unique(hits["url"], lambda url: _is_static(url, extensions))),

@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 import os
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -28,12 +29,23 @@ class _Strict(BaseModel):
 
 
 class HitSourceSettings(_Strict):
-    """Where hits come from: file globs, their format (auto-detected by default)."""
+    """Where hits come from: file globs, their format (auto-detected by default), and the
+    IANA time zone of times the logs write without one (IIS date-local, HAProxy)."""
 
     paths: list[str] = Field(min_length=1)
     log_format: str | None = None
     trust_forwarded_for: bool = False
     column_mapping: dict[str, str | None] | None = None
+    timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, timezone: str) -> str:
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {timezone!r}: use an IANA name such as 'Europe/Berlin'") from None
+        return timezone
 
 
 class MaxMindSettings(_Strict):

@@ -71,8 +71,25 @@ def _parser() -> argparse.ArgumentParser:
     inspect = commands.add_parser("inspect-log", help="detect a log's format and count parsed and quarantined lines")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     inspect.add_argument("--json", action="store_true", help="one JSON object per file")
+    inspect.add_argument(
+        "--timezone",
+        default="UTC",
+        type=_timezone,
+        metavar="ZONE",
+        help="IANA zone of times the log writes without one, e.g. IIS date-local (default: UTC)",
+    )
     inspect.set_defaults(command=_inspect_log)
     return parser
+
+
+def _timezone(name: str) -> str:
+    from connectors.hits.reader import check_timezone
+
+    try:
+        check_timezone(name)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -117,10 +134,10 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, *, hits: list[
     resources = resources_from_settings(
         settings, hits=[str(h) for h in hits], **{k: str(v) for k, v in overrides.items() if v is not None}
     )
-    days = resources["hit_sources"].days()
+    hit_sources = resources["hit_sources"]
+    days = hit_sources.days()
     if not days:
-        print("error: no parsable hits in the given files (try `visitor-intent inspect-log`)", file=sys.stderr)
-        return 1
+        return _no_hits(args, hit_sources)
     span = Span(days)
     # Partitions start at the first day of the data, whatever the settings say.
     settings = settings.model_copy(update={"partitions_start": span.first_day})
@@ -185,19 +202,50 @@ def _forget(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inspect_log(args: argparse.Namespace) -> int:
-    from connectors.hits import inspect_log
+def _no_hits(args: argparse.Namespace, hit_sources) -> int:
+    """Nothing to run: fine when the files hold no records (a freshly rotated log), an error otherwise."""
+    summaries = {
+        path: hit_sources.spool.summary(path, source.options())
+        for source in hit_sources.sources
+        for path in source.files()
+    }
+    if summaries and not any(summary.records or summary.unreadable for summary in summaries.values()):
+        args.out("nothing to run: the given files hold no log records")
+        return 0
+    print("error: no parsable hits in the given files (try `visitor-intent inspect-log`)", file=sys.stderr)
+    for path, summary in summaries.items():
+        if summary.unreadable:
+            print(f"  {path}: {summary.unreadable}", file=sys.stderr)
+    return 1
 
+
+def _inspect_log(args: argparse.Namespace) -> int:
+    from connectors.hits import EMPTY_LOG, inspect_log
+
+    exit_code = 0
     for path in args.paths:
-        report = inspect_log(path)
+        try:
+            report = inspect_log(path, timezone=args.timezone)
+        except UnknownLogFormat as unknown:  # say so, and go on with the other files
+            print(f"error: {unknown}", file=sys.stderr)
+            exit_code = 2
+            continue
         if args.json:
             args.out(json.dumps(report.to_dict(), default=str))
+            continue
+        if report.format == EMPTY_LOG and not report.lines:
+            args.out(f"{path}: empty: no log records (0 bytes, blank, or headers only); nothing to read")
             continue
         args.out(
             f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined"
         )
+        if report.local_times:
+            args.out(
+                f"  {report.local_times} times written without a zone, read as local time in {report.timezone}"
+                " (set the source's `timezone` if that is wrong)"
+            )
         for reason, count in sorted(report.reasons.items(), key=lambda item: -item[1]):
             args.out(f"  {reason}: {count}")
         for line_no, reason, raw in report.first_errors:
             args.out(f"  line {line_no}: {reason}: {raw[:120]}")
-    return 0
+    return exit_code

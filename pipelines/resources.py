@@ -100,6 +100,7 @@ class HitSource(Config):
     log_format: str | None = None
     trust_forwarded_for: bool = False
     column_mapping: dict[str, str | None] | None = None
+    timezone: str = "UTC"
 
     def files(self) -> list[Path]:
         found: set[Path] = set()
@@ -113,6 +114,7 @@ class HitSource(Config):
             log_format=self.log_format,
             column_mapping=ColumnMapping(**self.column_mapping) if self.column_mapping else None,
             trust_forwarded_for=self.trust_forwarded_for,
+            timezone=self.timezone,
         )
 
 
@@ -342,6 +344,7 @@ def resources_from_settings(
                 log_format=source.log_format,
                 trust_forwarded_for=source.trust_forwarded_for,
                 column_mapping=source.column_mapping,
+                timezone=source.timezone,
             )
             for source in settings.sources
         ]

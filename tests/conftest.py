@@ -43,6 +43,12 @@ def sample_hits_dir() -> Path:
     return require(SHARED_DIR / "sample-hits", "sample hit logs")
 
 
+@pytest.fixture(scope="session")
+def matomo_logs_dir() -> Path:
+    """Matomo log importer's own test logs: the public yardstick for log formats."""
+    return require(SHARED_DIR / "peer-suites" / "matomo-log-analytics", "Matomo's test logs")
+
+
 POSTGRES_URL_ENV_VAR = "VISITOR_INTENT_TEST_POSTGRES_URL"
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

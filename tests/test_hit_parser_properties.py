@@ -15,7 +15,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from connectors.hits import read_hits
-from connectors.hits.lines import GZIP_MAGIC
+from connectors.hits.compression import codec_of
 
 SETTINGS = settings(max_examples=100, deadline=None)
 URL_CHARACTERS = string.ascii_letters + string.digits + "-._~/?=&%+:@,;"
@@ -126,7 +126,7 @@ def parse_counts(path: Path, log_format: str, **read_hits_kwargs: bool) -> tuple
 
 def write(directory: Path, lines: list[bytes], final_newline: bool) -> Path:
     content = b"\n".join(lines) + (b"\n" if final_newline else b"")
-    assume(not content.startswith(GZIP_MAGIC))  # that is a (broken) gzip file, not a text log
+    assume(codec_of(content) is None)  # that is a (broken) compressed file, not a text log
     path = directory / "hits.log"
     path.write_bytes(content)
     return path

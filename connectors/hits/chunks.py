@@ -109,12 +109,19 @@ class HitAssembler:
     """Builds the ParsedChunks of one file; what it learns about values carries over."""
 
     def __init__(
-        self, source_file: str, fields: tuple[str, ...], timestamp_format: str | None, trust_forwarded_for: bool
+        self,
+        source_file: str,
+        fields: tuple[str, ...],
+        timestamp_format: str | None,
+        *,
+        trust_forwarded_for: bool = False,
+        timezone: str = "UTC",
     ) -> None:
         self.source_file = source_file
         self.fields = fields  # names of the values in each record tuple, from RAW_FIELDS
         self.timestamp_format = timestamp_format
         self.trust_forwarded_for = trust_forwarded_for and "forwarded_for" in fields
+        self.timezone = timezone  # of timestamps written without a zone
         self._canonical_ips = Memo(canonical_ip)
         self._forwarded_clients = Memo(leftmost_public_ip)
         self._targets = Memo(resolve_target)
@@ -124,11 +131,14 @@ class HitAssembler:
         """The chunk's hits and quarantine.
 
         A record whose timestamp, client IP or URL is unusable is quarantined as
-        ``bad_timestamp``, ``invalid_ip`` or ``invalid_url`` (the first that applies).
+        ``bad_timestamp``, ``invalid_ip`` or ``invalid_url`` (the first that applies). A
+        record that names no client at all ("-", as IIS writes for some requests) is a hit
+        without an IP: the request happened, and cleaning sets it aside.
         """
         record_line_nos, rejected = chunk.record_line_nos, chunk.rejected
         columns = self._raw_columns(chunk.records)
-        timestamps = parse_timestamps(columns["timestamp"], self.timestamp_format)
+        timestamps, local_times = parse_timestamps(columns["timestamp"], self.timestamp_format, self.timezone)
+        named_clients = [columns["ip"], columns["forwarded_for"] if self.trust_forwarded_for else None]
         columns["ip"] = self._client_ips(columns)
         for name in _OPTIONAL_TEXT:
             if columns[name] is not None:
@@ -138,14 +148,14 @@ class HitAssembler:
             columns["status"] = self._statuses(columns["status"])
 
         hits = self._hits_frame(timestamps, columns, record_line_nos)
-        reasons = _failures(timestamps, columns)
+        reasons = _failures(timestamps, columns, named_clients)
         if reasons is not None:
             is_hit = reasons == ""
             hits = hits[is_hit].reset_index(drop=True)
             rejected = rejected + [
                 (record_line_nos[row], str(reasons[row]), chunk.record_lines[row]) for row in np.flatnonzero(~is_hit)
             ]
-        return ParsedChunk(hits, self._quarantine_frame(rejected), chunk.size)
+        return ParsedChunk(hits, self._quarantine_frame(rejected), chunk.size, local_times)
 
     def _raw_columns(self, records: list[tuple]) -> Columns:
         """Field name → list of raw values; None for a field the format does not have."""
@@ -204,13 +214,19 @@ def _apply_targets(columns: Columns, targets: list[Target]) -> None:
             hosts[row] = target.host
 
 
-def _failures(timestamps: pd.DatetimeIndex, columns: Columns) -> np.ndarray | None:
-    """Per record, why it cannot be a hit ("" when it can); None when every record can."""
+def _failures(timestamps: pd.DatetimeIndex, columns: Columns, raw_clients: list[list | None]) -> np.ndarray | None:
+    """Per record, why it cannot be a hit ("" when it can); None when every record can.
+
+    ``raw_clients`` are the raw fields that may name the client (the address, and the
+    forwarded-for value when trusted): a record whose every one is blank has no IP, which is
+    no failure.
+    """
     bad_timestamps = timestamps.isna()
     if not bad_timestamps.any() and None not in columns["ip"] and None not in columns["url"]:
         return None
+    named = np.logical_or.reduce([~_is_blank(values) for values in raw_clients if values is not None])
     return np.select(
-        [bad_timestamps, _is_missing(columns["ip"]), _is_missing(columns["url"])],
+        [bad_timestamps, _is_missing(columns["ip"]) & named, _is_missing(columns["url"])],
         [BAD_TIMESTAMP, INVALID_IP, INVALID_URL],
         default="",
     )
@@ -218,6 +234,11 @@ def _failures(timestamps: pd.DatetimeIndex, columns: Columns) -> np.ndarray | No
 
 def _is_missing(values: list[object]) -> np.ndarray:
     return pd.isna(np.array(values, dtype=object))
+
+
+def _is_blank(values: list[object]) -> np.ndarray:
+    """Per value, whether a log field is absent: missing, empty or "-"."""
+    return np.array([value is None or value == "" or value == "-" for value in values], dtype=bool)
 
 
 def _frame(values: dict[str, object], dtypes: dict[str, str], rows: pd.RangeIndex) -> pd.DataFrame:

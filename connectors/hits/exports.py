@@ -27,7 +27,7 @@ class ColumnMapping(BaseModel):
     The defaults are the hit column names, so an export with those headers needs no
     mapping. Optional values may be None (not in the export). ``url`` may be a path or an
     absolute URL. ``timestamp_format`` is a strftime format; by default ISO 8601 and epoch
-    seconds are recognised. Text without a zone is UTC.
+    seconds are recognised. Text without a zone is local time in the source's ``timezone`` (UTC by default).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

@@ -2,34 +2,62 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
-from connectors.hits.apache import ApacheParser
-from connectors.hits.aws import LoadBalancerParser
+from connectors.hits.apache import APACHE_LAYOUTS, ApacheParser
+from connectors.hits.aws import LoadBalancerParser, S3AccessParser
+from connectors.hits.compression import open_log
 from connectors.hits.exports import REQUIRED_FIELDS, ColumnMapping, CsvExportParser, JsonlExportParser
+from connectors.hits.haproxy import HAProxyParser
 from connectors.hits.json_lines import SERVER_KEYS, JsonLinesParser
-from connectors.hits.line_parser import LineParser, json_object
-from connectors.hits.lines import line_blocks, open_log
+from connectors.hits.line_parser import LineParser, ParseResult, json_object
+from connectors.hits.lines import line_blocks
 from connectors.hits.schema import UNPARSEABLE
 from connectors.hits.snowplow import COLUMN_COUNT as SNOWPLOW_COLUMN_COUNT
 from connectors.hits.snowplow import SnowplowParser
 from connectors.hits.w3c import CloudFrontParser, W3CParser
 
-# Formats told apart by the shape of their lines, in order of preference on a tie.
-_LINE_SHAPED_FORMATS = ("apache_combined", "apache_vhost_combined", "apache_common", "aws_alb", "aws_elb")
+# Formats told apart by the shape of their lines, in order of preference on a tie: a format
+# whose lines also fit a more general one comes before it.
+_LINE_SHAPED_FORMATS = (*APACHE_LAYOUTS, "haproxy", "s3", "aws_alb", "aws_elb")
 EXPORT_FORMATS = ("csv", "jsonl")
 LOG_FORMATS = (*_LINE_SHAPED_FORMATS, "w3c", "cloudfront", "json_lines", "snowplow_enriched", *EXPORT_FORMATS)
+EMPTY_LOG = "empty"  # what detection says of a file without record lines (0 bytes, or headers only)
 _SAMPLE_RECORDS = 20  # record lines read for detection
+# Lines of these formats also fit a more general one (apache_combined): a line counts for
+# them only when the field that tells them apart looks the part.
+_FORWARDED_ADDRESS = r"(?:unknown|\[?[0-9A-Fa-f:.]+\]?(?::[0-9]+)?)"  # as in X-Forwarded-For
+_TELLING_FIELDS = {
+    "nginx_main": ("forwarded_for", re.compile(rf"-|{_FORWARDED_ADDRESS}(?:, ?{_FORWARDED_ADDRESS})*")),
+    "ovh": ("host", re.compile(r"(?=[^ ]*[A-Za-z])[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")),  # a host name
+}
 
 
 class UnknownLogFormat(ValueError):
-    """The format of a log file could not be detected."""
+    """The format of a log file could not be detected.
 
-    def __init__(self, path: str | Path, why: str) -> None:
+    ``why`` says so without quoting the file (it may be kept where log lines may not);
+    ``first_line`` is the file's first record line.
+    """
+
+    def __init__(self, path: str | Path, why: str, first_line: str = "") -> None:
+        quoted = f": {first_line[:120]!r}" if first_line else ""
         super().__init__(
-            f"{path}: cannot tell its log format ({why}); tried {', '.join(LOG_FORMATS)}. "
+            f"{path}: cannot tell its log format ({why}{quoted}); tried {', '.join(LOG_FORMATS)}. "
             "Pass log_format= with one of them (with a column_mapping for csv or jsonl exports)."
         )
+        self.why = f"cannot tell its log format: {why}"
+        self.first_line = first_line
+
+
+class _EmptyLogParser(LineParser):
+    """A file without record lines: only its broken parts (a cut-off archive) are quarantined."""
+
+    fields = ("timestamp", "ip", "url")
+
+    def parse(self, line: str) -> ParseResult:
+        return UNPARSEABLE
 
 
 def make_parser(log_format: str, column_mapping: ColumnMapping | None, source: str) -> LineParser:
@@ -37,9 +65,13 @@ def make_parser(log_format: str, column_mapping: ColumnMapping | None, source: s
     if column_mapping is not None and log_format not in EXPORT_FORMATS:
         raise ValueError(f"column_mapping applies to the {' and '.join(EXPORT_FORMATS)} formats, not {log_format!r}")
     mapping = column_mapping or ColumnMapping()
+    if log_format in APACHE_LAYOUTS:
+        return ApacheParser(log_format)
     match log_format:
-        case "apache_combined" | "apache_vhost_combined" | "apache_common":
-            return ApacheParser(log_format)
+        case "haproxy":
+            return HAProxyParser()
+        case "s3":
+            return S3AccessParser()
         case "aws_alb" | "aws_elb":
             return LoadBalancerParser(log_format)
         case "w3c":
@@ -54,18 +86,21 @@ def make_parser(log_format: str, column_mapping: ColumnMapping | None, source: s
             return CsvExportParser(mapping, source)
         case "jsonl":
             return JsonlExportParser(mapping)
+        case "empty":
+            return _EmptyLogParser()
     raise ValueError(f"unknown log format {log_format!r}; choose one of {', '.join(LOG_FORMATS)}")
 
 
 def detect_format(path: str | Path) -> str:
-    """The log format of ``path``, judged from its first record lines (gzip is opened transparently).
+    """The log format of ``path``, judged from its first record lines (compressed files are opened transparently).
 
+    - no record lines at all (0 bytes, blank, comments or headers only) → ``empty``;
     - a W3C ``#Fields:`` directive → ``cloudfront`` if it lists x-edge-location, else ``w3c``;
-    - a JSON object line → ``json_lines`` if it has a web-server key (``remote_addr``,
-      ``request``, ``request_uri``, ``time_iso8601``, ``time_local``, ``path``, ``date``,
-      ``http_user_agent``), else ``jsonl`` if it has the keys timestamp, ip and url;
+    - a JSON object line → ``json_lines`` if it has a web-server key (see
+      ``json_lines.SERVER_KEYS``), else ``jsonl`` if it has the keys timestamp, ip and url;
     - 131 tab-separated columns → ``snowplow_enriched``;
-    - the Apache or AWS load-balancer layout that fits most of the first 20 lines;
+    - the line-shaped format (Apache/nginx family, HAProxy, S3, AWS load balancers) that fits
+      most of the first 20 lines;
     - a comma-separated header with the columns timestamp, ip and url → ``csv``.
 
     Raises UnknownLogFormat naming the file and the formats tried.
@@ -74,7 +109,7 @@ def detect_format(path: str | Path) -> str:
     if fields_directive is not None:
         return "cloudfront" if "x-edge-location" in fields_directive.lower().split() else "w3c"
     if not records:
-        raise UnknownLogFormat(path, "it has no record lines")
+        return EMPTY_LOG
     first = records[0]
     if first.startswith("{"):
         return _json_format(path, first)
@@ -86,7 +121,7 @@ def detect_format(path: str | Path) -> str:
         return best
     if set(REQUIRED_FIELDS) <= {name.strip() for name in first.split(",")}:
         return "csv"
-    raise UnknownLogFormat(path, f"its first record line fits none of them: {first[:120]!r}")
+    raise UnknownLogFormat(path, "its first record line fits none of them", first)
 
 
 def detect_export_format(path: str | Path) -> str:
@@ -119,16 +154,23 @@ def _sample(path: str | Path) -> tuple[str | None, list[str]]:
 def _json_format(path: str | Path, line: str) -> str:
     record = json_object(line)
     if record is None:
-        raise UnknownLogFormat(path, "its first record starts like JSON but is not a JSON object")
+        raise UnknownLogFormat(path, "its first record starts like JSON but is not a JSON object", line)
     keys = set(record)
     if keys & SERVER_KEYS:
         return "json_lines"
     if set(REQUIRED_FIELDS) <= keys:
         return "jsonl"
-    raise UnknownLogFormat(path, f"its JSON keys {sorted(keys)} are neither a web-server log's nor timestamp/ip/url")
+    raise UnknownLogFormat(
+        path, f"its JSON keys {sorted(keys)[:12]} are neither a web-server log's nor timestamp/ip/url", line
+    )
 
 
 def _count_shaped(log_format: str, lines: list[str]) -> int:
     """How many lines have the format's layout (even if a field in them is unusable)."""
     parser = make_parser(log_format, None, source="")
-    return sum(parser.parse(line) != UNPARSEABLE for line in lines)
+    results = [parser.parse(line) for line in lines]
+    if log_format not in _TELLING_FIELDS:
+        return sum(result != UNPARSEABLE for result in results)
+    field, looks_right = _TELLING_FIELDS[log_format]
+    position = parser.fields.index(field)
+    return sum(type(result) is tuple and bool(looks_right.fullmatch(result[position] or "")) for result in results)

@@ -1,5 +1,5 @@
 """Web-server JSON logs, one object per line: nginx ``log_format ... escape=json`` shapes,
-Matomo's example keys, and Caddy's structured access log."""
+Matomo's example keys, Caddy's structured access log and Traefik's JSON access log."""
 
 from __future__ import annotations
 
@@ -8,22 +8,35 @@ from collections.abc import Mapping
 from connectors.hits.line_parser import LineParser, ParseResult, json_object, json_scalar, json_text, split_request
 from connectors.hits.schema import UNPARSEABLE
 
-# Top-level keys per hit value, best first. Caddy nests the request (see _caddy_values).
+# Top-level keys per hit value, best first. Caddy nests the request (see _caddy_values);
+# Traefik's keys are capitalised, its headers "request_<Header>" (when configured to keep
+# them), and DownstreamStatus is what the visitor got.
 _ALIASES: dict[str, tuple[str, ...]] = {
-    "timestamp": ("time_iso8601", "time_local", "date", "ts"),
-    "ip": ("ip", "remote_addr"),
-    "forwarded_for": ("http_x_forwarded_for",),
-    "method": ("request_method",),
-    "host": ("host", "http_host"),
-    "url": ("path", "request_uri"),
-    "status": ("status",),
-    "referrer": ("referrer", "http_referer"),
-    "user_agent": ("user_agent", "http_user_agent"),
+    "timestamp": ("time_iso8601", "time_local", "date", "ts", "StartUTC"),
+    "ip": ("ip", "remote_addr", "ClientHost"),
+    "forwarded_for": ("http_x_forwarded_for", "request_X-Forwarded-For"),
+    "method": ("request_method", "RequestMethod"),
+    "host": ("host", "http_host", "RequestHost"),
+    "url": ("path", "request_uri", "RequestPath"),
+    "status": ("status", "DownstreamStatus"),
+    "referrer": ("referrer", "http_referer", "request_Referer"),
+    "user_agent": ("user_agent", "http_user_agent", "request_User-Agent"),
 }
 _NON_TEXT = ("timestamp", "status")  # may be numbers: an epoch, a status code
 # Keys that mark a web-server log rather than an export (used by format detection).
 SERVER_KEYS = frozenset(
-    {"remote_addr", "request", "request_uri", "time_iso8601", "time_local", "path", "date", "http_user_agent"}
+    {
+        "remote_addr",
+        "request",
+        "request_uri",
+        "time_iso8601",
+        "time_local",
+        "path",
+        "date",
+        "http_user_agent",
+        "ClientHost",
+        "RequestPath",
+    }
 )
 
 

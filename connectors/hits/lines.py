@@ -1,24 +1,21 @@
-"""Physical lines of a log file, plain or gzip, read in blocks with bounded memory."""
+"""Physical lines of a log file, plain or compressed, read in blocks with bounded memory."""
 
 from __future__ import annotations
 
 import codecs
-import gzip
 import io
 import re
-import zlib
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
 
-from connectors.hits.schema import CORRUPT_GZIP, LINE_TOO_LONG, TRUNCATED_GZIP
+from connectors.hits.compression import BrokenCompression
+from connectors.hits.schema import LINE_TOO_LONG
 
 MAX_LINE_BYTES = 64 * 1024
-GZIP_MAGIC = b"\x1f\x8b"
 BLOCK_BYTES = 1024 * 1024
 _TRAILING_CARRIAGE_RETURNS = re.compile(r"\r+$", re.MULTILINE)
-LogStream = io.BufferedReader | gzip.GzipFile
 
 
 class LineBlock(NamedTuple):
@@ -27,7 +24,7 @@ class LineBlock(NamedTuple):
     Lines are decoded as UTF-8 with replacement characters, without their line break and
     trailing carriage returns; ``text`` is the same lines joined by ``\\n``. ``reason`` is
     None, or a quarantine reason for a single line that cannot be a record: a line over
-    MAX_LINE_BYTES (its start), or the point where a gzip stream breaks off (empty).
+    MAX_LINE_BYTES (its start), or the point where a compressed stream breaks off (empty).
     """
 
     first_line_no: int
@@ -44,18 +41,8 @@ class Segment(NamedTuple):
     first_line_no: int
 
 
-def open_log(path: str | Path) -> LogStream:
-    """Open ``path`` for binary reading, decompressing it when its first bytes say gzip."""
-    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
-
-
-def is_gzip(path: str | Path) -> bool:
-    with open(path, "rb") as probe:
-        return probe.read(2) == GZIP_MAGIC
-
-
 def open_segment(path: str | Path, segment: Segment) -> io.BufferedReader:
-    """A binary stream of one segment of a plain (not gzip) file."""
+    """A binary stream of one segment of a plain (not compressed) file."""
     return io.BufferedReader(_BoundedFile(path, segment.start, segment.end), BLOCK_BYTES)
 
 
@@ -108,7 +95,7 @@ class _BoundedFile(io.RawIOBase):
         super().close()
 
 
-def line_blocks(stream: LogStream, first_line_no: int = 1) -> Iterator[LineBlock]:
+def line_blocks(stream: io.BufferedReader, first_line_no: int = 1) -> Iterator[LineBlock]:
     """The stream's lines, up to about BLOCK_BYTES at a time, numbered from ``first_line_no``.
 
     A UTF-8 byte order mark at the start of a file is not part of its first line.
@@ -119,7 +106,7 @@ def line_blocks(stream: LogStream, first_line_no: int = 1) -> Iterator[LineBlock
         at_file_start = first_line_no == 1
         if at_file_start and stream.peek(len(codecs.BOM_UTF8)).startswith(codecs.BOM_UTF8):  # Excel, IIS
             stream.read(len(codecs.BOM_UTF8))
-        # read1 returns what is at hand, so a broken gzip stream loses little.
+        # read1 returns what is at hand, so a broken compressed stream loses little.
         for data in iter(partial(stream.read1, BLOCK_BYTES), b""):
             data = partial_line + data
             end = data.rfind(b"\n")
@@ -136,10 +123,8 @@ def line_blocks(stream: LogStream, first_line_no: int = 1) -> Iterator[LineBlock
                     next_line_no = block.first_line_no + len(block.lines)
         if partial_line:  # a last line without a line break
             yield from _blocks(partial_line, next_line_no)
-    except EOFError:
-        yield _rejected(next_line_no, b"", TRUNCATED_GZIP)
-    except (gzip.BadGzipFile, zlib.error):
-        yield _rejected(next_line_no, b"", CORRUPT_GZIP)
+    except BrokenCompression as broken:
+        yield _rejected(next_line_no, b"", broken.reason)
 
 
 def _blocks(complete_lines: bytes, first_line_no: int) -> list[LineBlock]:
@@ -169,7 +154,7 @@ def _rejected(line_no: int, data: bytes, reason: str) -> LineBlock:
     return LineBlock(line_no, [text], text, reason)
 
 
-def _skip_rest_of_line(stream: LogStream) -> None:
+def _skip_rest_of_line(stream: io.BufferedReader) -> None:
     for piece in iter(partial(stream.readline, BLOCK_BYTES), b""):
         if piece.endswith(b"\n"):
             return

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from connectors.hits.chunks import HitAssembler, PendingChunk
+from connectors.hits.compression import open_log
 from connectors.hits.exports import ColumnMapping
 from connectors.hits.formats import detect_export_format, detect_format, make_parser
 from connectors.hits.line_parser import LineParser
-from connectors.hits.lines import LineBlock, Segment, line_blocks, open_log, open_segment
+from connectors.hits.lines import LineBlock, Segment, line_blocks, open_segment
 from connectors.hits.schema import ParsedChunk
 
 _FIRST_ERRORS = 5
@@ -25,25 +27,43 @@ def read_hits(
     chunk_size: int = 50_000,
     column_mapping: ColumnMapping | None = None,
     trust_forwarded_for: bool = False,
+    timezone: str = "UTC",
     segment: Segment | None = None,
 ) -> Iterator[ParsedChunk]:
-    """Parse ``path`` (plain or gzip) into chunks of at most ``chunk_size`` record lines.
+    """Parse ``path`` (plain or compressed) into chunks of at most ``chunk_size`` record lines.
 
     The format is detected unless given; with a ``column_mapping`` the file is a csv or
-    jsonl export. Blank lines, ``#`` comments and W3C directives are not records. Lines that
-    cannot become a hit are quarantined with a reason; per file, hits + quarantined lines
-    == lines read. With ``trust_forwarded_for`` the client is the left-most public address
-    of the X-Forwarded-For value, when the format carries one. Memory stays flat whatever
-    the file size. With a ``segment`` (of a plain file) only its lines are read. Bad
-    arguments and undetectable formats raise at the call.
+    jsonl export. Blank lines, ``#`` comments and W3C directives are not records; a file
+    without record lines (0 bytes, headers only) gives no chunk. Lines that cannot become a
+    hit are quarantined with a reason; per file, hits + quarantined lines == lines read.
+    With ``trust_forwarded_for`` the client is the left-most public address of the
+    X-Forwarded-For value, when the format carries one. Times written without a zone are
+    local times in ``timezone`` (an IANA name such as ``Europe/Berlin``). Memory stays flat
+    whatever the file size. With a ``segment`` (of a plain file) only its lines are read.
+    Bad arguments and undetectable formats raise at the call.
     """
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be at least 1, not {chunk_size}")
+    check_timezone(timezone)
     source = str(path)
     log_format = resolve_format(path, log_format, column_mapping)
     parser = make_parser(log_format, column_mapping, source)
-    assembler = HitAssembler(source, parser.fields, parser.timestamp_format, trust_forwarded_for)
+    assembler = HitAssembler(
+        source,
+        parser.fields,
+        parser.timestamp_format,
+        trust_forwarded_for=trust_forwarded_for,
+        timezone=timezone,
+    )
     return _read_chunks(path, parser, assembler, chunk_size, segment)
+
+
+def check_timezone(timezone: str) -> None:
+    """Raise ValueError unless ``timezone`` is an IANA time zone name."""
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown timezone {timezone!r}: use an IANA name such as 'UTC' or 'Europe/Berlin'") from None
 
 
 def resolve_format(path: str | Path, log_format: str | None, column_mapping: ColumnMapping | None) -> str:
@@ -97,8 +117,10 @@ def _parse_lines(parser: LineParser, block: LineBlock) -> Iterator[tuple[int, st
 class LogInspection:
     """What ``visitor-intent inspect-log`` reports about one file.
 
-    ``lines`` counts record lines (not blank, comment or directive lines);
-    ``first_errors`` holds up to five ``(line_no, reason, raw)`` of quarantined lines.
+    ``format`` is ``empty`` for a file without record lines. ``lines`` counts record lines
+    (not blank, comment or directive lines); ``local_times`` the records whose time was written
+    without a zone, read as local time in ``timezone``; ``first_errors`` holds up to five
+    ``(line_no, reason, raw)`` of quarantined lines.
     """
 
     path: str
@@ -106,6 +128,8 @@ class LogInspection:
     lines: int
     parsed: int
     quarantined: int
+    timezone: str = "UTC"
+    local_times: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
     first_errors: list[tuple[int, str, str]] = field(default_factory=list)
 
@@ -122,12 +146,20 @@ def inspect_log(path: str | Path, **read_hits_kwargs: Any) -> LogInspection:
     """Parse the whole of ``path`` and count hits, quarantined lines and their reasons."""
     log_format = read_hits_kwargs.pop("log_format", None)
     log_format = resolve_format(path, log_format, read_hits_kwargs.get("column_mapping"))
-    inspection = LogInspection(path=str(path), format=log_format, lines=0, parsed=0, quarantined=0)
+    inspection = LogInspection(
+        path=str(path),
+        format=log_format,
+        lines=0,
+        parsed=0,
+        quarantined=0,
+        timezone=read_hits_kwargs.get("timezone", "UTC"),
+    )
     reasons: Counter[str] = Counter()
     for chunk in read_hits(path, log_format=log_format, **read_hits_kwargs):
         inspection.lines += chunk.lines_read
         inspection.parsed += len(chunk.hits)
         inspection.quarantined += len(chunk.quarantine)
+        inspection.local_times += chunk.local_times
         reasons.update(chunk.quarantine["reason"])
         missing = _FIRST_ERRORS - len(inspection.first_errors)
         inspection.first_errors += [

@@ -42,16 +42,21 @@ NO_HTTP_REQUEST = "no_http_request"  # no request line (Apache "-", ELB layer-4 
 NOT_A_PAGE_VIEW = "not_a_page_view"  # Snowplow events other than page_view
 NO_FIELDS_DIRECTIVE = "no_fields_directive"  # a W3C record before any #Fields: line
 LINE_TOO_LONG = "line_too_long"  # more than MAX_LINE_BYTES
-TRUNCATED_GZIP = "truncated_gzip"  # the gzip stream ends early; lines before it are kept
-CORRUPT_GZIP = "corrupt_gzip"  # the gzip stream is damaged; lines before it are kept
+UNKNOWN_FORMAT = "unknown_format"  # the whole file (line 0): its log format cannot be told
+# A compressed stream (codec gzip, bz2, xz or zstd) that ends early or is damaged: the
+# lines before it are kept. E.g. truncated_gzip, corrupt_xz.
+TRUNCATED = "truncated_{codec}"
+CORRUPT = "corrupt_{codec}"
 
 
 class ParsedChunk(NamedTuple):
     """One chunk of a log: its hits, its quarantined lines and how many record lines it held.
 
-    ``len(hits) + len(quarantine) == lines_read`` for every chunk.
+    ``len(hits) + len(quarantine) == lines_read`` for every chunk. ``local_times`` counts
+    the records whose time was written without a zone (read in the source's timezone).
     """
 
     hits: pd.DataFrame
     quarantine: pd.DataFrame
     lines_read: int
+    local_times: int = 0

@@ -31,7 +31,7 @@ class SnowplowParser(LineParser):
     """LOG_FORMATS ``snowplow_enriched``."""
 
     fields = ("timestamp", "ip", "host", "url", "referrer", "user_agent", "visitor_id", "session_id", "page_title")
-    timestamp_format = ISO_8601  # "2013-11-26 00:02:05", UTC without a marker
+    timestamp_format = ISO_8601
 
     def parse(self, line: str) -> ParseResult:
         columns = line.split("\t")
@@ -40,7 +40,7 @@ class SnowplowParser(LineParser):
         if columns[_EVENT] != "page_view":
             return NOT_A_PAGE_VIEW
         return (
-            columns[_COLLECTOR_TSTAMP],
+            columns[_COLLECTOR_TSTAMP] + "Z",  # "2013-11-26 00:02:05": UTC, without a marker
             columns[_USER_IPADDRESS],
             columns[_PAGE_URLHOST],
             _page_path(columns),

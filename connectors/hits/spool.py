@@ -17,6 +17,10 @@ A malformed line has no trustworthy timestamp, so it takes the day of the neares
 parsed line before it in the same file (logs are written in time order), else the
 nearest after it, else the file's modification day. Each quarantined line thus belongs
 to exactly one day and is stored by one partition only.
+
+A file without record lines (0 bytes, headers only) is an entry without days. A file whose
+format cannot be told is an entry with one quarantined row on its modification day (line
+0, reason ``unknown_format``, its first record line as ``raw``), and ``unreadable`` says why.
 """
 
 from __future__ import annotations
@@ -36,19 +40,21 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from connectors.hits.apache import APACHE_LAYOUTS
+from connectors.hits.chunks import MAX_RAW_CHARS
+from connectors.hits.compression import is_compressed
 from connectors.hits.exports import ColumnMapping
-from connectors.hits.lines import Segment, is_gzip, segments
+from connectors.hits.formats import UnknownLogFormat
+from connectors.hits.lines import Segment, segments
 from connectors.hits.reader import read_hits, resolve_format
-from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES
+from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES, UNKNOWN_FORMAT
 
 # Formats whose every line is a record on its own (no header, no directives), so a plain
 # file can be cut anywhere between lines and its parts parsed in parallel.
-SPLITTABLE_FORMATS = frozenset(
-    {"apache_common", "apache_combined", "apache_vhost_combined", "aws_alb", "aws_elb", "json_lines"}
-)
+SPLITTABLE_FORMATS = frozenset({*APACHE_LAYOUTS, "haproxy", "s3", "aws_alb", "aws_elb", "json_lines"})
 MIN_SEGMENT_BYTES = 32 * 2**20  # below this a worker process costs more than it saves
 _MANIFEST = "manifest.json"
-_LAYOUT = 2  # part of every entry's key: a spool written in another layout is never read
+_LAYOUT = 3  # part of every entry's key: a spool written in another layout is never read
 _KINDS = {"hits": HIT_DTYPES, "quarantine": QUARANTINE_DTYPES}
 _SCHEMAS = {
     kind: pa.Schema.from_pandas(
@@ -65,10 +71,22 @@ class ReadOptions:
     log_format: str | None = None
     column_mapping: ColumnMapping | None = None
     trust_forwarded_for: bool = False
+    timezone: str = "UTC"  # of times written without a zone
 
     def key(self) -> str:
         mapping = self.column_mapping.model_dump() if self.column_mapping else None
-        return json.dumps([self.log_format, mapping, self.trust_forwarded_for], sort_keys=True, default=str)
+        return json.dumps(
+            [self.log_format, mapping, self.trust_forwarded_for, self.timezone], sort_keys=True, default=str
+        )
+
+
+@dataclass(frozen=True)
+class SpooledFile:
+    """``records``: hits plus quarantined lines (0 for an empty file); ``unreadable``: why
+    the file's format cannot be told, None when it was read."""
+
+    records: int
+    unreadable: str | None
 
 
 class HitSpool:
@@ -100,6 +118,12 @@ class HitSpool:
         """The hits (in file order) and quarantined lines of ``path`` that belong to ``day``."""
         entry, _ = self._spooled(path, options)
         return tuple(self._read(entry, day, kind) for kind in _KINDS)
+
+    def summary(self, path: Path, options: ReadOptions = ReadOptions()) -> SpooledFile:
+        """What parsing ``path`` gave: its record lines, and why it is unreadable (if it is)."""
+        _, manifest = self._spooled(path, options)
+        records = sum(manifest["hits"].values()) + sum(manifest["quarantine"].values())
+        return SpooledFile(records=records, unreadable=manifest.get("unreadable"))
 
     def purge(self, older_than: dt.date) -> int:
         """Remove entries whose every day is before ``older_than`` (the raw-IP retention); returns the count."""
@@ -141,22 +165,28 @@ class HitSpool:
     def _build(self, path: Path, options: ReadOptions, entry: Path) -> None:
         partial = self.directory / f".{entry.name}.partial-{uuid.uuid4().hex[:8]}"
         partial.mkdir(parents=True)
+        manifest: dict = {"source": str(path.resolve())}
         try:
-            # Detected once, so that every segment is read the same way.
-            options = replace(options, log_format=resolve_format(path, options.log_format, options.column_mapping))
-            segments = self._segments(path, options.log_format)
-            spooled = _spool_segments(path, options, segments, partial, self.chunk_size)
-            counts = _settle_leading_lines(spooled, partial)
+            try:
+                # Detected once, so that every segment is read the same way.
+                log_format = resolve_format(path, options.log_format, options.column_mapping)
+            except UnknownLogFormat as unknown:
+                manifest |= _spool_unreadable(path, unknown, partial)
+                manifest["unreadable"] = unknown.why
+            else:
+                options = replace(options, log_format=log_format)
+                segments = self._segments(path, log_format)
+                spooled = _spool_segments(path, options, segments, partial, self.chunk_size)
+                manifest |= _settle_leading_lines(spooled, partial)
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
-        manifest = {"source": str(path.resolve()), **counts}
         (partial / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
         self._replace_older_versions(manifest["source"], partial, entry)
 
     def _segments(self, path: Path, log_format: str) -> list[Segment | None]:
         """Where a file is cut for parallel parsing: only plain files of one-line-per-record formats."""
-        if log_format not in SPLITTABLE_FORMATS or is_gzip(path):
+        if log_format not in SPLITTABLE_FORMATS or is_compressed(path):
             return [None]
         count = min(self.workers, path.stat().st_size // self.min_segment_bytes)
         return segments(path, count) if count > 1 else [None]
@@ -203,6 +233,7 @@ def _spool_segments(
             "path": str(path),
             "log_format": options.log_format,
             "trust_forwarded_for": options.trust_forwarded_for,
+            "timezone": options.timezone,
             "segment": list(segment),
             "part": part,
             "folder": str(folder),
@@ -267,6 +298,7 @@ def _spool_segment(
             chunk_size=chunk_size,
             column_mapping=options.column_mapping,
             trust_forwarded_for=options.trust_forwarded_for,
+            timezone=options.timezone,
             segment=segment,
         ):
             hit_days = chunk.hits["timestamp"].dt.date
@@ -292,6 +324,16 @@ def _spool_segment(
         {name: pd.Series(dtype=dtype) for name, dtype in {**QUARANTINE_DTYPES, "day": "object"}.items()}
     )
     return _SpooledSegment(part, counts, previous_day, pd.concat([empty, *leading], ignore_index=True))
+
+
+def _spool_unreadable(path: Path, unknown: UnknownLogFormat, folder: Path) -> dict[str, dict[str, int]]:
+    """One quarantined row for a file whose format cannot be told, on the file's modification day."""
+    day = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date().isoformat()
+    row = {"source_file": str(path), "line_no": 0, "reason": UNKNOWN_FORMAT, "raw": unknown.first_line[:MAX_RAW_CHARS]}
+    frame = pd.DataFrame([row]).astype(QUARANTINE_DTYPES)
+    table = pa.Table.from_pandas(frame, schema=_SCHEMAS["quarantine"], preserve_index=False)
+    pq.write_table(table, folder / f"{day}.quarantine.0000.parquet")
+    return {"hits": {}, "quarantine": {day: 1}}
 
 
 def _settle_leading_lines(spooled: list[_SpooledSegment], folder: Path) -> dict[str, dict[str, int]]:
@@ -337,7 +379,9 @@ def _quarantine_days(
 def _worker(spec_json: str) -> int:
     """Entry point of a worker process: spool one segment, leave its result in the folder."""
     spec = json.loads(spec_json)
-    options = ReadOptions(log_format=spec["log_format"], trust_forwarded_for=spec["trust_forwarded_for"])
+    options = ReadOptions(
+        log_format=spec["log_format"], trust_forwarded_for=spec["trust_forwarded_for"], timezone=spec["timezone"]
+    )
     folder = Path(spec["folder"])
     result = _spool_segment(
         Path(spec["path"]), options, Segment(*spec["segment"]), spec["part"], folder, spec["chunk_size"]

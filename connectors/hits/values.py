@@ -23,6 +23,7 @@ _ABSOLUTE_URL_PREFIXES = ("http://", "https://")
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _CANONICAL_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_ZONE_SUFFIX = re.compile(r"(?:[Zz]|[+-][0-9]{2}:?[0-9]{2})$")  # "Z", "+02:00", "-0500"
 
 
 def canonical_ip(text: object) -> str | None:
@@ -150,19 +151,44 @@ def parse_status(value: object) -> int | None:
     return None
 
 
-def parse_timestamps(values: list[object], timestamp_format: str | None) -> pd.DatetimeIndex:
+class Timestamps(NamedTuple):
+    """Parsed timestamps, and how many were written without a zone (read in the source's timezone)."""
+
+    utc: pd.DatetimeIndex
+    local_count: int
+
+
+def parse_timestamps(values: list[object], timestamp_format: str | None, timezone: str = "UTC") -> Timestamps:
     """UTC timestamps for ``values``, NaT where a value does not parse.
 
     ``timestamp_format`` is a strftime format, ``"ISO8601"``, or None to accept epoch
     seconds (numbers or numeric text), ISO 8601 and Apache's ``10/Oct/2000:13:55:36 -0700``.
-    Text without a zone is UTC. Each distinct value is parsed once.
+    Text without a zone is local time in ``timezone`` (an IANA name); an hour that comes
+    twice when clocks go back is read as its first occurrence, a time that does not exist
+    when they go forward as the moment after the gap. Each distinct value is parsed once.
     """
     codes, distinct = pd.factorize(np.asarray(values, dtype=object))
     if timestamp_format is None:
         parsed = _parse_any_timestamps(distinct)
     else:
         parsed = _to_utc(_text_only(distinct), format=timestamp_format)
-    return parsed.take(codes, allow_fill=True, fill_value=pd.NaT)
+    if timestamp_format is not None and "%z" in timestamp_format:  # the format demands a zone
+        return Timestamps(parsed.take(codes, allow_fill=True, fill_value=pd.NaT), 0)
+    zoneless = np.array([isinstance(value, str) and not _ZONE_SUFFIX.search(value) for value in distinct], dtype=bool)
+    if timestamp_format is None:  # epoch seconds, even as text, are UTC
+        zoneless &= np.isnan(pd.to_numeric(distinct, errors="coerce"))
+    if timezone != "UTC" and zoneless.any():
+        parsed = parsed.where(~zoneless, _local_to_utc(parsed, timezone))
+    zoneless &= ~parsed.isna()
+    local_count = int(np.append(zoneless, False)[codes].sum())  # code -1 (missing) picks the False
+    return Timestamps(parsed.take(codes, allow_fill=True, fill_value=pd.NaT), local_count)
+
+
+def _local_to_utc(wall_times: pd.DatetimeIndex, timezone: str) -> pd.DatetimeIndex:
+    """``wall_times`` (parsed as if UTC) taken as local times in ``timezone``."""
+    first_occurrence = np.ones(len(wall_times), dtype=bool)
+    local = wall_times.tz_localize(None).tz_localize(timezone, ambiguous=first_occurrence, nonexistent="shift_forward")
+    return local.tz_convert("UTC")
 
 
 def _parse_any_timestamps(values: np.ndarray) -> pd.DatetimeIndex:

@@ -7,6 +7,7 @@ counted by reason in ``hit_drop_counts``, and unparseable lines keep their file 
 number in ``quarantined_lines``.
 """
 
+import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
@@ -60,7 +61,9 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
     def ingested_hits(context: AssetExecutionContext, hit_sources: HitSourcesResource, rules: IntentRulesResource):
         """Read the day's hits from every configured source and drop what isn't a person reading a page.
 
-        Malformed lines go to quarantine; every dropped hit is counted by reason.
+        Malformed lines go to quarantine; every dropped hit is counted by reason. A file whose
+        log format cannot be told is named in the metadata (and quarantined as line 0), and the
+        other files are read as usual.
         """
         day = context.partition_time_window.start.date()
         batch = hit_sources.read_day(day)
@@ -74,6 +77,9 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
             "clean_hits",
             metadata={
                 "files read": len(batch.files),
+                "unreadable files": markdown_table(
+                    pd.DataFrame({"file": list(batch.unreadable), "why": list(batch.unreadable.values())})
+                ),
                 "lines": batch.lines,
                 "parsed hits": len(batch.hits),
                 "kept": len(kept),
