@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from enrichment.privacy import looks_like_a_person
+from enrichment.people import looks_like_a_person
 
 
 class Classification(StrEnum):
@@ -299,19 +299,16 @@ def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-# A /32: the smallest network there is.
-_SMALLEST_NETWORK = "0.0.0.0/32"
+# The extremes of network size: a name that is (or is not) a person's on both, and
+# without a network, is so on every network (`looks_like_a_person` is monotonic in size).
+_EXTREME_NETWORKS = (None, "0.0.0.0/0", "0.0.0.0/32")
 
 
 def _person_regardless_of_network(name: str) -> bool | None:
     """Is ``name`` a person's on every network (True), on none (False), or only on some
-    (None: each network decides)?
-
-    A network can only make a name a person's (`looks_like_a_person`: a small one), so
-    the answers without a network and on the smallest one bound all others.
-    """
-    without_network = looks_like_a_person(name, None)
-    return without_network if without_network == looks_like_a_person(name, _SMALLEST_NETWORK) else None
+    (None: each network decides)?"""
+    verdicts = {looks_like_a_person(name, network) for network in _EXTREME_NETWORKS}
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
 def _decide(record: Mapping[str, object]) -> tuple[Decision, str | None]:

@@ -269,10 +269,10 @@ def test_a_personal_name_on_a_tiny_allocation_is_a_home_line_but_a_company_stays
 
 def test_one_name_is_judged_by_each_rows_network() -> None:
     # Rows that differ only in their network are decided together, but for a name that
-    # reads like a person's the network decides: a home line on a /30, a company on a /24.
+    # reads like a person's the network decides: a home line on a /30, a company on a /16.
     record = {"organization": "John Smith", "isp": "Comcast", "user_type": "business"}
     lookups = pd.DataFrame(
-        [{**record, "network": network} for network in ("73.15.2.4/30", "73.15.2.0/24", "73.15.2.8/30")]
+        [{**record, "network": network} for network in ("73.15.2.4/30", "73.15.0.0/16", "73.15.2.8/30")]
     )
     classified = classify_lookups(lookups)
     assert classified["reason"].tolist() == [
