@@ -21,6 +21,8 @@ _WORD = re.compile(r"[^\W_]+")
 
 def fold(text: str) -> str:
     """``text`` in lower case without accents: "Telekomünikasyon" → "telekomunikasyon"."""
+    if text.isascii():  # most names: nothing to fold but case
+        return text.lower()
     return normalized(text).translate(_LETTERS)
 
 
