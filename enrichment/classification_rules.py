@@ -229,11 +229,13 @@ class ClassificationRules:
         self.vocabularies = vocabularies
         self.asns = asns
         # Names repeat across records (one ISP, many connection types): match each once.
-        self.words_in = functools.lru_cache(maxsize=65_536)(self._words_in)
+        self.vocabularies_hit = functools.lru_cache(maxsize=65_536)(self._vocabularies_hit)
 
-    def _words_in(self, name: str) -> dict[str, str]:
+    def words_in(self, name: str) -> dict[str, str]:
         """Vocabulary name -> the word of ``name`` that hit it, for every vocabulary it hits."""
-        words = name_words(name)
+        return self.vocabularies_hit(tuple(name_words(name)))
+
+    def _vocabularies_hit(self, words: tuple[str, ...]) -> dict[str, str]:
         found = {vocabulary: vocab.match(words) for vocabulary, vocab in self.vocabularies.items()}
         return {vocabulary: word for vocabulary, word in found.items() if word is not None}
 

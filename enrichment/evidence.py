@@ -8,6 +8,7 @@ fast as the lookup. What was worked out is the decision's evidence.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Mapping
 
 import pandas as pd
@@ -99,15 +100,31 @@ def organization_vs_isp(rules: ClassificationRules, organization: str, isp: str 
         return "pool" if rules.vocabularies[POOL_VOCABULARY].match(rest) else "part"
     if org_words and isp_words[: len(org_words)] == org_words:
         return "part"
+    # One acronym first in both names is one owner's brand ("MTC Netman" / "MTC - Mobile
+    # Telecommunications"); a shared first word is not ("China Central Television" / "China Telecom").
+    acronym = _ACRONYM.match(organization)
+    if acronym and acronym[0] == (_ACRONYM.match(isp) or [None])[0]:
+        return "part"
     return "different"
 
 
-def _words(field: str) -> Callable[[Facts], dict[str, str]]:
-    def read(facts: Facts) -> dict[str, str]:
-        name = text(facts.record.get(field))
-        return facts.rules.words_in(name) if name else {}
+_ACRONYM = re.compile(r"[A-Z][A-Z&]{1,5}(?![\w&])")
 
-    return read
+
+def _isp_words(facts: Facts) -> dict[str, str]:
+    return facts.rules.words_in(facts.isp) if facts.isp else {}
+
+
+def _organization_words(facts: Facts) -> dict[str, str]:
+    """The vocabularies the organization's own words hit. A customer's name that carries its
+    carrier's brand ("Empaques de Carton Uninet" on "Uninet S.A. de C.V.") is read without it."""
+    if not facts.organization:
+        return {}
+    words = name_words(facts.organization)
+    if facts.isp and facts.value("organization_vs_isp") == "different":
+        carrier = set(without_legal_forms(name_words(facts.isp)))
+        words = [word for word in words if word not in carrier] or words
+    return facts.rules.vocabularies_hit(tuple(words))
 
 
 _SIGNALS: dict[str, Callable[[Facts], object]] = {
@@ -118,8 +135,8 @@ _SIGNALS: dict[str, Callable[[Facts], object]] = {
     "connection_type": _lower("connection_type"),
     "asn_category": _asn_category,
     "organization_vs_isp": _organization_vs_isp,
-    "organization_words": _words("organization"),
-    "isp_words": _words("isp"),
+    "organization_words": _organization_words,
+    "isp_words": _isp_words,
 }
 
 

@@ -30,8 +30,9 @@ _CYRILLIC_TEXT = (
 CYRILLIC_LEGAL_FORMS = frozenset(_CYRILLIC_TEXT.split())
 # Forms that name a natural person (a sole proprietor), not a company: "ИП Иванов", "FOP Petrenko", "PFA Ionescu".
 SOLE_PROPRIETOR_FORMS = frozenset({"ип", "пбоюл", "чп", "спд", "фоп", "флп", "fop", "flp", "spd", "pfa", "eirl", "mei"})
-# Forms cleanco lacks: Brazil's EIRELI and size suffixes (ME, EPP), Mexico's S.A.B. de C.V., and sole proprietors.
-_OWN_LATIN_FORMS = ("eireli", "me", "epp", "mei", "s.a.b. de c.v.", "s.a.p.i. de c.v.", "flp", "spd", "pfa")
+# Forms cleanco lacks: Brazil's EIRELI and size suffixes (ME, EPP), Mexico's A.C. and S.A.B. de C.V.,
+# and sole proprietors.
+_OWN_LATIN_FORMS = ("eireli", "me", "epp", "mei", "a.c.", "s.a.b. de c.v.", "s.a.p.i. de c.v.", "flp", "spd", "pfa")
 # cleanco terms that are ordinary words where we read names: "Private person" is a person.
 _NOT_FORMS = frozenset({"private"})
 _SHORT = 3  # Latin forms of up to this many letters count only at the edges of a name

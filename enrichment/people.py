@@ -89,6 +89,8 @@ _SLAVIC_SURNAME = re.compile(
     r"(?:ov|ova|ev|eva|in|ina|sky|skiy|skii|skaya|ski|ska|enko|uk|yuk|chuk|ич|ов|ова|ев|ева|ин|ина|ский|ская|енко|ук|юк|чук)$"
 )
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.){1,2}$")
+# Lower-case words joined by underscores, as people write user names: "adam_crouch", "julia_wulf".
+_HANDLE = re.compile(r"^(?:[^\W\d_]|\?)+(?:_(?:[^\W\d_]|\?)+){1,2}$")
 _PARTICLES = frozenset(["de", "da", "do", "dos", "das", "di", "del", "della", "dei", "van", "von", "der", "den"])
 _PARTICLES |= {"ter", "ten", "le", "la", "du", "des", "y", "e", "bin", "ibn", "al", "el", "zu", "af", "av"}
 _EDGE_PUNCTUATION = ",;:\"'«»“”()[]"
@@ -108,6 +110,10 @@ _BUSINESS_TEXT = """
     trattoria pizzeria café cafe bar farmácia farmacia pharmacie apotheke apteka eczane
     drogaria drogeria comercio comércio serviços servicios servizi informática informatica
     tecnologia sistemas consultoria asesores representações gmina stadt gemeinde
+    prefeitura municipal municipio municipalidad ayuntamiento câmara governo gobierno secretaria
+    comune belediye urząd universidad universidade université universität uniwersytet escola
+    escuela colegio instituto istituto hospital banco banque san santa santo são saint sankt st
+    cia cía companhia compañía
     компания группа банк завод центр фирма аптека магазин клиника сервис
 """
 _BUSINESS_WORDS = frozenset(fold(word) for word in _BUSINESS_TEXT.split())
@@ -130,6 +136,7 @@ def looks_like_a_person(organization: str, network: str | None = None) -> bool:
 
     Never a person: a name with a legal form or a business word, digits or symbols.
     """
+    handle = organization.strip()
     text = " ".join(organization.replace("_", " ").split())
     if _PERSON_PHRASES.search(fold(text)):
         return True
@@ -139,6 +146,8 @@ def looks_like_a_person(organization: str, network: str | None = None) -> bool:
         return True
     if not words or has_legal_form(text) or any(_is_business_word(word) for word in folded):
         return False
+    if _HANDLE.match(handle) and handle == handle.lower():
+        return not _is_large(network)  # "adam_crouch": a person's user name, never a firm's
     words = _as_a_person_writes_it(words)
     named = [_is_name_word(word) for word in words]
     if len(words) >= 2 and (folded[0] in _LATIN_SOLE_PROPRIETOR or folded[-1] in _LATIN_SOLE_PROPRIETOR):
@@ -153,7 +162,7 @@ def looks_like_a_person(organization: str, network: str | None = None) -> bool:
         return True
     if 2 <= len(core) <= 5 and _has_given_name(core) and not _is_large(network):
         return True
-    return 2 <= len(words) <= 4 and _is_small(network)
+    return 2 <= len(core) <= 4 and _is_small(network)
 
 
 def person_like(companies: pd.DataFrame) -> pd.Series:
@@ -182,7 +191,8 @@ def _is_name_word(word: str) -> bool:
     """A capitalised word of letters ("Smith", "O'Brien", "Jean-Luc", "DeVries"), an initial, or a particle."""
     if _INITIALS.match(word) or word in _PARTICLES:
         return True
-    letters = word.replace("-", "").replace("'", "").replace("’", "")
+    # MaxMind writes "?" for a letter it could not encode ("Sou?ek").
+    letters = word.replace("-", "").replace("'", "").replace("’", "").replace("?", "")
     return letters.isalpha() and word[0].isupper() and not (len(letters) > 1 and letters.isupper())
 
 
