@@ -14,6 +14,7 @@ Partner"), symbols or digits, or one word only ("Sebastian").
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -136,33 +137,45 @@ def looks_like_a_person(organization: str, network: str | None = None) -> bool:
 
     Never a person: a name with a legal form or a business word, digits or symbols.
     """
+    judgement = _judgement(organization)
+    if judgement == "unless_large":
+        return not _is_large(network)
+    if judgement == "if_small":
+        return _is_small(network)
+    return judgement == "always"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _judgement(organization: str) -> str:
+    """What the name alone says: a person "always", "never", "unless_large" (on any network
+    but a large one), or "if_small" (only on a small network)."""
     handle = organization.strip()
     text = " ".join(organization.replace("_", " ").split())
     if _PERSON_PHRASES.search(fold(text)):
-        return True
+        return "always"
     words = [word for word in (w.strip(_EDGE_PUNCTUATION) for w in text.split()) if word]
     folded = [fold(word) for word in words]
     if _CYRILLIC_SOLE_PROPRIETOR.intersection(folded):
-        return True
+        return "always"
     if not words or has_legal_form(text) or any(_is_business_word(word) for word in folded):
-        return False
+        return "never"
     if _HANDLE.match(handle) and handle == handle.lower():
-        return not _is_large(network)  # "adam_crouch": a person's user name, never a firm's
+        return "unless_large"  # "adam_crouch": a person's user name, never a firm's
     words = _as_a_person_writes_it(words)
     named = [_is_name_word(word) for word in words]
     if len(words) >= 2 and (folded[0] in _LATIN_SOLE_PROPRIETOR or folded[-1] in _LATIN_SOLE_PROPRIETOR):
         rest = named[1:] if folded[0] in _LATIN_SOLE_PROPRIETOR else named[:-1]
-        return all(rest)
+        return "always" if all(rest) else "never"
     if not all(named):
-        return _ends_with_a_full_name(words, folded, named) and not _is_large(network)
+        return "unless_large" if _ends_with_a_full_name(words, folded, named) else "never"
     core = [word for word, f in zip(words, folded) if f not in _PARTICLES and not _INITIALS.match(word)]
-    if 2 <= len(core) <= 3 and any(_PATRONYMIC.search(fold(word)) for word in core[1:]):
-        return True
-    if _surname_with_initials(words):
-        return True
-    if 2 <= len(core) <= 5 and _has_given_name(core) and not _is_large(network):
-        return True
-    return 2 <= len(core) <= 4 and _is_small(network)
+    if (2 <= len(core) <= 3 and any(_PATRONYMIC.search(fold(word)) for word in core[1:])) or _surname_with_initials(
+        words
+    ):
+        return "always"
+    if 2 <= len(core) <= 5 and _has_given_name(core):
+        return "unless_large"
+    return "if_small" if 2 <= len(core) <= 4 else "never"
 
 
 def person_like(companies: pd.DataFrame) -> pd.Series:
