@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
 from enrichment.names import name_words
+from enrichment.settings import settings_file
 
 DEFAULT_RULES_FILE = Path(__file__).resolve().parents[1] / "config" / "classification_rules.yaml"
 
@@ -283,16 +284,24 @@ def load_classification_rules(path: Path | None = None) -> ClassificationRules:
     return ClassificationRules(parsed.version, parsed.rules, vocabularies, asns)
 
 
-@functools.cache
+def rules_file() -> Path:
+    """The rules file in use: classification_rules.yaml beside the settings file (as the taxonomy
+    and the account list are), else the one shipped in config/."""
+    beside_settings = settings_file().parent / DEFAULT_RULES_FILE.name
+    return beside_settings if beside_settings.is_file() else DEFAULT_RULES_FILE
+
+
+@functools.lru_cache(maxsize=4)
 def _cached_rules(path: Path, stamps: tuple[int, ...]) -> ClassificationRules:
     return load_classification_rules(path)
 
 
 def default_rules() -> ClassificationRules:
-    """The shipped rules file, read again whenever it or its ASN table changes on disk."""
-    files = (DEFAULT_RULES_FILE, DEFAULT_RULES_FILE.parent / "asn_categories.csv")
+    """The rules file in use (`rules_file`), read again whenever it or its ASN table changes on disk."""
+    path = rules_file()
+    files = (path, path.parent / "asn_categories.csv")
     stamps = tuple(os.stat(file).st_mtime_ns if file.exists() else 0 for file in files)
-    return _cached_rules(DEFAULT_RULES_FILE, stamps)
+    return _cached_rules(path, stamps)
 
 
 def _check_references(parsed: RulesFile, path: Path, text: str) -> None:

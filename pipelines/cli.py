@@ -134,7 +134,7 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, *, hits: list[
 
 def _resolve(args: argparse.Namespace) -> int:
     from connectors.maxmind import MaxMindDatabases
-    from enrichment.classification_rules import DEFAULT_RULES_FILE
+    from enrichment.classification_rules import rules_file
     from enrichment.resolution import claim_account_ranges, classify, classify_lookups
     from pipelines.resources import resources_from_settings
 
@@ -178,7 +178,7 @@ def _resolve(args: argparse.Namespace) -> int:
                 args.out(f"{ip}: {decision.classification} ({decision.reason})")
                 args.out(f"  confidence: {decision.confidence:.2f}")
                 args.out(f"  decided by: {decision.rule or 'no rule (nothing to name)'}")
-                args.out(f"  rules: {DEFAULT_RULES_FILE} version {decision.rules_version}")
+                args.out(f"  rules: {rules_file()} version {decision.rules_version}")
                 for edition, statement in databases.explain(ip):
                     args.out(f"  {edition}: {statement}")
                 for step in decision.evidence:

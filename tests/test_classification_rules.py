@@ -115,3 +115,11 @@ def test_the_asn_table_has_its_sources_and_date_in_the_header() -> None:
     )
     assert "Sources:" in header
     assert "2026-" in header
+
+
+def test_the_rules_file_beside_the_settings_file_is_the_one_in_use(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("VISITOR_INTENT_SETTINGS", str(tmp_path / "settings.yaml"))
+    assert default_rules().version == load_classification_rules(DEFAULT_RULES_FILE).version  # none beside: shipped
+    write_rules(tmp_path)
+    (tmp_path / "rules.yaml").rename(tmp_path / "classification_rules.yaml")
+    assert default_rules().version == "test-1"
