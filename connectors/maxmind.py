@@ -5,7 +5,7 @@ When two editions both give a column, the earlier one wins:
 
 1. GeoIP2-Enterprise: everything (``traits.*``, ``country.iso_code``); MaxMind's most
    detailed product, built from the same data as the editions below.
-2. GeoIP2-ISP: organization, isp, asn, as_organization.
+2. GeoIP2-ISP: organization, isp, asn, as_organization, mobile_country_code, mobile_network_code.
 3. GeoIP2-Domain: domain.
 4. GeoIP2-Connection-Type: connection_type.
 5. GeoIP2-Anonymous-IP: the ``is_*`` anonymity flags.
@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from enrichment.classification_rules import ANONYMITY_FLAGS
 from enrichment.resolution import distinct_rows
 
 LOOKUP_COLUMNS = (
@@ -44,25 +45,14 @@ LOOKUP_COLUMNS = (
     "domain",
     "asn",
     "as_organization",
+    "mobile_country_code",
+    "mobile_network_code",
     "country",
     "connection_type",
     "user_type",
-    "is_anonymous",
-    "is_anonymous_vpn",
-    "is_hosting_provider",
-    "is_public_proxy",
-    "is_tor_exit_node",
-    "is_residential_proxy",
+    *ANONYMITY_FLAGS,
     "database_epoch",
     "sources",
-)
-_FLAG_COLUMNS = (
-    "is_anonymous",
-    "is_anonymous_vpn",
-    "is_hosting_provider",
-    "is_public_proxy",
-    "is_tor_exit_node",
-    "is_residential_proxy",
 )
 _INTEGER_COLUMNS = ("asn", "database_epoch")
 _MERGED_COLUMNS = LOOKUP_COLUMNS[2:]  # all but ip and network, which are per IP
@@ -101,12 +91,15 @@ _ISP_KEYS = {
     "isp": "isp",
     "autonomous_system_number": "asn",
     "autonomous_system_organization": "as_organization",
+    # Text, not numbers: "004" and "04" are different mobile network codes.
+    "mobile_country_code": "mobile_country_code",
+    "mobile_network_code": "mobile_network_code",
 }
 _ASN_KEYS = {
     "autonomous_system_number": "asn",
     "autonomous_system_organization": "as_organization",
 }
-_FLAG_KEYS = {flag: flag for flag in _FLAG_COLUMNS}
+_FLAG_KEYS = {flag: flag for flag in ANONYMITY_FLAGS}
 _COUNTRY = _Layout(keys={}, has_country=True)
 
 GEOIPUPDATE_DEFAULT_DIRECTORY = Path("/var/lib/GeoIP")
@@ -299,7 +292,7 @@ class MaxMindDatabases:
         slots = [[slot[name] for name in EDITIONS[database.edition].columns] for database in self._databases]
         # The Anonymous-IP database lists only anonymous networks: no record there means
         # "not anonymous", not "unknown".
-        flags = [slot[flag] for flag in _FLAG_COLUMNS] if _ANONYMOUS_IP in self.editions else []
+        flags = [slot[flag] for flag in ANONYMITY_FLAGS] if _ANONYMOUS_IP in self.editions else []
         newest = max(self.build_epochs.values())
         editions = self.editions
 
@@ -595,7 +588,7 @@ def _network(address: bytes, prefix: int) -> str:
 def _dtype(column: str) -> str:
     if column in _INTEGER_COLUMNS:
         return "Int64"
-    if column in _FLAG_COLUMNS:
+    if column in ANONYMITY_FLAGS:
         return "boolean"
     return "str"
 

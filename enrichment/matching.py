@@ -44,6 +44,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rapidfuzz import fuzz, process
 
 from enrichment.errors import ConfigError
+from enrichment.legal_forms import without_cyrillic_legal_forms, without_legal_forms
+from enrichment.names import name_words
 
 ACCOUNT_COLUMNS = ("account_id", "name", "domains", "aliases", "ip_ranges", "crm_id", "owner")
 MATCH_COLUMNS = ["ip", "organization", "domain", "account_id", "matched_by", "confidence"]
@@ -56,86 +58,21 @@ Network = IPv4Network | IPv6Network
 
 # --- company names -----------------------------------------------------------------
 
-# Legal forms, matched as whole words. Cyrillic ones are removed before transliteration,
-# so their Latin spellings ("ao", "ip") never eat a word of a Western name.
-_CYRILLIC_LEGAL_FORMS = re.compile(r"(?<!\w)(?:ооо|оао|ао|пао|зао|нао|ано|ип|фгуп|гуп|муп|тоо)(?!\w)")
-# Written with dots; the same forms without dots are in _LATIN_LEGAL_FORMS.
-_DOTTED_LEGAL_FORMS = ("s.a r.l.", "l.l.c.", "l.l.p.", "s.a.s.", "s.r.l.", "s.p.a.", "p.l.c.", "s.a.", "b.v.", "n.v.")
-_LATIN_LEGAL_FORMS = frozenset(
-    {
-        "llc",
-        "llp",
-        "lp",
-        "inc",
-        "incorporated",
-        "ltd",
-        "limited",
-        "corp",
-        "corporation",
-        "co",
-        "company",
-        "plc",
-        "pty",
-        "gmbh",
-        "ag",
-        "kg",
-        "kgaa",
-        "se",
-        "ab",
-        "sa",
-        "sas",
-        "sarl",
-        "srl",
-        "spa",
-        "bv",
-        "nv",
-        "oy",
-        "oyj",
-        "as",
-        "asa",
-        "aps",
-        # Russian forms as they are often written in Latin script
-        "ooo",
-        "oao",
-        "zao",
-        "pao",
-        "jsc",
-        "pjsc",
-        "ojsc",
-        "cjsc",
-    }
-)
-
-
-def _dotted_form_pattern(forms: Iterable[str]) -> re.Pattern[str]:
-    """One regex for forms like "s.a r.l.": a space after any dot is optional, the last dot too."""
-
-    def flexible(form: str) -> str:
-        return re.escape(form.rstrip(".")).replace(r"\.", r"\.\s*").replace(r"\ ", r"\s*")
-
-    # Longest first, so "s.a.s." is not read as "s.a." followed by "s".
-    alternatives = "|".join(flexible(form) for form in sorted(forms, key=len, reverse=True))
-    # "& Co." is a legal designation ("Smith & Co."); "Procter & Gamble" keeps its "&".
-    return re.compile(rf"(?<![a-z0-9])(?:{alternatives})\.?(?![a-z0-9])|&\s*co\b\.?")
-
-
-_DOTTED_FORMS = _dotted_form_pattern(_DOTTED_LEGAL_FORMS)
 _APOSTROPHES = re.compile(r"['`]")  # transliteration turns "ь"/"ъ" into "'": "Северсталь" → "severstal"
-_NOT_ALPHANUMERIC = re.compile(r"[^a-z0-9]+")
 
 
 def normalize_company_name(name: str) -> str:
     """A company name reduced to what identifies it, for comparing names written differently.
 
     Lowercase ASCII words: Cyrillic (and other scripts) transliterated, quotes and
-    punctuation gone, "&" spelled "and", legal forms (LLC, GmbH, S.A., ООО, ПАО, ...)
-    removed wherever they stand: ``ООО «Северсталь-Инфоком»`` → ``severstal infokom``.
+    punctuation gone, "&" spelled "and", legal forms (LLC, GmbH, S.A., ООО, ПАО, ...;
+    `enrichment.legal_forms`) removed: ``ООО «Северсталь-Инфоком»`` → ``severstal infokom``.
+    Cyrillic forms go before transliteration, so their Latin spellings ("ao", "ip")
+    never eat a word of a Western name.
     """
-    text = _CYRILLIC_LEGAL_FORMS.sub(" ", name.casefold())
-    text = anyascii(text).casefold()
-    text = _DOTTED_FORMS.sub(" ", text).replace("&", " and ")
-    text = _NOT_ALPHANUMERIC.sub(" ", _APOSTROPHES.sub("", text))
-    return " ".join(word for word in text.split() if word not in _LATIN_LEGAL_FORMS)
+    text = " ".join(without_cyrillic_legal_forms(name_words(name)))
+    text = _APOSTROPHES.sub("", anyascii(text))
+    return " ".join(without_legal_forms(name_words(text)))
 
 
 # --- domains -------------------------------------------------------------------------

@@ -1,281 +1,97 @@
-"""Is this IP a company? Classify merged MaxMind lookups, with a reason for every call.
+"""Is this IP a company? Classify merged MaxMind lookups by the rules file, with a reason for every call.
 
-Classes, by precedence (the first that any evidence points to wins):
-anonymous > bot > hosting > mobile > isp > company > unknown.
+The rules (config/classification_rules.yaml, `enrichment.classification_rules`) are tried
+in order, strongest evidence first; the first that holds gives the class, its reason
+code and its confidence. Two things are not rules, because no file may turn them off:
 
-Evidence, strongest first:
+- a record no database knows is ``unknown`` (``no_record``); one no rule takes is
+  ``unknown`` (``no_organization``): a company needs an organization to name;
+- a company whose organization names a person (`enrichment.people`) is a home line:
+  ``isp`` (``organization_is_a_person``). We identify companies, never people.
 
-- Anonymity flags (GeoIP2-Anonymous-IP, or Enterprise traits): VPN, Tor exit, public or
-  residential proxy -> anonymous; hosting provider -> hosting. ``is_anonymous`` alone is
-  ignored: MaxMind sets it with any specific flag, hosting included.
-- ``user_type`` (GeoIP2-Enterprise): MaxMind's own judgement of who uses the network;
-  see `USER_TYPES`.
-- ``connection_type`` Cellular (GeoIP2-Connection-Type or Enterprise) -> mobile.
-- Without a usable ``user_type`` (e.g. only GeoIP2-ISP), the organization's name: one
-  equal to its ISP's is the access network itself; one that says it is an access,
-  mobile or hosting provider is not a company (keyword lists below).
-- Otherwise an organization name makes a company; without one, the IP is unknown.
+And what the user declares beats what MaxMind says: `claim_account_ranges` gives an
+address inside a target account's ``ip_ranges`` to that account (``account_ip_range``).
 """
 
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from enrichment.privacy import looks_like_a_person
+from enrichment.classification_rules import ANONYMITY_FLAGS, Classification, ClassificationRules, Rule, default_rules
+from enrichment.evidence import Facts, flag, present, text
+from enrichment.matching import TargetAccount, match_companies
+from enrichment.people import looks_like_a_person
 
+__all__ = ["Classification", "Decision", "classify", "classify_lookups", "claim_account_ranges", "distinct_rows"]
 
-class Classification(StrEnum):
-    ANONYMOUS = "anonymous"
-    BOT = "bot"
-    HOSTING = "hosting"
-    MOBILE = "mobile"
-    ISP = "isp"
-    COMPANY = "company"
-    UNKNOWN = "unknown"
+# How sure we are that a company named like a person is one; declared ranges are certain.
+PERSON_CONFIDENCE = 0.9
+ACCOUNT_RANGE_CONFIDENCE = 1.0
 
-
-PRECEDENCE = tuple(Classification)  # declaration order above is the precedence
-
-
-@dataclass(frozen=True)
-class Decision:
-    """What an IP is, the reason code that decided it, and every step that was seen."""
-
-    classification: Classification
-    reason: str
-    evidence: list[str] = field(default_factory=list)
-
-
-# MaxMind's documented user_type values and what each means for "is this a company?".
-# Public-access places (cafe, library, traveler: hotels, airports) are not the company
-# that reads our content, so they count as access networks.
-USER_TYPES: Mapping[str, tuple[Classification, str]] = {
-    "consumer_privacy_network": (Classification.ANONYMOUS, "a consumer privacy network (VPN)"),
-    "search_engine_spider": (Classification.BOT, "a search engine crawler"),
-    "hosting": (Classification.HOSTING, "a hosting provider"),
-    "content_delivery_network": (Classification.HOSTING, "a content delivery network"),
-    "cellular": (Classification.MOBILE, "a mobile network"),
-    "residential": (Classification.ISP, "a consumer access network"),
-    "dialup": (Classification.ISP, "a dial-up access network"),
-    "router": (Classification.ISP, "an access provider's router"),
-    "cafe": (Classification.ISP, "public access at a cafe"),
-    "library": (Classification.ISP, "public access at a library"),
-    "traveler": (Classification.ISP, "public access at a hotel or airport"),
-    "business": (Classification.COMPANY, "a business network"),
-    "government": (Classification.COMPANY, "a government organization's network"),
-    "military": (Classification.COMPANY, "a military organization's network"),
-    "college": (Classification.COMPANY, "a college's network"),
-    "school": (Classification.COMPANY, "a school's network"),
-}
-
-# Specific flags, most telling first; the first one set gives the reason code.
-ANONYMITY_FLAGS = (
-    ("is_tor_exit_node", "anonymous_ip:tor", "a Tor exit node"),
-    ("is_anonymous_vpn", "anonymous_ip:vpn", "an anonymous VPN"),
-    ("is_public_proxy", "anonymous_ip:public_proxy", "a public proxy"),
-    ("is_residential_proxy", "anonymous_ip:residential_proxy", "a residential proxy"),
-)
-
-# Name keywords, used only when MaxMind gives no user_type (ISP database alone). They
-# catch access, mobile and hosting networks whose organization is not literally their
-# ISP. Matching is by whole words, case-insensitive, in any script: "Telecom Italia"
-# and "T-Mobile" match, "Mobileye", "Cloudera" and "Hostess Brands" do not - nor does
-# "Cablevision Systems", whose access ranges the org-equals-ISP rule catches instead.
-# Brands are listed only where the name is unambiguous: Latin "MTS" is also a US
-# engineering company, Vodafone sells fixed lines too.
-HOSTING_PROVIDER_WORDS = (
-    "hosting",
-    "hoster",
-    "cloud",
-    "datacenter",
-    "data center",
-    "data centre",
-    "rechenzentrum",
-    "colocation",
-    "vps",
-    "server hosting",
-    "amazon",
-    "amazonaws",
-    "aws",
-    "google cloud",
-    "microsoft azure",
-    "azure",
-    "ovh",
-    "ovhcloud",
-    "hetzner",
-    "digitalocean",
-    "linode",
-    "vultr",
-    "leaseweb",
-    "akamai",
-    "cloudflare",
-    "fastly",
-    "хостинг",
-    "дата-центр",
-    "датацентр",
-    "селектел",
-    "selectel",
-)
-MOBILE_CARRIER_WORDS = (
-    "mobile",
-    "cellular",
-    "wireless",
-    "mobilfunk",
-    "mobile telesystems",
-    "мтс",
-    "мегафон",
-    "megafon",
-    "билайн",
-    "beeline",
-    "вымпелком",
-    "vimpelcom",
-    "теле2",
-    "tele2",
-    "мобильные телесистемы",
-)
-ACCESS_PROVIDER_WORDS = (
-    "telecom",
-    "telecoms",
-    "telecommunication",
-    "telecommunications",
-    "telekom",
-    "telekommunikation",
-    "telco",
-    "broadband",
-    "breitband",
-    "cable",
-    "kabel",
-    "communications",
-    "internet service",
-    "internet service provider",
-    "isp",
-    "dsl",
-    "fiber",
-    "fibre",
-    "rostelecom",
-    "ростелеком",
-    "телеком",
-    "телекоммуникации",
-    "связь",
-    "связи",
-    "провайдер",
-)
-
-# Legal forms differ between MaxMind's isp and organization strings for one entity
-# ("Amazon.com, Inc." vs "Amazon.com"), so they are dropped before comparing.
-LEGAL_FORMS = frozenset(
-    [
-        "inc",
-        "incorporated",
-        "llc",
-        "ltd",
-        "limited",
-        "corp",
-        "corporation",
-        "co",
-        "plc",
-        "gmbh",
-        "ag",
-        "sa",
-        "sas",
-        "spa",
-        "srl",
-        "bv",
-        "nv",
-        "ab",
-        "as",
-        "oy",
-        "kg",
-        "pjsc",
-        "ojsc",
-        "jsc",
-        "ooo",
-        "пао",
-        "оао",
-        "зао",
-        "ао",
-        "ооо",
-    ]
-)
-
-# Lookup fields whose value means MaxMind had a record (all but ip, network, epoch and
-# the flags: a False flag only says the Anonymous-IP database has no record).
+# Lookup fields whose value means MaxMind had a record (all but ip, network, epoch and the
+# flags: a False flag only says the Anonymous-IP database has no record).
 VALUE_FIELDS = (
     "organization",
     "isp",
     "domain",
     "asn",
     "as_organization",
+    "mobile_country_code",
+    "mobile_network_code",
     "country",
     "connection_type",
     "user_type",
     "sources",
 )
-FLAG_FIELDS = (
-    "is_anonymous",
-    "is_anonymous_vpn",
-    "is_hosting_provider",
-    "is_public_proxy",
-    "is_tor_exit_node",
-    "is_residential_proxy",
-)
 
 
-def _word_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
-    # \b and \w are Unicode-aware, so this works for Cyrillic names too; inside a
-    # phrase any run of non-word characters separates words ("data-center").
-    alternatives = (r"\W+".join(map(re.escape, re.findall(r"\w+", k))) for k in keywords)
-    return re.compile(r"\b(?:" + "|".join(alternatives) + r")\b", re.IGNORECASE)
+@dataclass(frozen=True)
+class Decision:
+    """What an IP is, the reason code and the rule that decided it, how sure that rule is, and what it saw."""
 
-
-_NAME_RULES = (
-    (_word_pattern(HOSTING_PROVIDER_WORDS), Classification.HOSTING, "hosting_provider"),
-    (_word_pattern(MOBILE_CARRIER_WORDS), Classification.MOBILE, "mobile_carrier"),
-    (_word_pattern(ACCESS_PROVIDER_WORDS), Classification.ISP, "access_provider"),
-)
-
-
-class _Signal(NamedTuple):
     classification: Classification
     reason: str
-    explanation: str
+    confidence: float
+    rule: str | None = None  # "rule 11: user_type in [residential] -> isp (...)"; None: no rule decided
+    evidence: list[str] = field(default_factory=list)
+    rules_version: str = ""
 
 
-def classify(record: Mapping[str, object]) -> Decision:
+def classify(record: Mapping[str, object], rules: ClassificationRules | None = None) -> Decision:
     """Classify one merged lookup (a row of `MaxMindDatabases.lookup`, or any mapping
-    with some of its fields)."""
-    decision, company = _decide(record)
-    if company is not None and looks_like_a_person(company, _text(record.get("network"))):
+    with some of its fields) by ``rules`` (default: the shipped rules file)."""
+    rules = rules or default_rules()
+    decision, company = _decide(record, rules)
+    if company is not None and looks_like_a_person(company, text(record.get("network"))):
         return _a_person(decision, company)
     return decision
 
 
-def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
-    """``lookups`` with ``classification`` and ``reason`` columns added.
+def classify_lookups(lookups: pd.DataFrame, rules: ClassificationRules | None = None) -> pd.DataFrame:
+    """``lookups`` with ``classification``, ``reason``, ``confidence`` and ``rules_version`` columns added.
 
     Decided once per distinct record; a row's network is looked at only where it can
     tell whether a company's name is a person's.
     """
-    present = [name for name in (*VALUE_FIELDS, *FLAG_FIELDS) if name in lookups.columns]
-    groups, first_rows = distinct_rows([lookups[name] for name in present], len(lookups))
-    outcomes: dict[tuple[str, str], int] = {}  # (classification, reason) -> its number
+    rules = rules or default_rules()
+    present_fields = [name for name in (*VALUE_FIELDS, *ANONYMITY_FLAGS) if name in lookups.columns]
+    groups, first_rows = distinct_rows([lookups[name] for name in present_fields], len(lookups))
+    outcomes: dict[tuple[str, str, float], int] = {}  # (classification, reason, confidence) -> its number
 
     def number(decision: Decision) -> int:
-        return outcomes.setdefault((decision.classification.value, decision.reason), len(outcomes))
+        key = (decision.classification.value, decision.reason, decision.confidence)
+        return outcomes.setdefault(key, len(outcomes))
 
     group_outcomes = np.empty(len(first_rows), dtype=np.int64)
     per_network: dict[int, tuple[Decision, str]] = {}  # groups whose rows' networks decide
     a_person = functools.cache(_person_regardless_of_network)
-    for group, record in enumerate(_records(lookups, present, first_rows)):
-        decision, company = _decide(record)
+    for group, record in enumerate(_records(lookups, present_fields, first_rows)):
+        decision, company = _outcome(record, rules)
         verdict = a_person(company) if company is not None else False
         group_outcomes[group] = number(_a_person(decision, company) if verdict else decision)
         if verdict is None:
@@ -286,61 +102,129 @@ def classify_lookups(lookups: pd.DataFrame) -> pd.DataFrame:
         networks = lookups["network"].iloc[rows].tolist() if "network" in lookups.columns else [None] * len(rows)
         decided: dict[tuple[int, str | None], int] = {}  # (group, network) -> outcome number
         for row, group, network in zip(rows.tolist(), groups[rows].tolist(), networks):
-            key = (group, _text(network))
+            key = (group, text(network))
             if key not in decided:
                 decision, company = per_network[group]
                 is_a_person = looks_like_a_person(company, key[1])
                 decided[key] = number(_a_person(decision, company) if is_a_person else decision)
             row_outcomes[row] = decided[key]
-    classifications, reasons = zip(*outcomes) if outcomes else ((), ())
+    classifications, reasons, confidences = zip(*outcomes) if outcomes else ((), (), ())
     return lookups.assign(
         classification=pd.Series(pd.array(classifications, dtype="str").take(row_outcomes), index=lookups.index),
         reason=pd.Series(pd.array(reasons, dtype="str").take(row_outcomes), index=lookups.index),
+        confidence=pd.Series(np.array(confidences, dtype="float64")[row_outcomes], index=lookups.index),
+        rules_version=pd.Series(rules.version, index=lookups.index, dtype="str"),
     )
 
 
-# A /32: the smallest network there is.
-_SMALLEST_NETWORK = "0.0.0.0/32"
+def claim_account_ranges(classified: pd.DataFrame, accounts: list[TargetAccount]) -> pd.DataFrame:
+    """``classified`` (from `classify_lookups`) with every IP inside a target account's
+    ``ip_ranges`` made that account's company, whatever MaxMind said or lacked.
+
+    Reason ``account_ip_range``, confidence 1; the account's name is the organization
+    where MaxMind has none. Our own office ranges never get here: cleaning drops them.
+    """
+    if classified.empty or not any(account.ip_ranges for account in accounts):
+        return classified
+    # Matching without names or domains leaves the IP-range method alone.
+    no_names = pd.Series(None, index=classified.index, dtype="str")
+    owners = match_companies(
+        pd.DataFrame({"ip": classified["ip"], "organization": no_names, "domain": no_names}), accounts
+    )["account_id"]
+    claimed = owners.notna()
+    if not claimed.any():
+        return classified
+    names = {account.account_id: account.name for account in accounts}
+    result = classified.copy()
+    result.loc[claimed, "classification"] = Classification.COMPANY.value
+    result.loc[claimed, "reason"] = "account_ip_range"
+    result.loc[claimed, "confidence"] = ACCOUNT_RANGE_CONFIDENCE
+    unnamed = claimed & result["organization"].isna()
+    result.loc[unnamed, "organization"] = owners[unnamed].map(names)
+    return result
+
+
+# The extremes of network size: a name that is (or is not) a person's on both, and
+# without a network, is so on every network (`looks_like_a_person` is monotonic in size).
+_EXTREME_NETWORKS = (None, "0.0.0.0/0", "0.0.0.0/32")
 
 
 def _person_regardless_of_network(name: str) -> bool | None:
     """Is ``name`` a person's on every network (True), on none (False), or only on some
-    (None: each network decides)?
-
-    A network can only make a name a person's (`looks_like_a_person`: a small one), so
-    the answers without a network and on the smallest one bound all others.
-    """
-    without_network = looks_like_a_person(name, None)
-    return without_network if without_network == looks_like_a_person(name, _SMALLEST_NETWORK) else None
+    (None: each network decides)?"""
+    verdicts = {looks_like_a_person(name, network) for network in _EXTREME_NETWORKS}
+    return verdicts.pop() if len(verdicts) == 1 else None
 
 
-def _decide(record: Mapping[str, object]) -> tuple[Decision, str | None]:
-    """The decision before asking whether a company's name is a person's, and that
-    name when it is to be asked (the winner is a company)."""
+def _decide(record: Mapping[str, object], rules: ClassificationRules) -> tuple[Decision, str | None]:
+    """The first rule's decision, before asking whether a company's name is a person's,
+    and that name when it is to be asked (the rule made a company)."""
     if not _has_record(record):
-        return Decision(Classification.UNKNOWN, "no_record", ["no MaxMind database has a record"]), None
-    signals = _signals(record)
-    if not signals:
         return Decision(
-            Classification.UNKNOWN,
-            "no_organization",
-            ["MaxMind has a record but no organization to name"],
+            Classification.UNKNOWN, "no_record", 1.0, None, ["no MaxMind database has a record"], rules.version
         ), None
-    winner = min(signals, key=lambda signal: PRECEDENCE.index(signal.classification))
-    evidence = [signal.explanation for signal in signals]
-    evidence.append(f"decision: {winner.classification} ({winner.reason})")
-    company = str(record.get("organization")) if winner.classification == Classification.COMPANY else None
-    return Decision(winner.classification, winner.reason, evidence), company
+    facts = Facts(record, rules)
+    found = _first_rule(facts, rules)
+    if found is None:
+        evidence = [
+            *facts.seen(),
+            "decision: unknown (no_organization): MaxMind has a record but no organization to name",
+        ]
+        return Decision(Classification.UNKNOWN, "no_organization", 1.0, None, evidence, rules.version), None
+    number, rule = found
+    described = f"rule {number}: {rule.describe()}"
+    company = facts.organization if rule.class_ is Classification.COMPANY else None
+    named = [f"organization: {_named(company, record)}"] if company else []
+    evidence = [*facts.seen(), *named, described, f"decision: {rule.class_} ({rule.reason})"]
+    return Decision(rule.class_, rule.reason, rule.confidence, described, evidence, rules.version), company
+
+
+def _outcome(record: Mapping[str, object], rules: ClassificationRules) -> tuple[Decision, str | None]:
+    """`_decide` without its evidence, for whole frames: the class, reason and confidence are what is kept."""
+    if not _has_record(record):
+        return Decision(Classification.UNKNOWN, "no_record", 1.0), None
+    facts = Facts(record, rules)
+    found = _first_rule(facts, rules)
+    if found is None:
+        return Decision(Classification.UNKNOWN, "no_organization", 1.0), None
+    rule = found[1]
+    company = facts.organization if rule.class_ is Classification.COMPANY else None
+    return Decision(rule.class_, rule.reason, rule.confidence), company
+
+
+def _first_rule(facts: Facts, rules: ClassificationRules) -> tuple[int, Rule] | None:
+    """The number and the rule of the first rule that holds for ``facts``, or None."""
+    for signal, table, entries in rules.steps:
+        if table is not None:
+            entries = table.get(facts.value(signal), [])
+        for number, rule, tests, makes_a_company in entries:
+            if makes_a_company and not facts.organization:
+                continue  # a company we cannot name is no lead
+            if table is not None or all(facts.holds(signal, condition) for signal, condition in tests):
+                return number, rule
+    return None
+
+
+def _named(organization: str, record: Mapping[str, object]) -> str:
+    domain = text(record.get("domain"))
+    return f"{organization!r} ({domain})" if domain else repr(organization)
 
 
 def _a_person(decision: Decision, organization: str) -> Decision:
-    # We identify companies, never people: a person's name on a small allocation is a home line.
+    # We identify companies, never people: a person's name is a home line.
     evidence = [
         *decision.evidence[:-1],
         f"organization {organization!r} names a person, not a company",
         "decision: isp (organization_is_a_person)",
     ]
-    return Decision(Classification.ISP, "organization_is_a_person", evidence)
+    return Decision(
+        Classification.ISP,
+        "organization_is_a_person",
+        PERSON_CONFIDENCE,
+        decision.rule,
+        evidence,
+        decision.rules_version,
+    )
 
 
 def distinct_rows(columns: list[pd.Series | np.ndarray], length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -366,105 +250,7 @@ def _records(lookups: pd.DataFrame, names: list[str], rows: np.ndarray) -> list[
     return [dict(zip(names, row)) for row in zip(*values)] if names else [{} for _ in rows]
 
 
-def _signals(record: Mapping[str, object]) -> list[_Signal]:
-    """Every piece of evidence in the record, in the order it is checked."""
-    signals = [
-        _Signal(Classification.ANONYMOUS, reason, f"{flag}: {what}")
-        for flag, reason, what in ANONYMITY_FLAGS
-        if _flag(record.get(flag))
-    ]
-    if _flag(record.get("is_hosting_provider")):
-        signals.append(
-            _Signal(
-                Classification.HOSTING,
-                "anonymous_ip:hosting_provider",
-                "is_hosting_provider: a hosting provider",
-            )
-        )
-    user_type = _text(record.get("user_type"))
-    known_user_type = USER_TYPES.get(user_type.lower()) if user_type else None
-    organization = _text(record.get("organization"))
-    if known_user_type:
-        signals.extend(_user_type_signal(user_type.lower(), *known_user_type, organization))
-    connection_type = _text(record.get("connection_type"))
-    if connection_type and connection_type.lower() == "cellular":
-        signals.append(
-            _Signal(
-                Classification.MOBILE,
-                "connection_type:cellular",
-                "connection_type=Cellular: a mobile connection",
-            )
-        )
-    if organization and not known_user_type:
-        signals.extend(_name_signals(organization, _text(record.get("isp"))))
-        signals.append(_organization_signal(organization, record))
-    return signals
-
-
-def _user_type_signal(
-    user_type: str, classification: Classification, meaning: str, organization: str | None
-) -> list[_Signal]:
-    explanation = f"user_type={user_type}: {meaning}"
-    if classification is Classification.COMPANY:
-        if not organization:
-            return []  # a business network with no name cannot be reported as a company
-        explanation += f", organization {organization!r}"
-    return [_Signal(classification, f"user_type:{user_type}", explanation)]
-
-
-def _name_signals(organization: str, isp: str | None) -> list[_Signal]:
-    signals = []
-    if isp and _comparable(organization) and _comparable(organization) == _comparable(isp):
-        signals.append(
-            _Signal(
-                Classification.ISP,
-                "org_equals_isp",
-                f"organization {organization!r} is its ISP {isp!r}: the access network itself",
-            )
-        )
-    signals.extend(
-        _Signal(
-            classification,
-            f"org_name:{kind}",
-            f"organization {organization!r} matches the {kind.replace('_', ' ')} keywords",
-        )
-        for pattern, classification, kind in _NAME_RULES
-        if pattern.search(organization)
-    )
-    return signals
-
-
-def _organization_signal(organization: str, record: Mapping[str, object]) -> _Signal:
-    domain = _text(record.get("domain"))
-    with_domain = f" ({domain})" if domain else ""
-    return _Signal(
-        Classification.COMPANY,
-        "organization",
-        f"organization {organization!r}{with_domain}: a named organization",
-    )
-
-
 def _has_record(record: Mapping[str, object]) -> bool:
-    return any(_present(record.get(name)) for name in VALUE_FIELDS) or any(
-        _flag(record.get(name)) for name in FLAG_FIELDS
+    return any(present(record.get(name)) for name in VALUE_FIELDS) or any(
+        flag(record.get(name)) for name in ANONYMITY_FLAGS
     )
-
-
-def _comparable(name: str) -> tuple[str, ...]:
-    """Name words without case, punctuation or legal form."""
-    return tuple(word for word in re.findall(r"\w+", name.casefold()) if word not in LEGAL_FORMS)
-
-
-def _present(value: object) -> bool:
-    # Lookup frames hold None, pd.NA or NaN for "no value".
-    if isinstance(value, str):
-        return value != ""
-    return value is not None and value is not pd.NA and value == value  # NaN != NaN
-
-
-def _text(value: object) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _flag(value: object) -> bool:
-    return _present(value) and bool(value)

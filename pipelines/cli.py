@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -150,19 +151,30 @@ def _run_and_report(args: argparse.Namespace, settings: Settings, *, hits: list[
 
 def _resolve(args: argparse.Namespace) -> int:
     from connectors.maxmind import MaxMindDatabases
-    from enrichment.resolution import classify
+    from enrichment.classification_rules import rules_file
+    from enrichment.resolution import claim_account_ranges, classify, classify_lookups
+    from pipelines.resources import resources_from_settings
 
-    if args.maxmind_dir:
-        databases = MaxMindDatabases.from_directory(args.maxmind_dir)
-    else:
-        from pipelines.resources import resources_from_settings
-
-        databases = resources_from_settings(_settings(args))["maxmind"].open()
+    resources = resources_from_settings(_settings(args))
+    databases = MaxMindDatabases.from_directory(args.maxmind_dir) if args.maxmind_dir else resources["maxmind"].open()
     with databases:
-        lookups = databases.lookup(args.ips).set_index("ip")
+        lookups = databases.lookup(args.ips)
+        # What the pipeline does: a target account's own IP ranges win over MaxMind.
+        claimed = claim_account_ranges(classify_lookups(lookups), resources["rules"].target_accounts()).set_index("ip")
+        lookups = lookups.set_index("ip")
         for ip in args.ips:
             record = {k: (None if pd.isna(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
             decision = classify(record)
+            if claimed.loc[ip, "reason"] == "account_ip_range":
+                record["organization"] = claimed.loc[ip, "organization"]
+                decision = replace(
+                    decision,
+                    classification="company",
+                    reason="account_ip_range",
+                    confidence=1.0,
+                    rule="a target account's ip_ranges (the account list in the settings)",
+                    evidence=[*decision.evidence[:-1], "decision: company (account_ip_range)"],
+                )
             if args.json:
                 args.out(
                     json.dumps(
@@ -171,6 +183,9 @@ def _resolve(args: argparse.Namespace) -> int:
                             **record,
                             "classification": decision.classification,
                             "reason": decision.reason,
+                            "confidence": decision.confidence,
+                            "rule": decision.rule,
+                            "rules_version": decision.rules_version,
                             "evidence": decision.evidence,
                         },
                         default=str,
@@ -178,10 +193,13 @@ def _resolve(args: argparse.Namespace) -> int:
                 )
             else:
                 args.out(f"{ip}: {decision.classification} ({decision.reason})")
+                args.out(f"  confidence: {decision.confidence:.2f}")
+                args.out(f"  decided by: {decision.rule or 'no rule (nothing to name)'}")
+                args.out(f"  rules: {rules_file()} version {decision.rules_version}")
                 for edition, statement in databases.explain(ip):
                     args.out(f"  {edition}: {statement}")
                 for step in decision.evidence:
-                    args.out(f"  rule: {step}")
+                    args.out(f"  seen: {step}")
     return 0
 
 

@@ -87,3 +87,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'warehouse.db'}"
     return request.getfixturevalue("postgres_url")
+
+
+_SUMMARIES = pytest.StashKey[list[tuple[str, str]]]()
+
+
+@pytest.fixture
+def terminal_summary(request: pytest.FixtureRequest):
+    """``add(title, text)``: text a test wants shown at the end of the run, without ``-s``."""
+
+    def add(title: str, text: str) -> None:
+        request.config.stash.setdefault(_SUMMARIES, []).append((title, text))
+
+    return add
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    for title, text in config.stash.get(_SUMMARIES, []):
+        terminalreporter.write_sep("-", title)
+        terminalreporter.write_line(text)

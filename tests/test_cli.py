@@ -33,6 +33,21 @@ def test_resolve_tells_a_company_from_a_home_connection(maxmind_test_dir: Path) 
         assert {"ip", "classification", "organization", "domain", "reason"} <= result.keys()
 
 
+def test_resolve_shows_the_rule_the_confidence_and_the_rules_version(maxmind_test_dir: Path) -> None:
+    code, lines = _run("resolve", "--maxmind-dir", str(maxmind_test_dir), "--json", "1.128.0.1")
+    code_text, text = _run("resolve", "--maxmind-dir", str(maxmind_test_dir), "1.128.0.1")
+
+    assert code == code_text == 0
+    telstra = json.loads(lines[0])
+    assert (telstra["classification"], telstra["reason"]) == ("isp", "org_equals_isp")
+    assert telstra["confidence"] == 0.9
+    assert telstra["rule"].startswith("rule ") and "asn_category in [access, transit]" in telstra["rule"]
+    assert telstra["rules_version"]
+    assert "  confidence: 0.90" in text
+    assert f"  decided by: {telstra['rule']}" in text
+    assert any(line.startswith("  rules: ") and telstra["rules_version"] in line for line in text)
+
+
 def test_resolve_shows_which_database_said_what(maxmind_test_dir: Path) -> None:
     code, lines = _run("resolve", "--maxmind-dir", str(maxmind_test_dir), "74.209.24.1")
 

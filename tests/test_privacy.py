@@ -1,4 +1,4 @@
-"""Privacy rules: truncated addresses, keyed visitor hashes, and people who are not companies."""
+"""Privacy rules: truncated addresses and keyed visitor hashes (people named as organizations: test_people.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from enrichment.privacy import (
     IPV4_PREFIX,
     IPV6_PREFIX,
     ip_networks_in,
-    looks_like_a_person,
-    person_like,
     redact_ips_in_text,
     truncate_ip,
     truncate_ips,
@@ -150,54 +148,3 @@ def test_the_demo_falls_back_to_a_public_salt_with_a_warning() -> None:
 def test_a_too_short_salt_is_a_mistake_even_in_the_demo() -> None:
     with pytest.raises(ConfigError, match="shorter than"):
         visitor_salt("short", allow_demo_salt=True)
-
-
-# --- people named as organizations -----------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("organization", "network"),
-    [
-        ("ИП Иванов Иван Иванович", "203.0.113.0/24"),  # a Russian sole proprietor
-        ("Индивидуальный предприниматель Петров П. П.", None),
-        ("ФОП Петренко Петро Петрович", None),  # a Ukrainian one
-        ("IP Ivanov", None),
-        ("IVANOV IVAN IVANOVICH", "198.51.100.0/22"),  # a full name with patronymic, any network
-        ("Частное лицо", None),
-        ("Private person", None),
-        ("Privatperson", None),
-        ("John Smith", "198.51.100.4/30"),  # a bare name on a tiny network
-        ("Jean-Luc O'Brien", "2001:db8:7::/48"),
-    ],
-)
-def test_a_person_is_never_a_company(organization: str, network: str | None) -> None:
-    assert looks_like_a_person(organization, network)
-
-
-@pytest.mark.parametrize(
-    ("organization", "network"),
-    [
-        ("ООО Ромашка", "198.51.100.4/30"),  # a legal form
-        ("Smith & Wesson", "198.51.100.4/30"),  # not a name
-        ("John Smith", "198.51.100.0/24"),  # a name on a company-sized network: a firm named after its founder
-        ("John Smith", None),
-        ("Smith Consulting", "198.51.100.4/30"),  # a business word
-        ("John Smith Ltd", "198.51.100.4/30"),
-        ("IP Only Networks AB", None),  # a Latin "IP" in front of a company
-        ("Northwind Logistics", "198.51.100.4/30"),
-        ("Globex", "198.51.100.4/30"),  # one word is a brand, not a name
-    ],
-)
-def test_a_company_is_not_a_person(organization: str, network: str | None) -> None:
-    assert not looks_like_a_person(organization, network)
-
-
-def test_person_like_judges_each_row_by_its_organization_and_network() -> None:
-    companies = pd.DataFrame(
-        {
-            "ip": ["198.51.100.5", "198.51.100.6", "203.0.113.9", "192.0.2.1"],
-            "network": ["198.51.100.4/30", "198.51.100.4/30", "203.0.113.0/24", "192.0.2.0/24"],
-            "organization": ["John Smith", "John Smith", "John Smith", None],
-        }
-    )
-    assert person_like(companies).tolist() == [True, True, False, False]

@@ -160,7 +160,7 @@ def test_named_organization_on_someone_elses_network_is_a_company() -> None:
 def test_business_organization_with_domain_is_company() -> None:
     decision = classify(NORTHWIND)
     assert (decision.classification, decision.reason) == ("company", "user_type:business")
-    assert "Northwind Logistics, Inc." in decision.evidence[0]
+    assert "organization: 'Northwind Logistics, Inc.' (northwind-logistics.com)" in decision.evidence
 
 
 # --- nothing to go on ------------------------------------------------------------------
@@ -212,12 +212,14 @@ def test_precedence(record: dict[str, object], expected: tuple[str, str]) -> Non
     assert decided(record) == expected
 
 
-def test_evidence_lists_every_signal_and_the_decision() -> None:
+def test_evidence_lists_what_the_rules_looked_at_the_rule_and_the_decision() -> None:
     record = {"organization": "T-Mobile USA, Inc.", "isp": "T-Mobile USA"}
-    evidence = classify(record).evidence
-    assert any("is its ISP" in step for step in evidence)
-    assert any("mobile carrier" in step for step in evidence)
-    assert evidence[-1] == "decision: mobile (org_name:mobile_carrier)"
+    decision = classify(record)
+    assert "organization_vs_isp: same ('T-Mobile USA, Inc.' / 'T-Mobile USA')" in decision.evidence
+    assert any(step.startswith("organization_words: mobile ('t-mobile')") for step in decision.evidence)
+    assert decision.evidence[-2] == decision.rule
+    assert decision.rule.startswith("rule ") and "organization_words in [mobile]" in decision.rule
+    assert decision.evidence[-1] == "decision: mobile (org_name:mobile_carrier)"
 
 
 # --- whole lookup frames -----------------------------------------------------------------
@@ -269,10 +271,10 @@ def test_a_personal_name_on_a_tiny_allocation_is_a_home_line_but_a_company_stays
 
 def test_one_name_is_judged_by_each_rows_network() -> None:
     # Rows that differ only in their network are decided together, but for a name that
-    # reads like a person's the network decides: a home line on a /30, a company on a /24.
+    # reads like a person's the network decides: a home line on a /30, a company on a /16.
     record = {"organization": "John Smith", "isp": "Comcast", "user_type": "business"}
     lookups = pd.DataFrame(
-        [{**record, "network": network} for network in ("73.15.2.4/30", "73.15.2.0/24", "73.15.2.8/30")]
+        [{**record, "network": network} for network in ("73.15.2.4/30", "73.15.0.0/16", "73.15.2.8/30")]
     )
     classified = classify_lookups(lookups)
     assert classified["reason"].tolist() == [
@@ -280,3 +282,148 @@ def test_one_name_is_judged_by_each_rows_network() -> None:
         "user_type:business",
         "organization_is_a_person",
     ]
+
+
+# --- every MaxMind signal ------------------------------------------------------------------
+
+
+def test_mobile_network_codes_make_mobile() -> None:
+    # GeoIP2-Enterprise-Test: 149.101.100.0/28 is Verizon Wireless with MCC 310, MNC 004.
+    record = {"organization": "Verizon Wireless", "isp": "Verizon Wireless", "mobile_country_code": "310"}
+    assert decided(record) == ("mobile", "mobile_network_code")
+
+
+def test_a_business_on_a_mobile_connection_is_mobile() -> None:
+    assert decided({**NORTHWIND, "mobile_network_code": "004"}) == ("mobile", "mobile_network_code")
+
+
+@pytest.mark.parametrize(
+    ("connection_type", "expected"),
+    [
+        ("Cellular", ("mobile", "connection_type:cellular")),
+        ("Dialup", ("isp", "connection_type:dialup")),
+        ("Satellite", ("isp", "connection_type:satellite")),
+        ("Cable/DSL", ("isp", "org_equals_isp:cable_dsl")),  # the owner's own consumer line
+        ("Corporate", ("company", "org_is_network_owner:corporate")),  # the owner's own corporate line
+    ],
+)
+def test_every_connection_type_counts(connection_type: str, expected: tuple[str, str]) -> None:
+    record = {"organization": "Pulsar Werkzeugbau", "isp": "Pulsar Werkzeugbau", "connection_type": connection_type}
+    assert decided(record) == expected
+
+
+@pytest.mark.parametrize(
+    ("asn", "expected"),
+    [
+        (16509, ("hosting", "asn:cloud")),  # Amazon
+        (24940, ("hosting", "asn:hosting")),  # Hetzner
+        (13335, ("hosting", "asn:cdn")),  # Cloudflare
+        (136787, ("anonymous", "asn:vpn")),  # NordVPN's network
+        (21928, ("mobile", "asn:mobile")),  # T-Mobile USA
+    ],
+)
+def test_the_asn_category_decides_for_providers(asn: int, expected: tuple[str, str]) -> None:
+    assert decided({"organization": "Generic Customer", "isp": "Generic Customer", "asn": asn}) == expected
+
+
+def test_an_access_carriers_own_ranges_are_isp_but_its_named_customers_are_companies() -> None:
+    assert decided({"organization": "Uninet S.A. de C.V.", "isp": "Uninet S.A. de C.V.", "asn": 8151}) == (
+        "isp",
+        "org_equals_isp",
+    )
+    assert decided({"organization": "Hipotecaria Nacional", "isp": "Uninet S.A. de C.V.", "asn": 8151}) == (
+        "company",
+        "organization",
+    )
+
+
+# --- the organization against its ISP -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("organization", "isp", "expected"),
+    [
+        ("Aircel GPRS Customer East", "Aircel Ltd.", ("mobile", "org_is_carrier_pool")),
+        ("Cybersmart-ADSL-DBN", "Cybersmart", ("isp", "org_is_isp_pool")),
+        ("Telia Kunden Dynamisch Berlin", "Telia Company AB", ("isp", "org_is_isp_pool")),
+    ],
+)
+def test_the_isps_brand_with_pool_words_is_its_customer_pool(organization: str, isp: str, expected) -> None:
+    assert decided({"organization": organization, "isp": isp}) == expected
+
+
+def test_an_enterprise_on_its_own_network_is_a_company_with_weak_confidence() -> None:
+    decision = classify({"organization": "Siemens AG", "isp": "Siemens Aktiengesellschaft"})
+    # Not the same spelling: a different name, a company on its own (or someone's) network.
+    assert decision.classification == "company"
+    decision = classify({"organization": "Daimler", "isp": "Daimler"})
+    assert (decision.classification, decision.reason) == ("company", "org_is_network_owner")
+    assert decision.confidence < 0.6  # said as weak, never silently a company
+
+
+def test_an_owner_with_a_provider_name_is_isp() -> None:
+    assert decided({"organization": "Telkom Internet", "isp": "Telkom Internet"}) == ("isp", "org_equals_isp")
+    # a part of its ISP's name, and the ISP's name says it is a provider
+    assert decided({"organization": "Swift Global", "isp": "Swift Global Kenya Telecom"}) == ("isp", "org_equals_isp")
+
+
+# --- provider words, in any language ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("organization", "classification"),
+    [
+        ("Ajaxtel Telecomunicações Ltda.", "isp"),  # PT
+        ("Mar Provedor de Internet Ltda", "isp"),  # PT
+        ("Türk Telekomünikasyon A.Ş.", "isp"),  # TR
+        ("Fournisseur d'accès Internet Bretagne SAS", "isp"),  # FR
+        ("Proveedor de Internet del Sur S.A.", "isp"),  # ES
+        ("Telekomunikacja Kablowa Sp. z o.o.", "isp"),  # PL
+        ("Breedband Noord B.V.", "isp"),  # NL
+        ("Fornitore di accesso Banda Larga Srl", "isp"),  # IT
+        ("Kabel Breitband Nord GmbH", "isp"),  # DE
+        ("ООО «Интернет-провайдер Связь»", "isp"),  # RU
+        ("ТОВ «Телекомунікаційна компанія Мережа»", "isp"),  # UK
+        ("Operadora de Telefonía Móvil Celular SA", "mobile"),  # ES
+        ("Hostinger International Ltd", "hosting"),
+        ("Webhosting Nord GmbH", "hosting"),
+        ("VDSina Hosting", "hosting"),
+        ("HostVDS-NET", "hosting"),
+        ("Serveur Dédié Paris SARL", "hosting"),
+        ("Rechenzentrum Süd GmbH", "hosting"),
+    ],
+)
+def test_provider_words_in_any_language_and_inside_longer_words(organization: str, classification: str) -> None:
+    assert classify({"organization": organization, "isp": "An Upstream Carrier"}).classification == classification
+
+
+@pytest.mark.parametrize(
+    "organization",
+    [
+        "Hostess Brands",
+        "Cloudera, Inc.",
+        "Ghost Security Ltd",
+        "Hotel Intercontinental",
+        "Mobile County Public Schools",  # Mobile, Alabama
+        "City of Mobile",
+        "Cable Beach Resort",
+        "Telecom Business School",
+        "Telecommunications Regulatory Authority",
+        "Kabelwerk Eupen AG",  # makes cables
+        "Planet Fitness",
+        "Intel Corporation",
+    ],
+)
+def test_provider_words_in_another_sense_leave_a_company(organization: str) -> None:
+    assert classify({"organization": organization, "isp": "An Upstream Carrier"}).classification == "company"
+
+
+# --- output ----------------------------------------------------------------------------------
+
+
+def test_every_decision_carries_its_confidence_and_the_rules_version() -> None:
+    lookups = pd.DataFrame([NORTHWIND, {"organization": "Generic Customer", "isp": None}, {}])
+    classified = classify_lookups(lookups)
+    assert classified["confidence"].tolist() == [0.95, 0.6, 1.0]
+    assert classified["reason"].tolist() == ["user_type:business", "organization_only", "no_record"]
+    assert classified["rules_version"].nunique() == 1 and classified["rules_version"].iloc[0]

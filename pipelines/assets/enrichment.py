@@ -18,12 +18,15 @@ from dagster import (
 
 from enrichment.attribution import attribute_hits
 from enrichment.matching import match_companies
-from enrichment.resolution import classify_lookups
+from enrichment.resolution import claim_account_ranges, classify_lookups
 from enrichment.settings import QualitySettings
 from enrichment.summary import count_traffic, prospect_activity
 from enrichment.tagging import tag_pages, untagged_pages
 from pipelines.metadata import markdown_table
 from pipelines.resources import IntentRulesResource, MaxMindResource
+
+# Company decisions below this confidence rest on the name alone (see config/classification_rules.yaml).
+WEAK_CONFIDENCE = 0.7
 
 
 def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
@@ -45,10 +48,14 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
             ),
         ],
     )
-    def ip_companies(context: AssetExecutionContext, clean_hits: pd.DataFrame, maxmind: MaxMindResource):
-        """Each unique visitor IP of the day, resolved once with MaxMind and classified with its reason."""
+    def ip_companies(
+        context: AssetExecutionContext, clean_hits: pd.DataFrame, maxmind: MaxMindResource, rules: IntentRulesResource
+    ):
+        """Each unique visitor IP of the day, resolved once with MaxMind and classified with its reason and
+        confidence by the classification rules; a target account's own IP ranges are that account's."""
         databases = maxmind.opened
-        companies = classify_lookups(databases.lookup(clean_hits["ip"].unique()))
+        classified = classify_lookups(databases.lookup(clean_hits["ip"].unique()))
+        companies = claim_account_ranges(classified, rules.target_accounts())
         hits_by_class = (
             clean_hits[["ip"]]
             .merge(companies[["ip", "classification"]], on="ip", how="left")
@@ -60,8 +67,15 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         )
         company_hits = int(hits_by_class.loc[hits_by_class["classification"] == "company", "hits"].sum())
         rate = company_hits / len(clean_hits) if len(clean_hits) else None
+        weak = (companies["classification"] == "company") & (companies["confidence"] < WEAK_CONFIDENCE)
         yield Output(
-            companies, metadata={"unique IPs": len(companies), "hits by classification": markdown_table(hits_by_class)}
+            companies,
+            metadata={
+                "unique IPs": len(companies),
+                "hits by classification": markdown_table(hits_by_class),
+                "classification rules version": companies["rules_version"].iloc[0] if len(companies) else "",
+                f"company IPs on weak evidence (confidence < {WEAK_CONFIDENCE})": int(weak.sum()),
+            },
         )
         yield AssetCheckResult(
             check_name="identification_rate",
