@@ -29,8 +29,10 @@ from enrichment.settings import PrivacySettings
 
 
 class Action(StrEnum):
+    """What a retention rule does to a value past its limit (the text is the inventory's)."""
+
     TRUNCATE = "addresses cut to their network (/24, /48)"
-    REMOVE = "removed (set to null)"
+    REMOVE = "removed"
 
 
 @dataclass(frozen=True)
