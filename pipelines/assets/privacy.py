@@ -21,14 +21,12 @@ def build_privacy_assets(privacy: PrivacySettings) -> list[AssetsDefinition]:
         of logs that hold only days past the raw-IP limit are removed.
         """
         today = _today()
+        cutoffs = retention_cutoffs(privacy, today)
         result = enforce_retention(warehouse.get(), privacy, today=today)
-        spooled = hit_sources.spool.purge(older_than=retention_cutoffs(privacy, today)["raw_ip_retention_days"])
+        spooled = hit_sources.spool.purge(older_than=cutoffs["raw_ip_retention_days"])
         return MaterializeResult(
             metadata={
-                **{
-                    f"{setting}: kept from": day.isoformat()
-                    for setting, day in retention_cutoffs(privacy, today).items()
-                },
+                **{f"{setting}: kept from": day.isoformat() for setting, day in cutoffs.items()},
                 **{
                     f"{setting}: rows changed in {table}": rows
                     for setting, tables in result.changed.items()
