@@ -337,7 +337,7 @@ class PostgresSchema:
 
 
 def parsed_hits(log: str, rows: int):
-    """The first ``rows`` hits of the log as the project parses them (the ``raw_hits`` frame)."""
+    """The first ``rows`` hits of the log as the project parses them (a ``clean_hits`` frame)."""
     import pandas as pd
 
     from connectors.hits import read_hits
@@ -353,18 +353,20 @@ def parsed_hits(log: str, rows: int):
 
 def time_postgres_writes(url: str, frame, repeat: int) -> tuple[list[float], list[float]]:
     """Seconds per ``replace_partition`` of ``frame``: into new partitions, and over an existing one."""
+    from connectors.migrations import ensure_current
     from connectors.warehouse import Warehouse
 
     warehouse = Warehouse(url)
+    ensure_current(warehouse.engine)
     try:
         new, replace = [], []
         for n in range(repeat):
             started = time.perf_counter()
-            warehouse.replace_partition("bench_raw_hits", frame, f"2026-01-{n + 1:02d}")
+            warehouse.replace_partition("clean_hits", frame, f"2026-01-{n + 1:02d}")
             new.append(time.perf_counter() - started)
         for _ in range(repeat):
             started = time.perf_counter()
-            warehouse.replace_partition("bench_raw_hits", frame, "2026-01-01")
+            warehouse.replace_partition("clean_hits", frame, "2026-01-01")
             replace.append(time.perf_counter() - started)
         return new, replace
     finally:

@@ -1,12 +1,10 @@
-"""Privacy in the warehouse: raw IPs kept only as long as configured, and forgetting on request.
+"""Privacy in the warehouse: personal data kept only as long as configured, and forgetting on request.
 
-Both find the tables to work on by their column names, so an asset added or renamed
-later (``attributed_hits`` → ``company_hits``) is covered without a change here:
-
-- ``ip`` holds a visitor's address, ``raw`` a log line with one in it, ``network`` the
-  MaxMind network of an address (as telling as the address when it is small);
-- ``organization`` holds a MaxMind organization, ``organizations`` a ";"-separated list;
-- ``visit_id`` ties the rows derived from a visit (digital paths) to its hits.
+Both find what to work on by the schema's personal-data tags (``connectors.schema``),
+never by column names, so a column added or renamed later is covered once it is declared
+with its tag. Each kind of personal data has its retention rules (``RETENTION_RULES``):
+addresses are cut to their network, visitor keys, visit ids and quarantined lines are
+removed. Age is the day a row belongs to: its partition (a report window's last day).
 
 Values are transformed in Python once per distinct value (``enrichment.privacy`` is the
 single definition of what an address is) and applied in SQL by joining a temporary
@@ -19,27 +17,54 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from connectors.warehouse import PARTITION_COLUMN, Warehouse
+from connectors.schema import LIST_SEPARATOR, PARTITION_COLUMN, Personal, is_listed, personal_kind
+from connectors.warehouse import Warehouse
 from enrichment.privacy import Network, ip_networks_in, parse_network, redact_ips_in_text
+from enrichment.settings import PrivacySettings
 
-ADDRESS_COLUMNS = ("ip", "raw")
-RETAINED_COLUMNS = (*ADDRESS_COLUMNS, "network")
-ORGANIZATION_COLUMN = "organization"
-ORGANIZATIONS_COLUMN = "organizations"
-ORGANIZATION_SEPARATOR = ";"
-VISIT_COLUMN = "visit_id"
-FORGOTTEN_COLUMNS = (*ADDRESS_COLUMNS, ORGANIZATION_COLUMN, ORGANIZATIONS_COLUMN, VISIT_COLUMN)
+
+class Action(StrEnum):
+    """What a retention rule does to a value past its limit (the text is the inventory's)."""
+
+    TRUNCATE = "addresses cut to their network (/24, /48)"
+    REMOVE = "removed"
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """What happens to one kind of personal data once its day is older than a privacy setting allows."""
+
+    kind: Personal
+    action: Action
+    setting: str  # the field of PrivacySettings holding the limit in days
+
+
+RETENTION_RULES = (
+    RetentionRule(Personal.IP_ADDRESS, Action.TRUNCATE, "raw_ip_retention_days"),
+    RetentionRule(Personal.NETWORK, Action.TRUNCATE, "raw_ip_retention_days"),
+    RetentionRule(Personal.RAW_LINE, Action.TRUNCATE, "raw_ip_retention_days"),
+    RetentionRule(Personal.RAW_LINE, Action.REMOVE, "quarantine_retention_days"),
+    RetentionRule(Personal.VISITOR_KEY, Action.REMOVE, "visitor_key_retention_days"),
+    RetentionRule(Personal.VISIT_ID, Action.REMOVE, "visitor_key_retention_days"),
+)
+"""Organizations and URLs have none: they stay as long as their rows, and ``forget`` removes them."""
+
+# What forgetting a network or an organization searches: rows holding one of its addresses,
+# naming it, or belonging to one of the removed hits' visits.
+_ADDRESSES = frozenset({Personal.IP_ADDRESS, Personal.RAW_LINE})
+_FORGOTTEN = _ADDRESSES | {Personal.ORGANIZATION, Personal.VISIT_ID}
 
 
 @dataclass(frozen=True)
 class RetentionResult:
-    """Rows whose addresses were truncated, per table that stores addresses by day."""
+    """Rows changed per table, for each retention setting that changed something."""
 
-    changed: dict[str, int]
+    changed: dict[str, dict[str, int]]
 
 
 @dataclass(frozen=True)
@@ -49,41 +74,89 @@ class ForgetResult:
     deleted: dict[str, int]
 
 
-def enforce_raw_ip_retention(warehouse: Warehouse, *, older_than: dt.date) -> RetentionResult:
-    """Truncate every address stored for a day before ``older_than`` to its network.
+def retention_cutoffs(privacy: PrivacySettings, today: dt.date) -> dict[str, dt.date]:
+    """Per retention setting, the first day whose personal data is still kept whole."""
+    return {rule.setting: today - dt.timedelta(days=getattr(privacy, rule.setting)) for rule in RETENTION_RULES}
 
-    Works on the partitions (days) of every table with an ``ip``, ``network`` or ``raw``
-    column: addresses and networks become ``truncate_ip`` networks, addresses inside
-    log lines too; every other column, aggregates included, stays as it is. A table
-    without partitions has no day to judge and is left alone. Each table is done in one
-    transaction, and running again changes nothing: a truncated value is its own truncation.
+
+def enforce_retention(warehouse: Warehouse, privacy: PrivacySettings, *, today: dt.date) -> RetentionResult:
+    """Apply every retention rule to every tagged column, each setting's rules in its own transactions."""
+    changed: dict[str, dict[str, int]] = {}
+    for setting, cutoff in retention_cutoffs(privacy, today).items():
+        for action in Action:
+            kinds = frozenset(
+                rule.kind for rule in RETENTION_RULES if rule.setting == setting and rule.action is action
+            )
+            if kinds:
+                apply = truncate_addresses if action is Action.TRUNCATE else remove_values
+                tables = apply(warehouse, kinds, older_than=cutoff)
+                changed.setdefault(setting, {}).update({table: rows for table, rows in tables.items() if rows})
+    return RetentionResult({setting: tables for setting, tables in changed.items() if tables})
+
+
+def overdue_personal_data(warehouse: Warehouse, privacy: PrivacySettings, *, today: dt.date) -> dict[str, int]:
+    """Per ``"table.column past setting"``, the rows holding personal data older than the setting allows."""
+    cutoffs = retention_cutoffs(privacy, today)
+    overdue: dict[str, int] = {}
+    with warehouse.engine.connect() as connection:
+        for rule in RETENTION_RULES:
+            for table, columns in _tagged(warehouse, {rule.kind}):
+                old = table.c[PARTITION_COLUMN] < cutoffs[rule.setting]
+                for column in columns:
+                    if rule.action is Action.TRUNCATE:
+                        rows = _rows_to_truncate(connection, table, [column], old)
+                    else:
+                        rows = _count(connection, table, old, column.is_not(None))
+                    if rows:
+                        overdue[f"{table.name}.{column.name} past {rule.setting}"] = rows
+    return overdue
+
+
+def truncate_addresses(warehouse: Warehouse, kinds: frozenset[Personal], *, older_than: dt.date) -> dict[str, int]:
+    """Cut every address in columns of ``kinds`` on days before ``older_than`` to its network.
+
+    Bare addresses and networks become ``truncate_ip`` networks, addresses inside log lines
+    too; every other value stays as it is. Each table is done in one transaction, and running
+    again changes nothing: a truncated value is its own truncation. Returns rows changed per table.
     """
-    cut = older_than.isoformat()  # partition keys are ISO days: text order is date order
     changed: dict[str, int] = {}
-    for table in _tables(warehouse, having_any_of=RETAINED_COLUMNS):
-        if PARTITION_COLUMN in table.c:
-            with warehouse.engine.begin() as connection:
-                changed[table.name] = _truncate_old_rows(connection, table, table.c[PARTITION_COLUMN] < cut)
-    return RetentionResult(changed)
+    for table, columns in _tagged(warehouse, kinds):
+        with warehouse.engine.begin() as connection:
+            changed[table.name] = _truncate_old_rows(connection, table, columns, table.c[PARTITION_COLUMN] < older_than)
+    return changed
+
+
+def remove_values(warehouse: Warehouse, kinds: frozenset[Personal], *, older_than: dt.date) -> dict[str, int]:
+    """Set columns of ``kinds`` to null on days before ``older_than``; returns rows changed per table."""
+    changed: dict[str, int] = {}
+    for table, columns in _tagged(warehouse, kinds):
+        holding = sa.or_(*(column.is_not(None) for column in columns))
+        statement = (
+            sa.update(table)
+            .where(table.c[PARTITION_COLUMN] < older_than, holding)
+            .values({column.name: None for column in columns})
+        )
+        with warehouse.engine.begin() as connection:
+            changed[table.name] = connection.execute(statement).rowcount
+    return changed
 
 
 def forget(warehouse: Warehouse, *, network: str | None = None, organization: str | None = None) -> ForgetResult:
     """Delete everything stored about one network or one organization, in every table.
 
-    A network (CIDR, or one address) takes every row whose ``ip``, or an address in whose
-    ``raw`` line, lies in it; a truncated value that overlaps it counts, since it may hold
-    the network's visitors. An organization (compared ignoring case and spacing) takes
-    the rows naming it, report rows listing it among an account's ``organizations``,
-    and every row of the addresses it had: its hits, quarantined lines and account
-    matches. Either way the rows of the removed hits' visits go too (digital paths).
-    All or nothing: one transaction. Reports already written to files or a CRM are not
-    the warehouse's to delete.
+    A network (CIDR, or one address) takes every row with an address, or a log line with
+    an address, in it; a truncated value that overlaps it counts, since it may hold the
+    network's visitors. An organization (compared ignoring case and spacing) takes the
+    rows naming it, report rows listing it among an account's organizations, and every
+    row of the addresses it had: its hits, quarantined lines and account matches. Either
+    way the rows of the removed hits' visits go too (digital paths). All or nothing: one
+    transaction. Reports already written to files or a CRM are not the warehouse's to delete.
     """
     if (network is None) == (organization is None):
         raise ValueError("forget one network or one organization per call")
-    tables = _tables(warehouse, having_any_of=FORGOTTEN_COLUMNS)
+    tables = _tagged(warehouse, _FORGOTTEN)
     with warehouse.engine.begin() as connection:
-        forgotten = _temporary_table(connection, "privacy_forgotten", "column_name", "value")
+        forgotten = _temporary_table(connection, "privacy_forgotten", "kind", "value")
         if network is not None:
             values = _values_with_addresses(connection, tables, _overlapping(parse_network(network)))
         else:
@@ -91,8 +164,8 @@ def forget(warehouse: Warehouse, *, network: str | None = None, organization: st
         _insert(connection, forgotten, values)
         _insert(connection, forgotten, _visits_of_forgotten_rows(connection, tables, forgotten))
         deleted = {
-            table.name: connection.execute(sa.delete(table).where(_forgotten_rows(table, forgotten))).rowcount
-            for table in tables
+            table.name: connection.execute(sa.delete(table).where(_forgotten_rows(table, columns, forgotten))).rowcount
+            for table, columns in tables
         }
         forgotten.drop(connection)
     return ForgetResult(deleted)
@@ -101,18 +174,12 @@ def forget(warehouse: Warehouse, *, network: str | None = None, organization: st
 # --- retention --------------------------------------------------------------------------
 
 
-def _truncate_old_rows(connection: Connection, table: sa.Table, old: sa.ColumnElement[bool]) -> int:
+def _truncate_old_rows(
+    connection: Connection, table: sa.Table, columns: list[sa.Column], old: sa.ColumnElement[bool]
+) -> int:
     """Truncate the addresses in ``table``'s old rows; returns how many rows changed."""
-    columns = [table.c[name] for name in RETAINED_COLUMNS if name in table.c]
-    stored = {value for column in columns for value in _distinct(connection, column, old)}
-    # A bare address comes out as truncate_ip's network, a log line with its addresses truncated.
-    truncations = {(value, truncated) for value in stored if (truncated := redact_ips_in_text(value)) != value}
-    if not truncations:
-        return 0
-    mapping = _temporary_table(connection, "privacy_truncations", "value", "truncated")
-    _insert(connection, mapping, truncations)
-    changing = sa.or_(*(column.in_(sa.select(mapping.c.value)) for column in columns))
-    rows = connection.scalar(sa.select(sa.func.count()).select_from(table).where(old, changing))
+    mapping = _truncations(connection, columns, old)
+    rows = _count(connection, table, old, _any_in(columns, mapping))
     for column in columns:
         truncate = sa.update(table).where(old, column == mapping.c.value).values({column.name: mapping.c.truncated})
         connection.execute(truncate)
@@ -120,70 +187,89 @@ def _truncate_old_rows(connection: Connection, table: sa.Table, old: sa.ColumnEl
     return rows
 
 
+def _rows_to_truncate(
+    connection: Connection, table: sa.Table, columns: list[sa.Column], old: sa.ColumnElement[bool]
+) -> int:
+    mapping = _truncations(connection, columns, old)
+    rows = _count(connection, table, old, _any_in(columns, mapping))
+    mapping.drop(connection)
+    return rows
+
+
+def _truncations(connection: Connection, columns: list[sa.Column], old: sa.ColumnElement[bool]) -> sa.Table:
+    """A temporary table of the old values holding an address (``value``) and their truncation."""
+    stored = {value for column in columns for value in _distinct(connection, column, old)}
+    # A bare address comes out as truncate_ip's network, a log line with its addresses truncated.
+    truncations = {(value, truncated) for value in stored if (truncated := redact_ips_in_text(value)) != value}
+    mapping = _temporary_table(connection, "privacy_truncations", "value", "truncated")
+    _insert(connection, mapping, truncations)
+    return mapping
+
+
+def _any_in(columns: list[sa.Column], mapping: sa.Table) -> sa.ColumnElement[bool]:
+    return sa.or_(*(column.in_(sa.select(mapping.c.value)) for column in columns))
+
+
 # --- forgetting -------------------------------------------------------------------------
 
-Pair = tuple[str, str]  # (column name, stored value)
+Pair = tuple[str, str]  # (kind of personal data, stored value)
+Tagged = list[tuple[sa.Table, list[sa.Column]]]
 
 
 def _overlapping(target: Network) -> Callable[[Network], bool]:
     return lambda network: network.version == target.version and network.overlaps(target)
 
 
-def _values_with_addresses(
-    connection: Connection, tables: list[sa.Table], forgotten: Callable[[Network], bool]
-) -> set[Pair]:
-    """Every stored ``ip`` and ``raw`` value holding an address that ``forgotten`` accepts."""
+def _values_with_addresses(connection: Connection, tables: Tagged, forgotten: Callable[[Network], bool]) -> set[Pair]:
+    """Every stored address and log line holding an address that ``forgotten`` accepts."""
     return {
-        (name, value)
-        for table in tables
-        for name in ADDRESS_COLUMNS
-        if name in table.c
-        for value in _distinct(connection, table.c[name])
+        (kind, value)
+        for _, columns in tables
+        for column in columns
+        if (kind := personal_kind(column)) in _ADDRESSES
+        for value in _distinct(connection, column)
         if any(map(forgotten, ip_networks_in(value)))
     }
 
 
-def _values_of_organization(connection: Connection, tables: list[sa.Table], organization: str) -> set[Pair]:
-    """The stored names of ``organization`` and every ``ip`` and ``raw`` value of the addresses it had."""
+def _values_of_organization(connection: Connection, tables: Tagged, organization: str) -> set[Pair]:
+    """The stored names (and lists of names) of ``organization``, and every address value it had."""
     wanted = _comparable(organization)
-    pairs: set[Pair] = set()
-    for table in tables:
-        if ORGANIZATION_COLUMN in table.c:
-            names = _distinct(connection, table.c[ORGANIZATION_COLUMN])
-            pairs.update((ORGANIZATION_COLUMN, name) for name in names if _comparable(name) == wanted)
-        if ORGANIZATIONS_COLUMN in table.c:
-            lists = _distinct(connection, table.c[ORGANIZATIONS_COLUMN])
-            pairs.update(
-                (ORGANIZATIONS_COLUMN, names)
-                for names in lists
-                if wanted in map(_comparable, names.split(ORGANIZATION_SEPARATOR))
-            )
-    its_names = [name for column, name in pairs if column == ORGANIZATION_COLUMN]
+    names: set[str] = set()
+    lists: set[str] = set()
+    for _, columns in tables:
+        for column in _of_kind(columns, Personal.ORGANIZATION):
+            for value in _distinct(connection, column):
+                if not is_listed(column) and _comparable(value) == wanted:
+                    names.add(value)
+                elif is_listed(column) and wanted in map(_comparable, value.split(LIST_SEPARATOR)):
+                    lists.add(value)
     its_networks = {
         network
-        for table in tables
-        if ORGANIZATION_COLUMN in table.c and "ip" in table.c
-        for ip in _distinct(connection, table.c.ip, table.c[ORGANIZATION_COLUMN].in_(its_names))
+        for _, columns in tables
+        if (named := [column.in_(names) for column in _of_kind(columns, Personal.ORGANIZATION)])
+        for column in _of_kind(columns, Personal.IP_ADDRESS)
+        for ip in _distinct(connection, column, sa.or_(*named))
         for network in ip_networks_in(ip)
     }
+    pairs = {(Personal.ORGANIZATION.value, value) for value in names | lists}
     return pairs | _values_with_addresses(connection, tables, lambda network: network in its_networks)
 
 
-def _visits_of_forgotten_rows(connection: Connection, tables: list[sa.Table], forgotten: sa.Table) -> set[Pair]:
+def _visits_of_forgotten_rows(connection: Connection, tables: Tagged, forgotten: sa.Table) -> set[Pair]:
     return {
-        (VISIT_COLUMN, visit)
-        for table in tables
-        if VISIT_COLUMN in table.c
-        for visit in _distinct(connection, table.c[VISIT_COLUMN], _forgotten_rows(table, forgotten))
+        (Personal.VISIT_ID.value, visit)
+        for table, columns in tables
+        for column in _of_kind(columns, Personal.VISIT_ID)
+        for visit in _distinct(connection, column, _forgotten_rows(table, columns, forgotten))
     }
 
 
-def _forgotten_rows(table: sa.Table, forgotten: sa.Table) -> sa.ColumnElement[bool]:
+def _forgotten_rows(table: sa.Table, columns: list[sa.Column], forgotten: sa.Table) -> sa.ColumnElement[bool]:
     return sa.or_(
         *(
-            table.c[name].in_(sa.select(forgotten.c.value).where(forgotten.c.column_name == name))
-            for name in FORGOTTEN_COLUMNS
-            if name in table.c
+            column.in_(sa.select(forgotten.c.value).where(forgotten.c.kind == personal_kind(column)))
+            for column in columns
         )
     )
 
@@ -195,11 +281,22 @@ def _comparable(name: str) -> str:
 # --- shared -----------------------------------------------------------------------------
 
 
-def _tables(warehouse: Warehouse, *, having_any_of: Iterable[str]) -> list[sa.Table]:
-    metadata = sa.MetaData()
-    metadata.reflect(warehouse.engine)
-    wanted = set(having_any_of)
-    return [table for table in metadata.sorted_tables if wanted & set(table.c.keys())]
+def _tagged(warehouse: Warehouse, kinds: Iterable[Personal]) -> Tagged:
+    """Each table with columns tagged as one of ``kinds``, and those columns."""
+    wanted = set(kinds)
+    found = [
+        (table, [column for column in table.columns if personal_kind(column) in wanted])
+        for table in warehouse.schema.sorted_tables
+    ]
+    return [(table, columns) for table, columns in found if columns]
+
+
+def _of_kind(columns: list[sa.Column], kind: Personal) -> list[sa.Column]:
+    return [column for column in columns if personal_kind(column) is kind]
+
+
+def _count(connection: Connection, table: sa.Table, *conditions: sa.ColumnElement[bool]) -> int:
+    return connection.scalar(sa.select(sa.func.count()).select_from(table).where(*conditions))
 
 
 def _distinct(connection: Connection, column: sa.Column, where: sa.ColumnElement[bool] = sa.true()) -> list[str]:

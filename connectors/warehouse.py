@@ -1,15 +1,20 @@
-"""The warehouse: every asset's table, in any database SQLAlchemy reaches.
+"""The warehouse: every asset's declared table, in any database SQLAlchemy reaches.
 
-Tables are created from the first frame written to them. Partitioned tables carry a
-``partition_key`` column; writing a partition deletes its old rows and inserts the new
-ones in one transaction, so a re-run replaces a partition and never appends it twice.
-Reads restore the types a database may flatten (SQLite keeps timestamps as text and
-integers with gaps as floats) from the table's declared column types.
+Tables are declared in ``connectors.schema`` and created by its migrations. A frame is
+written as its table declares it (an undeclared column is an error; a missing nullable
+one is NULL) and read back with the table's types. A partition is replaced in one
+transaction that only one writer at a time may run, so a re-run, or two runs at once,
+replace a day and never append it twice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import io
+import itertools
+import os
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,88 +25,182 @@ import pyarrow.csv as pa_csv
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-PARTITION_COLUMN = "partition_key"
+from connectors.schema import PARTITION_COLUMN, WAREHOUSE
+
 _WRITE_BATCH_ROWS = 50_000
+# A writer waits this long for another one's partition on SQLite before it gives up.
+SQLITE_BUSY_TIMEOUT_SECONDS = 300
+
+
+class SchemaError(ValueError):
+    """A frame that does not fit its declared table."""
 
 
 class Warehouse:
-    """Reads and writes DataFrames as tables, partition by partition."""
+    """Reads and writes DataFrames as declared tables, partition by partition."""
 
-    def __init__(self, url: str) -> None:
-        self.engine: Engine = sa.create_engine(url)
+    def __init__(self, url_or_engine: str | Engine, schema: sa.MetaData = WAREHOUSE) -> None:
+        self.engine: Engine = url_or_engine if isinstance(url_or_engine, Engine) else create_engine(url_or_engine)
+        self.schema = schema
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
-    def has_table(self, table: str) -> bool:
-        return sa.inspect(self.engine).has_table(table)
+    def table(self, name: str) -> sa.Table:
+        """The declared table ``name``."""
+        try:
+            return self.schema.tables[name]
+        except KeyError:
+            raise LookupError(f"table {name!r} is not declared in connectors/schema") from None
 
-    def replace_partition(self, table: str, frame: pd.DataFrame, partition_key: str | None) -> int:
-        """Replace one partition's rows (or the whole table when ``partition_key`` is None)."""
-        frame = frame.copy()
-        if partition_key is not None:
-            frame[PARTITION_COLUMN] = partition_key
-        with self.engine.begin() as connection:
-            created = not sa.inspect(connection).has_table(table)
-            if created:
-                frame.head(0).to_sql(table, connection, index=False)
+    def conform(self, table: str, frame: pd.DataFrame) -> pd.DataFrame:
+        """The frame as the table holds it: its declared columns, in order, with their types.
+
+        A column the table does not declare is an error naming both (declare it, with a
+        migration); a missing nullable column is null; a missing or null required one is an error.
+        """
+        declared = self.table(table)
+        undeclared = [name for name in frame.columns if name not in declared.c or name == PARTITION_COLUMN]
+        if undeclared:
+            raise SchemaError(
+                f"table {table!r} has no column {undeclared[0]!r}: declare it in connectors/schema and add a migration"
+            )
+        columns = {}
+        for column in data_columns(declared):
+            if column.name in frame.columns:
+                values = frame[column.name].reset_index(drop=True)
+            elif column.nullable:
+                values = pd.Series(None, index=pd.RangeIndex(len(frame)), dtype=object)
             else:
-                self._delete(connection, table, partition_key)
-            self._insert(connection, table, frame)
-            if created and partition_key is not None:
-                # Built after the load: one sort is cheaper than updating the index row by row.
-                connection.execute(sa.text(f'CREATE INDEX "ix_{table}_partition" ON "{table}" ("{PARTITION_COLUMN}")'))
-        return len(frame)
+                raise SchemaError(f"{table}.{column.name} is required, and the frame has no such column")
+            if not column.nullable and values.isna().any():
+                raise SchemaError(f"{table}.{column.name} is required, and the frame has missing values in it")
+            try:
+                columns[column.name] = as_declared(values, column)
+            except (TypeError, ValueError) as error:
+                raise SchemaError(f"{table}.{column.name} holds values of another type: {error}") from error
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+
+    def replace_partition(self, table: str, frame: pd.DataFrame, partition_key: str) -> int:
+        """Replace one day's rows of a table with ``frame``'s; returns the rows written.
+
+        One transaction, and one writer per table and day at a time (a PostgreSQL advisory
+        lock, SQLite's write lock): two runs of one day leave exactly one copy of it.
+        """
+        declared = self.table(table)
+        rows = self.conform(table, frame)
+        day = dt.date.fromisoformat(partition_key)
+        with self.engine.begin() as connection:
+            _lock_partition(connection, table, day)
+            connection.execute(sa.delete(declared).where(declared.c[PARTITION_COLUMN] == day))
+            if len(rows):
+                if connection.dialect.name == "postgresql":
+                    _copy_into_postgres(connection, declared, rows, day)
+                else:
+                    _insert_many(connection, declared, rows, day)
+        return len(rows)
 
     def read(self, table: str, partition_keys: Sequence[str] | None = None) -> pd.DataFrame:
-        """Read a table, or only the given partitions of it, with its column types restored."""
-        if not self.has_table(table):
-            raise LookupError(f"table {table!r} does not exist yet: materialize its asset first")
-        sql_table = sa.Table(table, sa.MetaData(), autoload_with=self.engine)
-        query = sa.select(sql_table)
+        """A table, or only the given partitions (days) of it, with its declared types."""
+        declared = self.table(table)
+        columns = data_columns(declared)
+        query = sa.select(*columns)
         if partition_keys is not None:
-            query = query.where(sql_table.c[PARTITION_COLUMN].in_(list(partition_keys)))
-        with self.engine.connect() as connection:
-            frame = pd.read_sql_query(query, connection)
-        frame = _restore_types(frame, sql_table)
-        return frame.drop(columns=[PARTITION_COLUMN], errors="ignore")
-
-    def delete_where(self, table: str, condition: sa.ColumnElement[bool]) -> int:
-        """Delete rows matching a condition built on ``self.table(table)``; returns the count."""
-        with self.engine.begin() as connection:
-            return connection.execute(sa.delete(self.table(table)).where(condition)).rowcount
-
-    def table(self, table: str) -> sa.Table:
-        """The reflected table, for queries the frame API doesn't cover."""
-        return sa.Table(table, sa.MetaData(), autoload_with=self.engine)
-
-    def _delete(self, connection: Connection, table: str, partition_key: str | None) -> None:
-        sql_table = sa.Table(table, sa.MetaData(), autoload_with=connection)
-        statement = sa.delete(sql_table)
-        if partition_key is not None:
-            statement = statement.where(sql_table.c[PARTITION_COLUMN] == partition_key)
-        connection.execute(statement)
-
-    def _insert(self, connection: Connection, table: str, frame: pd.DataFrame) -> None:
-        if frame.empty:
-            return
-        if connection.dialect.name == "postgresql":
-            _copy_into_postgres(connection, table, frame)
-        else:
-            _insert_many(connection, table, frame)
+            days = [dt.date.fromisoformat(key) for key in partition_keys]
+            query = query.where(declared.c[PARTITION_COLUMN].in_(days))
+        try:
+            with self.engine.connect() as connection:
+                rows = connection.execute(query).all()
+        except (sa.exc.OperationalError, sa.exc.ProgrammingError) as error:
+            if not sa.inspect(self.engine).has_table(table):
+                raise LookupError(f"table {table!r} does not exist: run `visitor-intent db upgrade`") from error
+            raise
+        # Column by column, as objects rather than pandas' guess: integers with nulls would become
+        # floats and lose digits (and building a frame from rows is five times slower).
+        values = zip(*rows) if rows else [()] * len(columns)
+        return pd.DataFrame(
+            {column.name: as_declared(pd.Series(held, dtype=object), column) for column, held in zip(columns, values)}
+        )
 
 
-def _copy_into_postgres(connection: Connection, table: str, frame: pd.DataFrame) -> None:
+def create_engine(url: str) -> Engine:
+    """An engine for ``url``; SQLite writers wait for each other instead of failing at once."""
+    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS} if url.startswith("sqlite") else {}
+    return sa.create_engine(url, connect_args=connect_args)
+
+
+_SHARED: OrderedDict[str, Warehouse] = OrderedDict()
+# Production uses one database per process; tests open many, whose connection pools must not pile up.
+_SHARED_KEPT = 4
+# A forked child must not use (or close) its parent's connections.
+os.register_at_fork(after_in_child=_SHARED.clear)
+
+
+def shared_warehouse(url: str) -> Warehouse:
+    """The process's warehouse for ``url``: one engine and connection pool, however many ask."""
+    warehouse = _SHARED.pop(url, None) or Warehouse(url)
+    _SHARED[url] = warehouse
+    while len(_SHARED) > _SHARED_KEPT:
+        _SHARED.popitem(last=False)[1].engine.dispose()
+    return warehouse
+
+
+def data_columns(table: sa.Table) -> list[sa.Column]:
+    """The columns a frame of the table has: all but the partition key."""
+    return [column for column in table.columns if column.name != PARTITION_COLUMN]
+
+
+def declared_dtype(column: sa.Column) -> Any:
+    """The pandas dtype of a declared column; integers and booleans are nullable where the column is."""
+    kind = column.type
+    if isinstance(kind, sa.DateTime):
+        return "datetime64[us, UTC]"
+    if isinstance(kind, sa.Date):
+        return object  # datetime.date values, None where missing
+    if isinstance(kind, sa.Boolean):
+        return "boolean" if column.nullable else "bool"
+    if isinstance(kind, sa.Integer):
+        return "Int64" if column.nullable else "int64"
+    if isinstance(kind, sa.Float):
+        return "float64"
+    return "str"
+
+
+def as_declared(values: pd.Series, column: sa.Column) -> pd.Series:
+    """``values`` in the column's declared dtype (a no-op when they already are)."""
+    dtype = declared_dtype(column)
+    if isinstance(column.type, sa.DateTime):
+        return pd.to_datetime(values, utc=True, format="ISO8601").astype(dtype)
+    if isinstance(column.type, sa.Date):
+        dates = pd.to_datetime(values, format="ISO8601").dt.date
+        return dates.astype(object).where(dates.notna(), None)
+    return values.astype(dtype)
+
+
+def _lock_partition(connection: Connection, table: str, day: dt.date) -> None:
+    """Wait until no other transaction writes this table's day; held until this one ends."""
+    if connection.dialect.name == "postgresql":
+        # A transaction-level advisory lock on a 64-bit key of (table, day): released at commit.
+        digest = hashlib.blake2b(f"{table}/{day.isoformat()}".encode(), digest_size=8).digest()
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(int.from_bytes(digest, "big", signed=True))))
+    elif connection.dialect.name == "sqlite":
+        # The database's write lock, taken now rather than at the first write: a reader that
+        # waited to write could deadlock with another writer. The busy timeout makes others wait.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _copy_into_postgres(connection: Connection, table: sa.Table, frame: pd.DataFrame, day: dt.date) -> None:
     """Bulk-load through COPY, the CSV written by pyarrow (pandas' to_csv is 7x slower).
 
     Quoting "needed" quotes every string and leaves NULL an unquoted empty field, PostgreSQL's
     CSV default for NULL: '' stays an empty string, and text such as '\\N' stays text.
     """
+    frame = frame.assign(**{PARTITION_COLUMN: day.isoformat()})
     columns = ", ".join(f'"{column}"' for column in frame.columns)
     options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
     raw = connection.connection.dbapi_connection
-    copy_sql = f'COPY "{table}" ({columns}) FROM STDIN WITH (FORMAT csv)'
+    copy_sql = f'COPY "{table.name}" ({columns}) FROM STDIN WITH (FORMAT csv)'
     with raw.cursor() as cursor, cursor.copy(copy_sql) as copy:  # type: ignore[union-attr]
         for batch in _arrow_table(frame).to_batches(max_chunksize=_WRITE_BATCH_ROWS):
             buffer = io.BytesIO()
@@ -119,9 +218,10 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table:
 
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 _NULL_TEXT = 0  # binds a missing SQLite text value; see _insert_many
+_TEXT_TYPES = (sa.String, sa.DateTime, sa.Date)  # the types whose values go to the database as str
 
 
-def _insert_many(connection: Connection, table: str, frame: pd.DataFrame) -> None:
+def _insert_many(connection: Connection, table: sa.Table, frame: pd.DataFrame, day: dt.date) -> None:
     """One prepared INSERT run over many rows (DBAPI executemany): pandas' own path is 1.5x slower.
 
     On SQLite a missing text value is bound as the integer 0 and NULLIF turns it back into NULL:
@@ -130,48 +230,27 @@ def _insert_many(connection: Connection, table: str, frame: pd.DataFrame) -> Non
     """
     placeholder = _PLACEHOLDERS[connection.dialect.paramstyle]
     stand_in = connection.dialect.name == "sqlite"
-    text = [stand_in and _holds_text(frame[column]) for column in frame.columns]
-    columns = ", ".join(f'"{column}"' for column in frame.columns)
-    markers = ", ".join(f"NULLIF({placeholder}, {_NULL_TEXT})" if is_text else placeholder for is_text in text)
-    statement = f'INSERT INTO "{table}" ({columns}) VALUES ({markers})'
+    declared = [table.c[name] for name in frame.columns]
+    text = [stand_in and isinstance(column.type, _TEXT_TYPES) for column in declared]
+    columns = ", ".join(f'"{column}"' for column in [*frame.columns, PARTITION_COLUMN])
+    markers = [f"NULLIF({placeholder}, {_NULL_TEXT})" if is_text else placeholder for is_text in text]
+    statement = f'INSERT INTO "{table.name}" ({columns}) VALUES ({", ".join([*markers, placeholder])})'
     for start in range(0, len(frame), _WRITE_BATCH_ROWS):
         batch = frame.iloc[start : start + _WRITE_BATCH_ROWS]
         values = [
-            _database_values(batch[column], _NULL_TEXT if is_text else None)
-            for column, is_text in zip(batch.columns, text)
+            _database_values(batch[column.name], column, _NULL_TEXT if is_text else None)
+            for column, is_text in zip(declared, text)
         ]
-        connection.exec_driver_sql(statement, list(zip(*values)))
+        connection.exec_driver_sql(statement, list(zip(*values, itertools.repeat(day.isoformat()))))
 
 
-def _holds_text(column: pd.Series) -> bool:
-    """Whether every value ``_database_values`` gives for the column is a str (or missing)."""
-    return isinstance(column.dtype, pd.DatetimeTZDtype) or pd.api.types.infer_dtype(column, skipna=True) == "string"
-
-
-def _database_values(column: pd.Series, missing: Any) -> list[Any]:
-    """Plain Python values with ``missing`` for missing; timestamps as ISO text in UTC (vectorised)."""
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        utc = column.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
-        values = np.datetime_as_string(utc, unit="us").astype(object)
-        values[column.isna().to_numpy()] = missing
-        return values.tolist()
-    return column.astype(object).where(column.notna(), missing).tolist()
-
-
-def _restore_types(frame: pd.DataFrame, table: sa.Table) -> pd.DataFrame:
-    converters: dict[str, Any] = {}
-    for column in table.columns:
-        if column.name not in frame.columns:
-            continue
-        kind = column.type
-        if isinstance(kind, sa.DateTime):
-            converters[column.name] = lambda s: pd.to_datetime(s, utc=True, format="ISO8601")
-        elif isinstance(kind, sa.Date):
-            converters[column.name] = lambda s: pd.to_datetime(s).dt.date
-        elif isinstance(kind, sa.Boolean):
-            converters[column.name] = lambda s: s.astype("boolean")
-        elif isinstance(kind, sa.Integer):
-            converters[column.name] = lambda s: pd.to_numeric(s).astype("Int64")
-    for name, convert in converters.items():
-        frame[name] = convert(frame[name])
-    return frame
+def _database_values(values: pd.Series, column: sa.Column, missing: Any) -> list[Any]:
+    """Plain Python values with ``missing`` for missing; timestamps as ISO text in UTC (vectorised), dates as ISO text."""
+    if isinstance(column.type, sa.DateTime):
+        utc = values.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype("datetime64[us]")
+        text = np.datetime_as_string(utc, unit="us").astype(object)
+        text[values.isna().to_numpy()] = missing
+        return text.tolist()
+    if isinstance(column.type, sa.Date):
+        return [missing if day is None else day.isoformat() for day in values]
+    return values.astype(object).where(values.notna(), missing).tolist()

@@ -107,7 +107,12 @@ class QualitySettings(_Strict):
 class PrivacySettings(_Strict):
     """What is kept about people (we identify companies, never people)."""
 
-    raw_ip_retention_days: int = Field(default=30, ge=1)
+    # Days of personal data kept, judged by the day (partition) a row belongs to.
+    raw_ip_retention_days: int = Field(default=30, ge=1)  # then addresses are cut to their network
+    # Then visitor keys and visit ids are removed. Two 28-day report windows (a window and
+    # the one before it, which movements compare with) need 56 days of them.
+    visitor_key_retention_days: int = Field(default=60, ge=1)
+    quarantine_retention_days: int = Field(default=30, ge=1)  # then quarantined lines' raw text is removed
     # Only the demo may key visitors with the public demo salt; real runs need VISITOR_INTENT_VISITOR_SALT.
     allow_demo_salt: bool = False
 

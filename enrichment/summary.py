@@ -49,7 +49,7 @@ def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
     as hits; visits and IPs are distinct within the day.
     """
     hits = attributed_hits.assign(
-        day=attributed_hits["timestamp"].dt.strftime("%Y-%m-%d"),
+        day=attributed_hits["timestamp"].dt.date,
         country=attributed_hits["country"].fillna(UNKNOWN_COUNTRY),
         resolved=attributed_hits["network"].notna(),
         target_account=attributed_hits["account_id"].notna(),
@@ -69,7 +69,7 @@ def prospect_activity(attributed_hits: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     not every hit of every company.
     """
     hits = attributed_hits[(attributed_hits["classification"] == "company") & attributed_hits["account_id"].isna()]
-    hits = hits.assign(day=hits["timestamp"].dt.strftime("%Y-%m-%d"))
+    hits = hits.assign(day=hits["timestamp"].dt.date)
     keys = ["day", *_COMPANY]
     days = hits.groupby(keys, as_index=False, dropna=False).agg(
         visits=("visit_id", "nunique"),
@@ -122,17 +122,16 @@ def summarize_window(
 
 
 def _in_window(daily: pd.DataFrame, window_start: dt.date, window_end: dt.date) -> pd.DataFrame:
-    days = daily["day"].astype(str)
-    return daily[(days >= window_start.isoformat()) & (days <= window_end.isoformat())]
+    return daily[(daily["day"] >= window_start) & (daily["day"] <= window_end)]
 
 
 def _funnel(counts: pd.DataFrame, dropped: int) -> pd.DataFrame:
     """``step, hits, visits``: how many hits (and visits) each step keeps."""
     kept_by_step = {
         "clean": pd.Series(True, index=counts.index),
-        "resolved": counts["resolved"].astype(bool),
+        "resolved": counts["resolved"],
         "company": counts["classification"] == "company",
-        "target_account": counts["target_account"].astype(bool),
+        "target_account": counts["target_account"],
     }
     rows = [
         {"step": "hits", "hits": int(counts["hits"].sum()) + dropped, "visits": pd.NA}

@@ -69,6 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--organization", metavar="NAME", help="as MaxMind names it (case and spacing ignored)")
     forget.set_defaults(command=_forget)
 
+    db = commands.add_parser("db", help="the warehouse's schema: which migration it is at, and upgrading it")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="run the migrations the warehouse lacks").set_defaults(command=_db_upgrade)
+    db_commands.add_parser("current", help="show the warehouse's migration and this release's").set_defaults(
+        command=_db_current
+    )
+
     inspect = commands.add_parser("inspect-log", help="detect a log's format and count parsed and quarantined lines")
     inspect.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     inspect.add_argument("--json", action="store_true", help="one JSON object per file")
@@ -235,6 +242,36 @@ def _no_hits(args: argparse.Namespace, hit_sources) -> int:
         if summary.unreadable:
             print(f"  {path}: {summary.unreadable}", file=sys.stderr)
     return 1
+
+
+def _db_upgrade(args: argparse.Namespace) -> int:
+    from connectors.migrations import current_revision, ensure_current, head_revision
+    from connectors.warehouse import create_engine
+    from pipelines.resources import warehouse_url
+
+    engine = create_engine(warehouse_url(_settings(args)))
+    before = current_revision(engine)
+    if ensure_current(engine):
+        args.out(f"warehouse upgraded from {before or 'no schema'} to {head_revision()}")
+    else:
+        args.out(f"warehouse already at {head_revision()}")
+    engine.dispose()
+    return 0
+
+
+def _db_current(args: argparse.Namespace) -> int:
+    from connectors.migrations import current_revision, head_revision
+    from connectors.warehouse import create_engine
+    from pipelines.resources import warehouse_url
+
+    engine = create_engine(warehouse_url(_settings(args)))
+    current, head = current_revision(engine), head_revision()
+    engine.dispose()
+    if current == head:
+        args.out(f"{current} (this release's schema)")
+    else:
+        args.out(f"{current or 'no schema'}; this release's is {head}: run `visitor-intent db upgrade`")
+    return 0
 
 
 def _inspect_log(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         *build_reporting_assets(
             partitions, settings.report.window_days, settings.intent.baseline_weeks, settings.quality
         ),
-        *build_privacy_assets(settings.privacy.raw_ip_retention_days),
+        *build_privacy_assets(settings.privacy),
     ]
     jobs = [daily_job, report_job]
     sensors = [

@@ -1,4 +1,4 @@
-"""Dagster resources: the warehouse and its I/O manager, hit sources, MaxMind, rules, report sink.
+"""Dagster resources: hit sources, MaxMind, rules, report sink and CRMs (the warehouse: ``pipelines.storage``).
 
 Each is a ``ConfigurableResource`` whose fields are what ``config/settings.yaml`` sets;
 ``resources_from_settings`` builds them. Secrets (a PostgreSQL URL with a password,
@@ -19,8 +19,6 @@ from dagster import (
     ConfigurableResource,
     EnvVar,
     InitResourceContext,
-    InputContext,
-    OutputContext,
 )
 from pydantic import PrivateAttr
 
@@ -34,63 +32,16 @@ from connectors.hits import ColumnMapping
 from connectors.hits.spool import HitSpool, ReadOptions
 from connectors.maxmind import MaxMindDatabases
 from connectors.sinks.files import FileReportSink
-from connectors.warehouse import Warehouse
 from enrichment.intent import IntentSettings
 from enrichment.matching import TargetAccount, load_target_accounts
 from enrichment.privacy import VISITOR_SALT_ENV_VAR, visitor_salt
 from enrichment.scoring import ScoringWeights
 from enrichment.settings import Settings
 from enrichment.tagging import Taxonomy, load_taxonomy
+from pipelines.storage import WarehouseIOManager, WarehouseResource
 
 DATABASE_URL_ENV_VAR = "VISITOR_INTENT_DATABASE_URL"
 HUBSPOT_BASE_ENV_VAR = "HUBSPOT_API_BASE"
-
-
-class WarehouseResource(ConfigurableResource):
-    """The SQL warehouse (any SQLAlchemy URL: SQLite by default, PostgreSQL in production)."""
-
-    url: str
-
-    def get(self) -> Warehouse:
-        return Warehouse(self.url)
-
-
-class WarehouseIOManager(ConfigurableIOManager):
-    """Stores each asset's DataFrame as a table; a partition's rows are replaced on re-run.
-
-    The warehouse is the source of truth between runs. Within a run, every partition is
-    read from it at most once: a frame an earlier step wrote or read is handed on from
-    memory, so a day of hits is not read back by each of its consumers (in-process runs;
-    with the multiprocess executor each step is its own process and reads the warehouse).
-    """
-
-    warehouse: WarehouseResource
-
-    _this_run: dict[tuple[str, str | None], pd.DataFrame] = PrivateAttr(default_factory=dict)
-
-    def teardown_after_execution(self, context: InitResourceContext) -> None:
-        # Dagster may keep the manager after the run: the frames must not outlive it.
-        self._this_run.clear()
-
-    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
-        table = context.asset_key.path[-1]
-        partition_key = context.asset_partition_key if context.has_asset_partitions else None
-        rows = self.warehouse.get().replace_partition(table, obj, partition_key)
-        # As the warehouse returns it: a fresh 0..n-1 index (no data is copied).
-        self._this_run[(table, partition_key)] = obj.reset_index(drop=True)
-        context.add_output_metadata({"dagster/row_count": rows, "table": table})
-
-    def load_input(self, context: InputContext) -> pd.DataFrame:
-        table = context.asset_key.path[-1]
-        keys = list(context.asset_partition_keys) if context.has_asset_partitions else [None]
-        warehouse = self.warehouse.get()
-        for key in keys:
-            if (table, key) not in self._this_run:
-                self._this_run[(table, key)] = warehouse.read(table, None if key is None else [key])
-        frames = [self._this_run[(table, key)] for key in keys]
-        filled = [frame for frame in frames if len(frame)] or frames[:1]
-        # Copy-on-write: a step's changes to its input stay its own.
-        return filled[0].copy(deep=False) if len(filled) == 1 else pd.concat(filled, ignore_index=True)
 
 
 class HitSource(Config):

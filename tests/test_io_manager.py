@@ -1,4 +1,4 @@
-"""Frames handed on in memory within a run give what reading them back from the warehouse gives."""
+"""The I/O manager stores frames as their tables declare them; in memory or read back, a step gets the same frame."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import sqlalchemy as sa
 import yaml
-from dagster import materialize
+from dagster import DailyPartitionsDefinition, build_input_context, build_output_context, materialize
 
-from connectors.warehouse import Warehouse
+import connectors.warehouse
+from connectors.migrations import ensure_current
+from connectors.warehouse import SchemaError, Warehouse
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
 from enrichment.settings import load_settings
 from pipelines.definitions import build_definitions
 from pipelines.resources import resources_from_settings
+from pipelines.storage import WarehouseIOManager, WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DAY = "2026-11-03"
@@ -32,7 +36,9 @@ DOWNSTREAM = [
 
 
 def _comparable(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.astype(str).sort_values(list(frame.columns)).reset_index(drop=True)
+    """Rows in a fixed order, values and types untouched."""
+    keys = [repr(row) for row in frame.itertuples(index=False)]
+    return frame.iloc[sorted(range(len(keys)), key=keys.__getitem__)].reset_index(drop=True)
 
 
 def test_steps_reading_the_warehouse_compute_what_steps_handed_frames_in_memory_compute(
@@ -61,6 +67,8 @@ def test_steps_reading_the_warehouse_compute_what_steps_handed_frames_in_memory_
     assets = list(defs.assets)
     resources = resources_from_settings(settings)
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}")
+    engines: list[str] = []
+    monkeypatch.setattr(connectors.warehouse, "create_engine", lambda url: engines.append(url) or sa.create_engine(url))
 
     # One run: every step after ingestion gets its inputs from memory.
     assert materialize(assets, partition_key=DAY, resources=resources, selection=[*INGESTED, *DOWNSTREAM]).success
@@ -71,5 +79,70 @@ def test_steps_reading_the_warehouse_compute_what_steps_handed_frames_in_memory_
     assert len(in_memory["account_hits"]) > 0 and len(in_memory["prospect_days"]) > 0
     for table in DOWNSTREAM:
         pd.testing.assert_frame_equal(
-            _comparable(warehouse.read(table, [DAY])), _comparable(in_memory[table]), obj=table
+            _comparable(warehouse.read(table, [DAY])), _comparable(in_memory[table]), check_exact=True, obj=table
         )
+    assert len(engines) == 1  # one engine for both runs, all their steps and the I/O manager
+
+
+# --- one frame, through the manager ----------------------------------------------------
+
+PARTITIONS = DailyPartitionsDefinition(start_date="2026-11-01", timezone="UTC")
+
+
+def _manager(tmp_path: Path) -> WarehouseIOManager:
+    warehouse = WarehouseResource(url=f"sqlite:///{tmp_path / 'warehouse.db'}")
+    ensure_current(warehouse.get().engine)
+    return WarehouseIOManager(warehouse=warehouse)
+
+
+def _write(manager: WarehouseIOManager, table: str, frame: pd.DataFrame) -> None:
+    manager.handle_output(
+        build_output_context(asset_key=table, partition_key=DAY, asset_partitions_def=PARTITIONS), frame
+    )
+
+
+def _load(manager: WarehouseIOManager, table: str) -> pd.DataFrame:
+    return manager.load_input(build_input_context(asset_key=table, partition_key=DAY, asset_partitions_def=PARTITIONS))
+
+
+def _traffic() -> pd.DataFrame:
+    """What count_traffic returns; no ``visits`` column yet, as an older version of it would."""
+    return pd.DataFrame(
+        {
+            "day": [dt.date(2026, 11, 3)],
+            "country": ["DE"],
+            "classification": ["company"],
+            "resolved": [True],
+            "target_account": [False],
+            "hits": [7],
+            "ips": [2],
+        }
+    )
+
+
+def test_a_frame_handed_on_in_memory_is_the_frame_the_warehouse_gives_back(tmp_path: Path) -> None:
+    manager = _manager(tmp_path)
+    _write(manager, "ip_companies", pd.DataFrame({"ip": ["198.51.100.10"], "classification": ["company"]}))
+
+    in_memory = _load(manager, "ip_companies")
+    from_warehouse = _load(_manager(tmp_path), "ip_companies")
+
+    pd.testing.assert_frame_equal(in_memory, from_warehouse, check_exact=True)
+    assert in_memory["confidence"].isna().all() and in_memory["is_anonymous"].dtype == "boolean"
+
+
+def test_a_column_the_table_does_not_declare_stops_the_step_naming_table_and_column(tmp_path: Path) -> None:
+    manager = _manager(tmp_path)
+
+    with pytest.raises(SchemaError, match="table 'traffic_counts' has no column 'sessions'"):
+        _write(manager, "traffic_counts", _traffic().assign(visits=3, sessions=4))
+
+
+def test_a_missing_required_column_is_an_error_and_a_missing_nullable_one_is_null(tmp_path: Path) -> None:
+    manager = _manager(tmp_path)
+
+    with pytest.raises(SchemaError, match="traffic_counts.visits is required"):
+        _write(manager, "traffic_counts", _traffic())
+    _write(manager, "page_tags", pd.DataFrame({"url": ["/pricing"], "excluded_from_intent": [False], "hits": [3]}))
+
+    assert _load(_manager(tmp_path), "page_tags")[["topics", "stage", "rule"]].isna().all().all()

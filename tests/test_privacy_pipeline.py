@@ -14,9 +14,11 @@ from dagster import materialize
 from connectors.warehouse import Warehouse
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
+from enrichment.settings import PrivacySettings
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.cli import main
-from pipelines.resources import HitSourcesResource, WarehouseResource
+from pipelines.resources import HitSourcesResource
+from pipelines.storage import WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 # A full address: not a CIDR network ("…0/24") and not a version number ("Chrome/120.0.0.0").
@@ -72,12 +74,18 @@ def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
     cutoff = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=retention_days)).isoformat()
 
     hit_sources = HitSourcesResource(sources=[], spool_directory=str(spool))
+    limits = PrivacySettings(
+        raw_ip_retention_days=retention_days,
+        visitor_key_retention_days=retention_days,
+        quarantine_retention_days=retention_days,
+    )
     result = materialize(
-        build_privacy_assets(retention_days),
+        build_privacy_assets(limits),
         resources={"warehouse": WarehouseResource(url=str(store.engine.url)), "hit_sources": hit_sources},
     )
 
     assert result.success
+    assert [check.passed for check in result.get_asset_check_evaluations()] == [True]
     for table in ("quarantined_lines", "clean_hits", "ip_companies", "account_matches", "account_hits"):
         by_day = _full_addresses(store, table)
         assert not any(addresses for day, addresses in by_day.items() if day < cutoff), table

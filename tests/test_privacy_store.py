@@ -1,4 +1,4 @@
-"""Raw IPs are kept only as long as configured, and a network or organization can be forgotten."""
+"""Personal data is kept only as long as configured, and a network or organization can be forgotten."""
 
 from __future__ import annotations
 
@@ -9,12 +9,23 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from connectors.privacy_store import enforce_raw_ip_retention, forget
-from connectors.warehouse import PARTITION_COLUMN, Warehouse
+from connectors.migrations import ensure_current
+from connectors.privacy_store import (
+    enforce_retention,
+    forget,
+    overdue_personal_data,
+    remove_values,
+    truncate_addresses,
+)
+from connectors.schema import PARTITION_COLUMN, Personal, personal_columns
+from connectors.schema.columns import personal
+from connectors.warehouse import Warehouse
 from enrichment.privacy import IPV4_PREFIX, IPV6_PREFIX, ip_networks_in
+from enrichment.settings import PrivacySettings
 
 OLD_DAY, NEW_DAY, WINDOW_END = "2026-10-05", "2026-10-20", "2026-10-25"
 RETAIN_FROM = dt.date(2026, 10, 15)  # raw addresses of days before this are truncated
+ADDRESS_KINDS = frozenset({Personal.IP_ADDRESS, Personal.NETWORK, Personal.RAW_LINE})
 
 NORTHWIND = "198.51.100.10"  # a target account's office
 IVANOV = "203.0.113.77"  # a sole proprietor: a person, on a /30
@@ -27,7 +38,7 @@ CHROME = (
 
 
 def daily_tables(day: str) -> dict[str, pd.DataFrame]:
-    """One day of every daily asset, each address in every place the pipeline stores it."""
+    """One day of the daily assets, each address in every place the pipeline stores it."""
     at = pd.Timestamp(f"{day} 09:00", tz="UTC")
     hits = pd.DataFrame(
         {
@@ -36,10 +47,11 @@ def daily_tables(day: str) -> dict[str, pd.DataFrame]:
             "url": ["/pricing", "/docs/api", "/blog/route-planning"],
             "user_agent": [CHROME, "Firefox", "Safari"],
             "visitor_id": ["v-1", None, None],
+            "source_file": "access.log",
+            "line_no": [1, 2, 3],
         }
     )
     return {
-        "raw_hits": hits,
         "quarantined_lines": pd.DataFrame(
             {
                 "source_file": ["access.log", "access.log"],
@@ -57,7 +69,8 @@ def daily_tables(day: str) -> dict[str, pd.DataFrame]:
             {
                 "ip": [NORTHWIND, IVANOV, HOME],
                 "network": ["198.51.100.0/24", "203.0.113.76/30", "2001:db8::/32"],
-                "organization": ["Northwind Logistics", SOLE_PROPRIETOR, "Comcast Cable"],
+                "organization": ["Northwind Logistics", SOLE_PROPRIETOR, None],
+                "isp": [None, None, "Comcast Cable"],
                 "classification": ["company", "company", "isp"],
             }
         ),
@@ -68,19 +81,28 @@ def daily_tables(day: str) -> dict[str, pd.DataFrame]:
                 "account_id": ["ACME-001", None],
             }
         ),
-        "company_hits": pd.DataFrame(
-            {
-                "timestamp": [at, at],
-                "ip": [NORTHWIND, IVANOV],
-                "url": ["/pricing", "/docs/api"],
-                "organization": ["Northwind Logistics", SOLE_PROPRIETOR],
-                "account_id": ["ACME-001", None],
-                "visitor_key": ["v-1", "6f1d0c4b9a2e7d35"],
-                "visit_id": [f"v-1@{day} 09:00:00", f"6f1d0c4b9a2e7d35@{day} 09:00:00"],
-            }
+        "account_hits": hits.head(1).assign(
+            network="198.51.100.0/24",
+            organization="Northwind Logistics",
+            account_id="ACME-001",
+            excluded_from_intent=False,
+            visitor_key="v-1",
+            visit_id=f"v-1@{day} 09:00:00",
         ),
+        "prospect_days": pd.DataFrame(
+            {"day": [dt.date.fromisoformat(day)], "organization": [SOLE_PROPRIETOR], "visits": [1], "pageviews": [1]}
+        ).assign(last_seen=at),
         "traffic_counts": pd.DataFrame(
-            {"day": [day, day], "classification": ["company", "isp"], "hits": [2, 1], "ips": [2, 1]}
+            {
+                "day": [dt.date.fromisoformat(day)] * 2,
+                "country": ["US", "US"],
+                "classification": ["company", "isp"],
+                "resolved": [True, True],
+                "target_account": [True, False],
+                "hits": [2, 1],
+                "visits": [2, 1],
+                "ips": [2, 1],
+            }
         ),
     }
 
@@ -94,13 +116,21 @@ def window_tables() -> dict[str, pd.DataFrame]:
                 "name": ["Northwind Logistics Inc."],
                 "organizations": ["Northwind Logistics"],
                 "visits": [2],
+                "pageviews": [2],
+                "visitors": [1],
+                "window_start": [dt.date(2026, 10, 12)],
+                "window_end": [dt.date(2026, 10, 25)],
+                "surging": [False],
+                "mqa": [False],
             }
         ),
         "digital_paths": pd.DataFrame(
             {
                 "account_id": ["ACME-001", "ACME-001"],
+                "timestamp": pd.to_datetime([f"{OLD_DAY} 09:00", f"{NEW_DAY} 09:00"], utc=True),
                 "visit_id": [f"v-1@{OLD_DAY} 09:00:00", f"v-1@{NEW_DAY} 09:00:00"],
                 "url": ["/pricing", "/pricing"],
+                "excluded_from_intent": [False, False],
             }
         ),
     }
@@ -109,6 +139,7 @@ def window_tables() -> dict[str, pd.DataFrame]:
 @pytest.fixture
 def warehouse(database_url: str) -> Iterator[Warehouse]:
     warehouse = Warehouse(database_url)
+    ensure_current(warehouse.engine)
     for day in (OLD_DAY, NEW_DAY):
         for table, frame in daily_tables(day).items():
             warehouse.replace_partition(table, frame, day)
@@ -118,7 +149,7 @@ def warehouse(database_url: str) -> Iterator[Warehouse]:
     warehouse.engine.dispose()
 
 
-ADDRESS_COLUMNS = ("ip", "network", "raw")
+ADDRESS_COLUMNS = {column.name for column in personal_columns(kinds=ADDRESS_KINDS)}
 
 
 def stored_rows(warehouse: Warehouse, *, before: str | None = None) -> dict[str, pd.DataFrame]:
@@ -127,13 +158,14 @@ def stored_rows(warehouse: Warehouse, *, before: str | None = None) -> dict[str,
     Rows come in the order of their other columns: PostgreSQL moves updated rows.
     """
     rows = {}
-    for name in sa.inspect(warehouse.engine).get_table_names():
-        table = warehouse.table(name)
+    for table in warehouse.schema.sorted_tables:
         query = sa.select(table).order_by(*(column for column in table.c if column.name not in ADDRESS_COLUMNS))
         if before is not None:
-            query = query.where(table.c[PARTITION_COLUMN] < before)
+            if PARTITION_COLUMN not in table.c:
+                continue
+            query = query.where(table.c[PARTITION_COLUMN] < dt.date.fromisoformat(before))
         with warehouse.engine.connect() as connection:
-            rows[name] = pd.read_sql_query(query, connection)
+            rows[table.name] = pd.read_sql_query(query, connection)
     return rows
 
 
@@ -152,11 +184,15 @@ def without_addresses(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=list(ADDRESS_COLUMNS), errors="ignore")
 
 
-# --- retention --------------------------------------------------------------------------
+def truncate_raw_ips(warehouse: Warehouse) -> dict[str, int]:
+    return truncate_addresses(warehouse, ADDRESS_KINDS, older_than=RETAIN_FROM)
+
+
+# --- raw-IP retention -------------------------------------------------------------------
 
 
 def test_no_raw_ip_older_than_the_limit_remains(warehouse: Warehouse) -> None:
-    enforce_raw_ip_retention(warehouse, older_than=RETAIN_FROM)
+    truncate_raw_ips(warehouse)
 
     old_text = stored_text(warehouse, before=RETAIN_FROM.isoformat())
     assert not [(address, text) for address in RAW_ADDRESSES for text in old_text if address in text]
@@ -166,7 +202,7 @@ def test_no_raw_ip_older_than_the_limit_remains(warehouse: Warehouse) -> None:
 
 
 def test_addresses_become_their_networks(warehouse: Warehouse) -> None:
-    result = enforce_raw_ip_retention(warehouse, older_than=RETAIN_FROM)
+    changed = truncate_raw_ips(warehouse)
 
     # Sorted: an UPDATE moves rows on PostgreSQL, in an order its query plan picks.
     companies = warehouse.read("ip_companies", [OLD_DAY]).sort_values("ip")
@@ -177,37 +213,111 @@ def test_addresses_become_their_networks(warehouse: Warehouse) -> None:
     ]
     quarantined = warehouse.read("quarantined_lines", [OLD_DAY]).sort_values("line_no")
     assert quarantined["raw"].tolist()[1] == '2001:db8:4::/48 - - "GET /pricing'
-    assert result.changed == {  # rows, not values: ip_companies changes two values in one of its rows
-        "raw_hits": 3,
-        "quarantined_lines": 2,
+    assert changed == {  # rows, not values: ip_companies changes two values in one of its rows
         "clean_hits": 3,
+        "quarantined_lines": 2,
         "ip_companies": 3,
         "account_matches": 2,
-        "company_hits": 2,
+        "account_hits": 1,
     }
 
 
 def test_newer_rows_and_everything_but_old_addresses_stay(warehouse: Warehouse) -> None:
     before = stored_rows(warehouse)
 
-    enforce_raw_ip_retention(warehouse, older_than=RETAIN_FROM)
+    truncate_raw_ips(warehouse)
 
     after = stored_rows(warehouse)
     for name, rows in before.items():
-        is_new = rows[PARTITION_COLUMN] >= RETAIN_FROM.isoformat()
+        is_new = rows[PARTITION_COLUMN] >= RETAIN_FROM if PARTITION_COLUMN in rows else rows.index >= 0
         pd.testing.assert_frame_equal(after[name][is_new], rows[is_new], obj=f"new rows of {name}")
         pd.testing.assert_frame_equal(without_addresses(after[name]), without_addresses(rows), obj=name)
 
 
 def test_retention_can_run_again_without_changing_anything(warehouse: Warehouse) -> None:
-    enforce_raw_ip_retention(warehouse, older_than=RETAIN_FROM)
+    truncate_raw_ips(warehouse)
     once = stored_rows(warehouse)
 
-    again = enforce_raw_ip_retention(warehouse, older_than=RETAIN_FROM)
+    again = truncate_raw_ips(warehouse)
 
-    assert set(again.changed.values()) == {0}
+    assert set(again.values()) == {0}
     for name, rows in stored_rows(warehouse).items():
         pd.testing.assert_frame_equal(rows, once[name], obj=name)
+
+
+# --- every retention rule ---------------------------------------------------------------
+
+TODAY = dt.date(2026, 10, 30)
+LIMITS = PrivacySettings(  # cut-offs: raw IPs 2026-10-15, visitor keys 2026-10-10, quarantined lines 2026-10-25
+    raw_ip_retention_days=15, visitor_key_retention_days=20, quarantine_retention_days=5
+)
+
+
+def test_each_kind_of_personal_data_is_kept_only_as_long_as_its_setting_says(warehouse: Warehouse) -> None:
+    result = enforce_retention(warehouse, LIMITS, today=TODAY)
+
+    hits = warehouse.read("account_hits").set_index("timestamp").sort_index()
+    assert hits["visitor_key"].isna().tolist() == [True, False]  # 2026-10-05 past 20 days, 2026-10-20 not
+    assert hits["visit_id"].isna().tolist() == [True, False]
+    assert hits["ip"].tolist() == ["198.51.100.0/24", NORTHWIND]  # cut to its network past 15 days
+    assert warehouse.read("quarantined_lines")["raw"].isna().all()  # both days are past 5 days
+    assert warehouse.read("quarantined_lines")["reason"].notna().all()  # the rest of the row stays
+    assert warehouse.read("digital_paths")["visit_id"].notna().all()  # the window ending 2026-10-25 is recent
+    assert result.changed == {
+        "raw_ip_retention_days": {
+            "clean_hits": 3,
+            "quarantined_lines": 2,
+            "ip_companies": 3,
+            "account_matches": 2,
+            "account_hits": 1,
+        },
+        "visitor_key_retention_days": {"clean_hits": 1, "account_hits": 1},
+        "quarantine_retention_days": {"quarantined_lines": 4},
+    }
+    assert enforce_retention(warehouse, LIMITS, today=TODAY).changed == {}
+
+
+def test_the_check_finds_personal_data_past_its_limit_until_retention_has_run(warehouse: Warehouse) -> None:
+    assert overdue_personal_data(warehouse, LIMITS, today=TODAY) == {
+        "clean_hits.ip past raw_ip_retention_days": 3,
+        "clean_hits.visitor_id past visitor_key_retention_days": 1,
+        "quarantined_lines.raw past raw_ip_retention_days": 2,
+        "quarantined_lines.raw past quarantine_retention_days": 4,
+        "ip_companies.ip past raw_ip_retention_days": 3,
+        "ip_companies.network past raw_ip_retention_days": 1,
+        "account_matches.ip past raw_ip_retention_days": 2,
+        "account_hits.ip past raw_ip_retention_days": 1,
+        "account_hits.visitor_id past visitor_key_retention_days": 1,
+        "account_hits.visitor_key past visitor_key_retention_days": 1,
+        "account_hits.visit_id past visitor_key_retention_days": 1,
+    }
+
+    enforce_retention(warehouse, LIMITS, today=TODAY)
+
+    assert overdue_personal_data(warehouse, LIMITS, today=TODAY) == {}
+
+
+def test_retention_follows_the_tags_whatever_the_column_is_called(database_url: str) -> None:
+    schema = sa.MetaData()
+    sa.Table(
+        "visits_by_person",
+        schema,
+        sa.Column("client_address", sa.Text, **personal(Personal.IP_ADDRESS)),
+        sa.Column("cookie", sa.Text, **personal(Personal.VISITOR_KEY)),
+        sa.Column("ip", sa.Text),  # named like an address, but not tagged as one: not personal here
+        sa.Column(PARTITION_COLUMN, sa.Date, nullable=False),
+    )
+    warehouse = Warehouse(database_url, schema=schema)
+    schema.create_all(warehouse.engine)
+    frame = pd.DataFrame({"client_address": [NORTHWIND], "cookie": ["v-1"], "ip": ["10.1.2.3"]})
+    warehouse.replace_partition("visits_by_person", frame, OLD_DAY)
+
+    truncate_addresses(warehouse, ADDRESS_KINDS, older_than=RETAIN_FROM)
+    remove_values(warehouse, frozenset({Personal.VISITOR_KEY}), older_than=RETAIN_FROM)
+
+    stored = warehouse.read("visits_by_person").iloc[0]
+    assert stored["client_address"] == "198.51.100.0/24" and pd.isna(stored["cookie"]) and stored["ip"] == "10.1.2.3"
+    warehouse.engine.dispose()
 
 
 # --- forgetting -------------------------------------------------------------------------
@@ -218,24 +328,27 @@ def test_forgetting_a_network_leaves_no_trace_of_it(warehouse: Warehouse) -> Non
 
     assert not [text for text in stored_text(warehouse) if NORTHWIND in text]
     assert result.deleted == {
-        "raw_hits": 2,
-        "quarantined_lines": 2,
         "clean_hits": 2,
+        "quarantined_lines": 2,
         "ip_companies": 2,
         "account_matches": 2,
-        "company_hits": 2,
-        "digital_paths": 2,
+        "account_hits": 2,
+        "prospect_days": 0,
+        "prospect_topics": 0,
         "account_activity": 0,
+        "digital_paths": 2,
     }
     assert sorted(warehouse.read("clean_hits")["ip"]) == sorted([IVANOV, HOME, IVANOV, HOME])
 
 
 def test_forgetting_a_network_also_takes_truncated_rows_that_overlap_it(warehouse: Warehouse) -> None:
-    enforce_raw_ip_retention(warehouse, older_than=RETAIN_FROM)
+    truncate_raw_ips(warehouse)
 
     forget(warehouse, network="2001:db8:4:7::/64")
 
-    assert sorted(warehouse.read("raw_hits")["ip"]) == sorted(["198.51.100.0/24", "203.0.113.0/24", NORTHWIND, IVANOV])
+    assert sorted(warehouse.read("clean_hits")["ip"]) == sorted(
+        ["198.51.100.0/24", "203.0.113.0/24", NORTHWIND, IVANOV]
+    )
     assert not [text for text in stored_text(warehouse) if "2001:db8:4:" in text]
 
 
@@ -243,8 +356,14 @@ def test_forgetting_an_organization_removes_its_names_addresses_hits_and_visits(
     result = forget(warehouse, organization="  ип иванов  иван иванович")
 
     assert not [text for text in stored_text(warehouse) if IVANOV in text or "Иванов" in text]
-    assert result.deleted["company_hits"] == 2 and result.deleted["raw_hits"] == 2
-    assert len(warehouse.read("raw_hits")) == 4  # Northwind and the home visitor, both days
+    assert result.deleted["prospect_days"] == 2 and result.deleted["clean_hits"] == 2
+    assert len(warehouse.read("clean_hits")) == 4  # Northwind and the home visitor, both days
+
+
+def test_forgetting_an_isp_named_like_a_person_finds_it_by_its_tag_too(warehouse: Warehouse) -> None:
+    forget(warehouse, organization="Comcast Cable")
+
+    assert not [text for text in stored_text(warehouse) if HOME in text or "Comcast" in text]
 
 
 def test_forgetting_a_target_account_organization_removes_its_report_rows(warehouse: Warehouse) -> None:

@@ -262,9 +262,9 @@ def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def crm_text(value: Any) -> str | None:
-    """A CRM id as text; a numeric column with gaps arrives as floats, ``123.0`` is ``123``."""
+    """A CRM id as text (the warehouse declares it text), None when blank."""
     text = "" if value is None else str(value).strip()
-    return text.removesuffix(".0") if text else None
+    return text or None
 
 
 def utc_iso(value: Any) -> str:

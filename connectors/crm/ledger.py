@@ -11,7 +11,8 @@ start of a run means an earlier run stopped between the CRM call and the ledger 
 the CRM may hold a note that the ledger does not know about, so the sink must look for
 it before creating one. An unchanged payload of a ``delivered`` row is not sent again.
 
-The table is created on first use; it works on SQLite and PostgreSQL (SQLAlchemy Core).
+The table is declared in ``connectors.schema`` with the rest of the warehouse and created
+on first use; it works on SQLite and PostgreSQL (SQLAlchemy Core).
 Error texts are stored as given: callers pass texts that are already free of secrets.
 """
 
@@ -27,7 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-DEFAULT_TABLE = "crm_deliveries"
+from connectors.schema.reporting import CRM_DELIVERIES
+
+DEFAULT_TABLE = CRM_DELIVERIES.name
 # Long enough for HubSpot's validation messages, short enough to keep the table lean.
 MAX_ERROR_CHARS = 2_000
 _UPSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
@@ -76,7 +79,7 @@ class DeliveryLedger:
 
     def __init__(self, url_or_engine: str | Engine, *, table: str = DEFAULT_TABLE) -> None:
         self.engine = sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
-        self.table = _define_table(sa.MetaData(), table)
+        self.table = CRM_DELIVERIES if table == DEFAULT_TABLE else CRM_DELIVERIES.to_metadata(sa.MetaData(), name=table)
         self.table.create(self.engine, checkfirst=True)
 
     def entries(self, sink: str, window_end: dt.date) -> dict[str, LedgerEntry]:
@@ -186,26 +189,6 @@ class DeliveryLedger:
         )
         with self.engine.begin() as connection:
             connection.execute(statement, rows)
-
-
-def _define_table(metadata: sa.MetaData, name: str) -> sa.Table:
-    statuses = ", ".join(f"'{status.value}'" for status in DeliveryStatus)
-    return sa.Table(
-        name,
-        metadata,
-        sa.Column("account_id", sa.String(200), primary_key=True),
-        sa.Column("window_end", sa.Date, primary_key=True),
-        sa.Column("sink", sa.String(50), primary_key=True),
-        sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("payload_hash", sa.String(64)),
-        sa.Column("intent_score", sa.Float),
-        sa.Column("company_id", sa.String(64)),
-        sa.Column("note_id", sa.String(64)),
-        sa.Column("attempts", sa.Integer, nullable=False),
-        sa.Column("last_error", sa.Text),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.CheckConstraint(f"status IN ({statuses})", name=f"ck_{name}_status"),
-    )
 
 
 def _entry(row: sa.Row[Any]) -> LedgerEntry:

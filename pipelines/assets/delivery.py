@@ -17,7 +17,8 @@ from dagster import (
 from connectors.crm.ledger import DeliveryLedger
 from connectors.sinks.base import WindowReport
 from pipelines.partitions import window_bounds
-from pipelines.resources import IntentRulesResource, WarehouseResource
+from pipelines.resources import IntentRulesResource
+from pipelines.storage import WarehouseResource
 
 OUTCOMES = ("delivered", "updated", "unchanged", "not_found", "failed")
 
@@ -51,7 +52,7 @@ def build_delivery_assets(
         rules: IntentRulesResource = context.resources.rules
         warehouse: WarehouseResource = context.resources.warehouse
         domains = {account.account_id: list(account.domains) for account in rules.target_accounts()}
-        ledger = DeliveryLedger(warehouse.url)
+        ledger = DeliveryLedger(warehouse.get().engine)
         totals: Counter[str] = Counter()
         metadata: dict[str, int] = {}
         for key in crm_keys:

@@ -1,0 +1,69 @@
+"""Where assets' frames live: the warehouse resource and the I/O manager that writes each frame to its table."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dagster import ConfigurableIOManager, ConfigurableResource, InitResourceContext, InputContext, OutputContext
+from pydantic import PrivateAttr
+
+from connectors.migrations import ensure_current
+from connectors.warehouse import Warehouse, shared_warehouse
+
+
+class WarehouseResource(ConfigurableResource):
+    """The SQL warehouse (any SQLAlchemy URL: SQLite by default, PostgreSQL in production).
+
+    One engine per process: every copy of this resource (Dagster makes one per resource
+    that uses it, per run) hands out the process's warehouse for the URL. A run starts by
+    bringing the warehouse's schema up to date.
+    """
+
+    url: str
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        ensure_current(self.get().engine)
+
+    def get(self) -> Warehouse:
+        return shared_warehouse(self.url)
+
+
+class WarehouseIOManager(ConfigurableIOManager):
+    """Stores each asset's DataFrame in its declared table; a partition's rows are replaced on re-run.
+
+    A frame is stored as its table declares it: a column the table doesn't declare is an
+    error naming both, a missing nullable column is null, and what a later step gets has
+    the declared types whether it comes from memory or from the warehouse.
+
+    The warehouse is the source of truth between runs. Within a run, every partition is
+    read from it at most once: a frame an earlier step wrote or read is handed on from
+    memory, so a day of hits is not read back by each of its consumers (in-process runs;
+    with the multiprocess executor each step is its own process and reads the warehouse).
+    """
+
+    warehouse: WarehouseResource
+
+    _this_run: dict[tuple[str, str], pd.DataFrame] = PrivateAttr(default_factory=dict)
+
+    def teardown_after_execution(self, context: InitResourceContext) -> None:
+        # Dagster may keep the manager after the run: the frames must not outlive it.
+        self._this_run.clear()
+
+    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+        table = context.asset_key.path[-1]
+        warehouse = self.warehouse.get()
+        frame = warehouse.conform(table, obj)
+        rows = warehouse.replace_partition(table, frame, context.asset_partition_key)
+        self._this_run[(table, context.asset_partition_key)] = frame
+        context.add_output_metadata({"dagster/row_count": rows, "table": table})
+
+    def load_input(self, context: InputContext) -> pd.DataFrame:
+        table = context.asset_key.path[-1]
+        warehouse = self.warehouse.get()
+        keys = list(context.asset_partition_keys)
+        for key in keys:
+            if (table, key) not in self._this_run:
+                self._this_run[(table, key)] = warehouse.read(table, [key])
+        frames = [self._this_run[(table, key)] for key in keys]
+        filled = [frame for frame in frames if len(frame)] or frames[:1]
+        # Copy-on-write: a step's changes to its input stay its own.
+        return filled[0].copy(deep=False) if len(filled) == 1 else pd.concat(filled, ignore_index=True)
