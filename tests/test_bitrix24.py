@@ -17,9 +17,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
-from connectors.crm.common import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
 from connectors.crm.note import note_marker
+from connectors.crm.transport import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from tests.crm_fakes.bitrix24_server import FakeBitrix24, ManualClock
 from tests.test_hubspot import END, account, details, page, window_report
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from connectors.crm.common import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
 from connectors.crm.note import note_marker
 from connectors.crm.salesforce import SalesforceClient, SalesforceSink
+from connectors.crm.transport import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from tests.crm_fakes.salesforce_server import FakeSalesforce
 from tests.test_hubspot import END, START, account, details, page, window_report
 

@@ -15,8 +15,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from connectors.crm.common import CrmAuthError, CrmUnavailable, RetryPolicy
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
+from connectors.crm.transport import CrmAuthError, CrmUnavailable, RetryPolicy
 from connectors.crm.webhook import WebhookSink, sign, verify_signature
 from tests.test_hubspot import END, START, account, details, page, window_report
 
