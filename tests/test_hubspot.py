@@ -366,6 +366,51 @@ def test_a_run_killed_after_hubspot_stored_the_notes_resumes_without_duplicates(
     assert {entry.status for entry in ledger.entries("hubspot", END).values()} == {DeliveryStatus.DELIVERED}
 
 
+# --- delivery honesty: what HubSpot confirmed -------------------------------------------
+
+
+def test_notes_are_confirmed_by_their_marker_when_hubspot_echoes_no_trace_id(hubspot, ledger):
+    acme = hubspot.add_company("Acme", "acme.com")
+    hubspot.echo_trace_ids = False
+
+    result = sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
+
+    assert result.details == details(delivered=1)
+    [note_id] = hubspot.notes
+    assert ledger.entries("hubspot", END)["ACME"].status is DeliveryStatus.DELIVERED
+    assert ledger.entries("hubspot", END)["ACME"].note_id == note_id
+    assert hubspot.calls("notes/search") == []  # the marker in the returned body sufficed
+
+
+def test_notes_are_read_back_when_hubspot_echoes_neither_trace_id_nor_body(hubspot, ledger):
+    acme = hubspot.add_company("Acme", "acme.com")
+    hubspot.echo_trace_ids = hubspot.echo_written_properties = False
+
+    result = sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
+
+    assert result.details == details(delivered=1)
+    assert ledger.entries("hubspot", END)["ACME"].note_id == next(iter(hubspot.notes))
+    assert len(hubspot.calls("notes/search")) == 1
+
+
+def test_a_note_hubspot_did_not_confirm_is_counted_in_flight_and_repaired_next_run(hubspot, ledger):
+    acme = hubspot.add_company("Acme", "acme.com")
+    hubspot.echo_trace_ids = hubspot.echo_written_properties = False
+    hubspot.index_new_notes = False  # not found by search yet
+    report = window_report([account("ACME", crm_id=acme)])
+
+    first = sink_for(hubspot, ledger).deliver(report)
+
+    assert first.details == {**details(), "in_flight": 1}
+    assert ledger.entries("hubspot", END)["ACME"].status is DeliveryStatus.IN_FLIGHT
+    hubspot.unindexed_notes.clear()  # indexed by now
+
+    second = sink_for(hubspot, ledger).deliver(report)
+
+    assert second.details == details(updated=1)
+    assert len(hubspot.notes_of(acme)) == 1
+
+
 # --- rate limits, server errors, timeouts ----------------------------------------------
 
 

@@ -7,7 +7,9 @@ HubSpot's shapes): batch answers with per-input errors (207 multi-status), 409 f
 existing property group, 401 for a wrong token, 429 bodies with ``policyName``.
 
 Tests seed companies, inject faults (429s, 5xx, slow answers), switch on portal
-validation rules that reject some companies, and read back the requests sent.
+validation rules that reject some companies, make batch answers leave out the echoed
+``objectWriteTraceId`` or the written properties, keep new notes out of search for a
+while (HubSpot's search is eventually consistent), and read back the requests sent.
 """
 
 from __future__ import annotations
@@ -74,6 +76,12 @@ class FakeHubSpot:
         self.violations: list[str] = []
         # Portal validation rules: company id -> the message HubSpot gives when it rejects a write.
         self.validation_rules: dict[str, str] = {}
+        # What a batch write's answer carries back; HubSpot does not always echo objectWriteTraceId.
+        self.echo_trace_ids = True
+        self.echo_written_properties = True
+        # Search is eventually consistent: with this off, new notes are found by search only once indexed.
+        self.index_new_notes = True
+        self.unindexed_notes: set[str] = set()
         self._faults: list[_Fault] = []
         # The server is threaded (a slow answer must not hold up the client's retry): one change at a time.
         self._lock = threading.Lock()
@@ -87,7 +95,7 @@ class FakeHubSpot:
             f"/crm/objects/{VERSION}/companies/batch/update": self._update_companies,
             f"/crm/objects/{VERSION}/companies/batch/create": self._create_companies,
             f"/crm/objects/{VERSION}/notes/search": lambda body: self._search(
-                {note_id: note.properties for note_id, note in self.notes.items()}, body
+                {i: note.properties for i, note in self.notes.items() if i not in self.unindexed_notes}, body
             ),
             f"/crm/objects/{VERSION}/notes/batch/create": self._create_notes,
             f"/crm/objects/{VERSION}/notes/batch/update": self._update_notes,
@@ -261,7 +269,7 @@ class FakeHubSpot:
     def _update_companies(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for item in body["inputs"]:
-            company_id, trace = item["id"], {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
+            company_id, trace = item["id"], self._trace(item)
             problem = (
                 (None if company_id in self.companies else f"Object {company_id} not found")
                 or self.validation_rules.get(company_id)
@@ -271,14 +279,14 @@ class FakeHubSpot:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, {**trace, "ids": [company_id]}))
                 continue
             self.companies[company_id].update(item["properties"])
-            results.append(_record(company_id, self.companies[company_id], list(item["properties"]), item))
+            results.append(self._written(company_id, self.companies[company_id], item))
         return _batch_answer(results, errors, ok=200)
 
     def _create_companies(self, body: dict[str, Any]) -> tuple[int, Any]:
         results = []
         for item in body["inputs"]:
             company_id = self.add_company(item["properties"]["name"], item["properties"].get("domain"))
-            results.append(_record(company_id, self.companies[company_id], list(item["properties"]), item))
+            results.append(self._written(company_id, self.companies[company_id], item))
         return _batch_answer(results, [], ok=201)
 
     def _invalid_values(self, values: dict[str, str]) -> str | None:
@@ -295,12 +303,21 @@ class FakeHubSpot:
                 return f"{value} was not one of the allowed options for {name}"
         return None
 
+    def _trace(self, item: dict[str, Any]) -> dict[str, list[str]]:
+        """An error's context naming the input's trace id, when this portal echoes them."""
+        return {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]} if self.echo_trace_ids else {}
+
+    def _written(self, record_id: str, values: dict[str, str], item: dict[str, Any]) -> dict[str, Any]:
+        """A batch write's result for one input: the written properties and the trace id, as far as echoed."""
+        properties = list(item["properties"]) if self.echo_written_properties else []
+        return _record(record_id, values, properties, item if self.echo_trace_ids else None)
+
     # --- notes ----------------------------------------------------------------------
 
     def _create_notes(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for item in body["inputs"]:
-            trace = {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
+            trace = self._trace(item)
             companies = {
                 association["to"]["id"]
                 for association in item["associations"]
@@ -316,13 +333,15 @@ class FakeHubSpot:
                 continue
             note_id = str(next(self._ids))
             self.notes[note_id] = Note(dict(item["properties"]), companies)
-            results.append(_record(note_id, self.notes[note_id].properties, list(item["properties"]), item))
+            if not self.index_new_notes:
+                self.unindexed_notes.add(note_id)
+            results.append(self._written(note_id, self.notes[note_id].properties, item))
         return _batch_answer(results, errors, ok=201)
 
     def _update_notes(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for item in body["inputs"]:
-            trace = {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
+            trace = self._trace(item)
             problem = (None if item["id"] in self.notes else f"Object {item['id']} not found") or self._invalid_note(
                 item["properties"]
             )
@@ -330,7 +349,7 @@ class FakeHubSpot:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, {**trace, "ids": [item["id"]]}))
                 continue
             self.notes[item["id"]].properties.update(item["properties"])
-            results.append(_record(item["id"], self.notes[item["id"]].properties, list(item["properties"]), item))
+            results.append(self._written(item["id"], self.notes[item["id"]].properties, item))
         return _batch_answer(results, errors, ok=200)
 
     @staticmethod
