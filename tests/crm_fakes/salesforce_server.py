@@ -15,7 +15,8 @@ MALFORMED_QUERY. A request outside the documented contract (more than 200 record
 update without ``id``, a misspelt attribute) is also recorded in ``violations``.
 
 Tests seed Accounts, inject faults (403s, 5xx, slow answers), expire sessions, add
-validation rules, and read back the requests sent.
+validation rules, serve the token at a separate login URL whose answer names this fake
+as the ``instance_url``, and read back the requests sent.
 """
 
 from __future__ import annotations
@@ -138,6 +139,15 @@ class FakeSalesforce:
         """Do the next matching request's work, then answer only after ``delay`` seconds."""
         self._faults.append(_Fault(method, path_suffix, None, None, delay))
 
+    def serve_login(self, login_server: HTTPServer) -> str:
+        """Answer token requests at another server (the org's My Domain) too; returns its URL.
+
+        Its token answers name this fake's URL as ``instance_url``: an API call sent to the
+        login server instead is a violation.
+        """
+        login_server.expect_request(re.compile(".*")).respond_with_handler(self._login)
+        return login_server.url_for("/").rstrip("/")
+
     def expire_sessions(self) -> None:
         self.tokens.clear()
 
@@ -181,6 +191,14 @@ class FakeSalesforce:
         if fault:
             time.sleep(fault.delay)
         return _answer(status, answer)
+
+    def _login(self, request: Request) -> Response:
+        if request.path == "/services/oauth2/token":
+            return self._handle(request)
+        self.violations.append(
+            f"{request.method} {request.path} went to the login URL, not to the token's instance_url"
+        )
+        return _answer(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
 
     def _route(self, request: Request, body: Any) -> tuple[int, Any]:
         path, method = request.path, request.method
