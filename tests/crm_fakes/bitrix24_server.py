@@ -136,6 +136,7 @@ class FakeBitrix24:
             "crm.timeline.comment.add": self._add_comment,
             "crm.timeline.comment.list": self._list_comments,
             "crm.timeline.comment.update": self._update_comment,
+            "crm.timeline.comment.delete": self._delete_comment,
         }
         httpserver.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -367,6 +368,26 @@ class FakeBitrix24:
             return 400, {"error": "INVALID_ARG_VALUE", "error_description": "Empty comment."}
         self.comments[comment_id]["COMMENT"] = text
         return 200, {"result": int(comment_id)}
+
+    def _delete_comment(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        comment_id = str(params.get("id", ""))
+        if comment_id not in self.comments:
+            return 400, {"error": "NOT_FOUND", "error_description": "Not found."}
+        problem = _owner_given(params, self.comments[comment_id])
+        if problem:
+            self.violations.append(f"crm.timeline.comment.delete: {problem}")
+            return 400, {"error": "OWNER_NOT_FOUND", "error_description": "Owner of the item not found."}
+        del self.comments[comment_id]
+        return 200, {"result": None}
+
+
+def _owner_given(params: dict[str, Any], comment: dict[str, str]) -> str | None:
+    """What is wrong with ``ownerTypeId``/``ownerId`` for this comment (both optional, both or neither)."""
+    if ("ownerTypeId" in params) != ("ownerId" in params):
+        return "ownerTypeId and ownerId go together"
+    if "ownerId" in params and (str(params["ownerTypeId"]), str(params["ownerId"])) != ("4", comment["ENTITY_ID"]):
+        return f"comment {comment['ID']} is not bound to company {params['ownerId']}"
+    return None
 
 
 def _batched_methods(body: Any) -> set[str]:

@@ -70,6 +70,7 @@ class FakeHubSpot:
         self.url = httpserver.url_for("/").rstrip("/")
         self.companies: dict[str, dict[str, str]] = {}
         self.notes: dict[str, Note] = {}
+        self.archived_notes: dict[str, Note] = {}  # HubSpot's recycling bin
         self.properties: dict[str, dict[str, Any]] = {}
         self.groups: set[str] = set()
         self.requests: list[RecordedRequest] = []
@@ -99,6 +100,7 @@ class FakeHubSpot:
             ),
             f"/crm/objects/{VERSION}/notes/batch/create": self._create_notes,
             f"/crm/objects/{VERSION}/notes/batch/update": self._update_notes,
+            f"/crm/objects/{VERSION}/notes/batch/archive": self._archive_notes,
         }
         httpserver.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -186,8 +188,12 @@ class FakeHubSpot:
             return fault
 
     def _answer(self, request: Request, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-        response = Response(
-            json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8"
+        response = (
+            Response(status=status, headers=headers)  # 204 No Content
+            if body is None
+            else Response(
+                json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8"
+            )
         )
         try:
             SPEC.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
@@ -351,6 +357,13 @@ class FakeHubSpot:
             self.notes[item["id"]].properties.update(item["properties"])
             results.append(self._written(item["id"], self.notes[item["id"]].properties, item))
         return _batch_answer(results, errors, ok=200)
+
+    def _archive_notes(self, body: dict[str, Any]) -> tuple[int, Any]:
+        # 204 whatever the ids: HubSpot's description gives no other answer for this call.
+        for item in body["inputs"]:
+            if item["id"] in self.notes:
+                self.archived_notes[item["id"]] = self.notes.pop(item["id"])
+        return 204, None
 
     @staticmethod
     def _invalid_note(properties: dict[str, str]) -> str | None:

@@ -4,8 +4,9 @@ Accounts and Tasks live in memory. The answers have Salesforce's documented shap
 token response of the OAuth 2.0 client credentials flow (``access_token``,
 ``instance_url``, ``token_type`` ...) and its ``{"error", "error_description"}`` refusal;
 query results with ``totalSize``, ``done``, ``records`` (each with ``attributes``) and
-``nextRecordsUrl`` pages; sObject Collections answers with one SaveResult per record, in
-request order (``id``, ``success``, ``errors`` of ``statusCode``, ``message``, ``fields``);
+``nextRecordsUrl`` pages; sObject Collections answers with one SaveResult (or, for a
+DELETE by ``ids``, one DeleteResult) per record, in request order (``id``, ``success``,
+``errors`` of ``statusCode``, ``message``, ``fields``);
 other errors as a JSON array of ``{"message", "errorCode"}`` (401 INVALID_SESSION_ID,
 403 REQUEST_LIMIT_EXCEEDED, 400 MALFORMED_QUERY ...).
 
@@ -61,6 +62,7 @@ class RecordedRequest:
     json: Any
     form: dict[str, str]
     authorization: str | None
+    args: dict[str, str]
 
 
 @dataclass
@@ -91,6 +93,9 @@ class FakeSalesforce:
         self.violations: list[str] = []
         # Validation rules: record id -> the message Salesforce gives when it rejects a write.
         self.validation_rules: dict[str, str] = {}
+        # Records the integration user may not delete: record id -> Salesforce's message.
+        self.undeletable: dict[str, str] = {}
+        self.deleted: set[str] = set()
         self.account_fields = set(ACCOUNT_FIELDS)
         self._faults: list[_Fault] = []
         self._cursors: dict[str, list[dict[str, Any]]] = {}
@@ -175,6 +180,7 @@ class FakeSalesforce:
                     body,
                     dict(request.form),
                     request.headers.get("Authorization"),
+                    dict(request.args),
                 )
             )
         if request.path == "/services/oauth2/token":
@@ -208,6 +214,8 @@ class FakeSalesforce:
             return self._next_page(path.removeprefix(f"{DATA}/query/"))
         if path == f"{DATA}/composite/sobjects" and method in ("PATCH", "POST"):
             return self._collection(method, body)
+        if path == f"{DATA}/composite/sobjects" and method == "DELETE":
+            return self._delete(request.args.get("ids", ""), request.args.get("allOrNone", "false"))
         return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
 
     def _token(self, request: Request) -> Response:
@@ -317,6 +325,24 @@ class FakeSalesforce:
                 return 400, [{"message": message, "errorCode": "INVALID_FIELD"}]
         save = self._update if method == "PATCH" else self._create
         return 200, [save(record) for record in body["records"]]
+
+    def _delete(self, ids: str, all_or_none: str) -> tuple[int, Any]:
+        """DELETE composite/sobjects?ids=...: one DeleteResult per id, in the order given."""
+        record_ids = [record_id for record_id in ids.split(",") if record_id]
+        if not 1 <= len(record_ids) <= COLLECTION_LIMIT or all_or_none not in ("true", "false"):
+            self.violations.append(f"DELETE composite/sobjects with ids={ids!r}, allOrNone={all_or_none!r}")
+            return 400, [{"message": "ids must list 1 to 200 record ids", "errorCode": "INVALID_FIELD"}]
+        return 200, [self._delete_one(record_id) for record_id in record_ids]
+
+    def _delete_one(self, record_id: str) -> dict[str, Any]:
+        table = self.tasks if record_id in self.tasks else self.accounts
+        if record_id in self.undeletable:
+            return {"id": record_id, **_failure("INSUFFICIENT_ACCESS_OR_READONLY", self.undeletable[record_id])}
+        if record_id not in table:
+            return {"id": record_id, **_failure("ENTITY_IS_DELETED", "entity is deleted")}
+        del table[record_id]
+        self.deleted.add(record_id)
+        return {"id": record_id, "success": True, "errors": []}
 
     def _update(self, record: dict[str, Any]) -> dict[str, Any]:
         sobject, record_id = record["attributes"]["type"], record["id"]
