@@ -169,7 +169,6 @@ class HubSpotSink(CrmSink):
         )
         creatable = [d for d in deliveries if d.account_id not in found and d.window.domains]
         if self.create_missing_companies and creatable:
-            self.client.ensure_company_properties(PROPERTY_GROUP, COMPANY_PROPERTIES)
             created = self.client.create_companies(
                 [
                     {
@@ -238,10 +237,14 @@ class HubSpotSink(CrmSink):
         cleared = self.client.update_companies(
             [{"id": record, "properties": blank, "objectWriteTraceId": f"forget-{record}"} for record in records]
         )
-        failed = {trace.removeprefix("forget-"): reason for trace, reason in cleared.rejected.items()}
+        failed = {
+            record: cleared.rejected.get(f"forget-{record}", "HubSpot did not confirm blanking the company")
+            for record in records
+            if f"forget-{record}" not in cleared.confirmed
+        }
         return Erased(
             notes=len(notes),
-            records=len(cleared.confirmed),
+            records=len(records) - len(failed),
             failures=account_failures(entries, failed, strays),
         )
 
