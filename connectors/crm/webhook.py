@@ -53,23 +53,15 @@ from connectors.crm.forget import Erased
 from connectors.crm.ledger import DeliveryLedger, LedgerEntry
 from connectors.crm.sink import CrmSink
 from connectors.crm.transport import REDACTED, CrmClient, CrmRequestError, RetryPolicy
-from connectors.crm.windows import AccountWindow
+from connectors.crm.windows import FIGURES, AccountWindow
 
 SECRET_ENV_VAR = "VISITOR_INTENT_WEBHOOK_SECRET"
 TIMESTAMP_HEADER = "X-Visitor-Intent-Timestamp"
 SIGNATURE_HEADER = "X-Visitor-Intent-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_TOLERANCE_SECONDS = 300
-_DOCUMENT_FIGURES = (
-    "intent_score",
-    "intent_trend",
-    "furthest_stage",
-    "top_topics",
-    "top_pages",
-    "visits",
-    "pageviews",
-    "last_visit",
-)
+# Every figure, the window as its own two dates (``window_start``, ``window_end``).
+_DOCUMENT_FIGURES = tuple(figure for figure in FIGURES if figure != "window")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
