@@ -30,9 +30,9 @@ from werkzeug import Request, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.crm.common import RetryPolicy  # noqa: E402  (after the path above)
-from connectors.crm.hubspot import HubSpotClient, HubSpotSink  # noqa: E402
+from connectors.crm.hubspot import HubSpotClient, HubSpotSink  # noqa: E402  (after the path above)
 from connectors.crm.ledger import DeliveryLedger  # noqa: E402
+from connectors.crm.transport import RetryPolicy  # noqa: E402
 from connectors.sinks.base import WindowReport  # noqa: E402
 from enrichment.summary import WindowSummary  # noqa: E402
 from tests.crm_fakes.hubspot_server import FakeHubSpot  # noqa: E402

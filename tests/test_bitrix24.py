@@ -17,9 +17,9 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
-from connectors.crm.common import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
 from connectors.crm.note import note_marker
+from connectors.crm.transport import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from tests.crm_fakes.bitrix24_server import FakeBitrix24, ManualClock
 from tests.test_hubspot import END, account, details, page, window_report
 
@@ -54,7 +54,7 @@ def ledger(tmp_path: Path) -> DeliveryLedger:
 
 
 def client_for(bitrix: FakeBitrix24, clock: ManualClock, **options: Any) -> Bitrix24Client:
-    settings: dict[str, Any] = {"retry": NO_WAITING, "sleep": clock.sleep, "clock": clock}
+    settings: dict[str, Any] = {"retry": NO_WAITING, "sleep": clock.sleep, "clock": clock, "now": clock}
     return Bitrix24Client(options.pop("webhook_url", bitrix.webhook_url), **{**settings, **options})
 
 
@@ -358,6 +358,105 @@ def test_a_malformed_webhook_url_is_refused_without_echoing_it(bitrix, clock):
         client_for(bitrix, clock, webhook_url=f"https://acme.bitrix24.com/{SECRET}")
 
     assert SECRET not in str(raised.value)
+
+
+# --- the limits Bitrix24 documents ------------------------------------------------------------
+
+
+def test_a_method_whose_time_budget_frees_up_soon_is_waited_for(bitrix, ledger, clock):
+    acme = bitrix.add_company("Acme")
+    sink = sink_for(bitrix, ledger, clock)
+    bitrix.exhaust_operating_time("crm.company.update", reset_in=20)
+    sink.deliver(window_report([account("ACME", crm_id=acme, score=40)]))
+
+    result = sink.deliver(window_report([account("ACME", crm_id=acme, score=65)]))
+
+    assert result.details == details(updated=1)
+    assert clock.slept == [20.0]  # until the portal's operating_reset_at, then the update went through
+    assert bitrix.companies[acme]["UF_CRM_VI_INTENT_SCORE"] == "65"
+
+
+def test_a_method_blocked_for_long_stops_the_run_and_the_next_run_finishes_it(bitrix, ledger, clock):
+    acme = bitrix.add_company("Acme")
+    sink = sink_for(bitrix, ledger, clock)
+    bitrix.exhaust_operating_time("crm.company.update", reset_in=600)
+    sink.deliver(window_report([account("ACME", crm_id=acme, score=40)]))
+    report = window_report([account("ACME", crm_id=acme, score=65)])
+
+    with pytest.raises(CrmLimitReached, match="OPERATION_TIME_LIMIT"):
+        sink.deliver(report)
+
+    assert clock.slept == []  # ten minutes is longer than a run waits
+    entry = ledger.entries("bitrix24", END)["ACME"]
+    assert entry.status is DeliveryStatus.IN_FLIGHT and "operating time limit" in entry.last_error
+    clock.sleep(600)
+    assert sink.deliver(report).details == details(updated=1)
+    assert len(bitrix.comments_of(acme)) == 1
+
+
+def test_a_method_blocked_before_the_portal_said_when_it_frees_up_stops_the_run(bitrix, ledger, clock):
+    acme = bitrix.add_company("Acme")
+    bitrix.block("crm.company.update", reset_in=30)
+
+    with pytest.raises(CrmLimitReached, match="crm.company.update"):
+        sink_for(bitrix, ledger, clock).deliver(window_report([account("ACME", crm_id=acme)]))
+
+    assert clock.slept == []
+
+
+def test_a_single_call_blocked_with_429_is_waited_for_too(bitrix, clock):
+    for n in range(60):
+        bitrix.add_company(f"Other {n}", "other.example")
+    bitrix.exhaust_operating_time("crm.company.list", reset_in=10)  # the first page uses it up
+
+    found = client_for(bitrix, clock).find_companies_by_domain(["other.example"])
+
+    assert found == {"other.example": "101"}
+    assert clock.slept == [10.0]
+    assert [params.get("start") for params in bitrix.calls("crm.company.list")] == [None, 50]
+
+
+@pytest.mark.parametrize(
+    ("error", "description"),
+    [
+        ("insufficient_scope", "The request requires higher privileges than provided by the webhook token"),
+        ("ACCESS_DENIED", "Access denied."),
+    ],
+)
+def test_a_permission_refused_inside_a_batch_stops_the_run_naming_the_webhook_variable(
+    bitrix, ledger, clock, error, description
+):
+    acme = bitrix.add_company("Acme")
+    bitrix.deny("crm.timeline.comment.add", error, description)
+
+    with pytest.raises(CrmAuthError, match=f"{error}.*BITRIX24_WEBHOOK_URL") as raised:
+        sink_for(bitrix, ledger, clock).deliver(window_report([account("ACME", crm_id=acme)]))
+
+    assert SECRET not in str(raised.value)
+    assert ledger.entries("bitrix24", END)["ACME"].status is DeliveryStatus.IN_FLIGHT
+    assert len(bitrix.http_calls("batch")) == 3  # lookup, update, the refused comments: not retried
+
+
+def test_the_client_waits_longer_than_the_60_seconds_a_bitrix24_request_may_run(bitrix):
+    assert Bitrix24Client(bitrix.webhook_url).timeout > 60
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"http://acme.bitrix24.com/rest/1/{SECRET}/", f"http://10.0.0.8/rest/1/{SECRET}/", f"ftp://x/rest/1/{SECRET}/"],
+)
+def test_a_webhook_url_without_https_is_refused_without_echoing_it(bitrix, clock, url):
+    with pytest.raises(ValueError, match="BITRIX24_WEBHOOK_URL") as raised:
+        client_for(bitrix, clock, webhook_url=url)
+
+    assert SECRET not in str(raised.value)
+
+
+@pytest.mark.parametrize("host", ["localhost:8080", "127.0.0.1", "[::1]:9000"])
+def test_plain_http_is_allowed_to_this_machine(bitrix, clock, host):
+    client = client_for(bitrix, clock, webhook_url=f"http://{host}/rest/1/{SECRET}/")
+
+    assert client.location == f"http://{host}/rest/1/[REDACTED]/"
 
 
 # --- dry runs and secrets ------------------------------------------------------------------

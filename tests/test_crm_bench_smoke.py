@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench import crm_push as bench
-from connectors.crm.common import RetryPolicy
+from connectors.crm.transport import RetryPolicy
 
 
 def test_a_push_through_the_burst_limit_delivers_every_account_once_in_few_calls():

@@ -1,19 +1,21 @@
-"""CRM delivery as Dagster runs it: one note per account and window, and no secret in the event log."""
+"""CRM delivery as Dagster runs it: one note per account and window, no secret in the event log, an honest check."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
-from dagster import DagsterInstance
+from dagster import AssetCheckSeverity, DagsterInstance
 from pytest_httpserver import HTTPServer
 
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
 from enrichment.settings import load_settings
+from pipelines.assets.delivery import no_failed_accounts
 from pipelines.definitions import build_definitions
 from pipelines.resources import resources_from_settings
 from tests.crm_fakes.hubspot_server import FakeHubSpot
@@ -76,3 +78,19 @@ def test_a_window_delivered_twice_leaves_one_note_per_company(
     assert [(c.check_name, c.passed) for c in checks] == [("no_failed_accounts", True)]
     event_log = "\n".join(str(record) for record in instance.all_logs(first.run_id) + instance.all_logs(second.run_id))
     assert TOKEN not in event_log
+
+
+@pytest.mark.parametrize(
+    ("totals", "passed", "severity"),
+    [
+        (Counter(delivered=3, unchanged=2), True, None),
+        (Counter(delivered=2, in_flight=1), False, AssetCheckSeverity.WARN),
+        (Counter(delivered=2, failed=1, in_flight=1), False, AssetCheckSeverity.ERROR),
+    ],
+)
+def test_accounts_left_in_flight_make_the_check_warn_and_failed_ones_fail_it(totals, passed, severity) -> None:
+    check = no_failed_accounts(totals)
+
+    assert check.passed is passed
+    assert severity is None or check.severity is severity
+    assert check.metadata["in_flight"].value == totals["in_flight"]

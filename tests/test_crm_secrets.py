@@ -22,10 +22,10 @@ import sqlalchemy as sa
 from pytest_httpserver import HTTPServer
 
 from connectors.crm.bitrix24 import Bitrix24Client, Bitrix24Sink
-from connectors.crm.common import RetryPolicy
 from connectors.crm.hubspot import HubSpotClient, HubSpotSink
 from connectors.crm.ledger import DeliveryLedger
 from connectors.crm.salesforce import SalesforceClient, SalesforceSink
+from connectors.crm.transport import RetryPolicy
 from connectors.crm.webhook import WebhookSink
 from connectors.sinks.base import WindowReport
 from tests.crm_fakes.bitrix24_server import FakeBitrix24, ManualClock

@@ -113,3 +113,25 @@ def test_previous_scores_come_from_each_accounts_latest_earlier_window(ledger):
     scores = ledger.previous_scores("hubspot", WINDOW, ["ACME", "GLOBEX", "INITECH"])
 
     assert scores == {"ACME": 40.0, "GLOBEX": 50.0}
+
+
+def test_an_accounts_entries_of_every_window_can_be_read_and_forgotten(ledger):
+    ledger.mark_in_flight("hubspot", EARLIER, [Attempt("ACME", "h", 40.0, "101"), Attempt("GLOBEX", "h", 50.0, "202")])
+    ledger.mark_in_flight("hubspot", WINDOW, [Attempt("ACME", "h", 72.0, "101")])
+    ledger.mark_in_flight("salesforce", WINDOW, [Attempt("ACME", "h", 72.0, "001A")])
+
+    entries = ledger.entries_of_accounts("hubspot", ["ACME"])
+
+    assert [(e.account_id, e.window_end) for e in entries] == [("ACME", EARLIER), ("ACME", WINDOW)]
+    assert ledger.forget("hubspot", ["ACME"]) == 2
+    assert ledger.entries_of_accounts("hubspot", ["ACME", "GLOBEX"])[0].account_id == "GLOBEX"
+    assert len(ledger.entries_of_accounts("salesforce", ["ACME"])) == 1  # another sink's rows stay
+
+
+def test_a_records_owner_is_the_account_of_its_latest_delivery(ledger):
+    ledger.mark_in_flight("hubspot", EARLIER, [Attempt("ACME", "h", 40.0, "101")])
+    ledger.mark_in_flight(
+        "hubspot", WINDOW, [Attempt("ACME-HOLDING", "h", 60.0, "101"), Attempt("GLOBEX", "h", 1.0, "202")]
+    )
+
+    assert ledger.record_owners("hubspot", ["101", "202", "303"]) == {"101": "ACME-HOLDING", "202": "GLOBEX"}

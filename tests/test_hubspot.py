@@ -19,19 +19,13 @@ import pytest
 import requests
 from pytest_httpserver import HTTPServer
 
-from connectors.crm.hubspot import (
-    COMPANY_PROPERTIES,
-    HubSpotAuthError,
-    HubSpotClient,
-    HubSpotDailyLimitReached,
-    HubSpotSink,
-    HubSpotUnavailable,
-    RetryPolicy,
-)
+from connectors.crm.hubspot import COMPANY_PROPERTIES, HubSpotClient, HubSpotSink
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
-from connectors.crm.note import Trend, intent_trend, note_marker, render_note
+from connectors.crm.note import note_marker, render_note
+from connectors.crm.transport import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from connectors.sinks.base import WindowReport
 from enrichment.summary import WindowSummary
+from enrichment.trend import Trend, intent_trend
 from tests.crm_fakes.hubspot_server import FakeHubSpot
 
 TOKEN = "pat-na1-0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -372,6 +366,51 @@ def test_a_run_killed_after_hubspot_stored_the_notes_resumes_without_duplicates(
     assert {entry.status for entry in ledger.entries("hubspot", END).values()} == {DeliveryStatus.DELIVERED}
 
 
+# --- delivery honesty: what HubSpot confirmed -------------------------------------------
+
+
+def test_notes_are_confirmed_by_their_marker_when_hubspot_echoes_no_trace_id(hubspot, ledger):
+    acme = hubspot.add_company("Acme", "acme.com")
+    hubspot.echo_trace_ids = False
+
+    result = sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
+
+    assert result.details == details(delivered=1)
+    [note_id] = hubspot.notes
+    assert ledger.entries("hubspot", END)["ACME"].status is DeliveryStatus.DELIVERED
+    assert ledger.entries("hubspot", END)["ACME"].note_id == note_id
+    assert hubspot.calls("notes/search") == []  # the marker in the returned body sufficed
+
+
+def test_notes_are_read_back_when_hubspot_echoes_neither_trace_id_nor_body(hubspot, ledger):
+    acme = hubspot.add_company("Acme", "acme.com")
+    hubspot.echo_trace_ids = hubspot.echo_written_properties = False
+
+    result = sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
+
+    assert result.details == details(delivered=1)
+    assert ledger.entries("hubspot", END)["ACME"].note_id == next(iter(hubspot.notes))
+    assert len(hubspot.calls("notes/search")) == 1
+
+
+def test_a_note_hubspot_did_not_confirm_is_counted_in_flight_and_repaired_next_run(hubspot, ledger):
+    acme = hubspot.add_company("Acme", "acme.com")
+    hubspot.echo_trace_ids = hubspot.echo_written_properties = False
+    hubspot.index_new_notes = False  # not found by search yet
+    report = window_report([account("ACME", crm_id=acme)])
+
+    first = sink_for(hubspot, ledger).deliver(report)
+
+    assert first.details == {**details(), "in_flight": 1}
+    assert ledger.entries("hubspot", END)["ACME"].status is DeliveryStatus.IN_FLIGHT
+    hubspot.unindexed_notes.clear()  # indexed by now
+
+    second = sink_for(hubspot, ledger).deliver(report)
+
+    assert second.details == details(updated=1)
+    assert len(hubspot.notes_of(acme)) == 1
+
+
 # --- rate limits, server errors, timeouts ----------------------------------------------
 
 
@@ -405,7 +444,7 @@ def test_the_daily_limit_stops_the_run_and_the_next_run_finishes_it(hubspot, led
     hubspot.rate_limit_next("notes/batch/create", "DAILY")
     report = window_report([account("ACME", crm_id=acme)])
 
-    with pytest.raises(HubSpotDailyLimitReached):
+    with pytest.raises(CrmLimitReached):
         sink_for(hubspot, ledger, client=client_for(hubspot, sleeps)).deliver(report)
 
     assert sleeps == []  # not retried
@@ -452,7 +491,7 @@ def test_hubspot_failing_through_every_retry_stops_the_run_with_nothing_marked_d
     acme = hubspot.add_company("Acme", "acme.com")
     hubspot.fail_next("notes/batch/create", 503, times=NO_WAITING.attempts)
 
-    with pytest.raises(HubSpotUnavailable, match="after 3 attempts"):
+    with pytest.raises(CrmUnavailable, match="after 3 attempts"):
         sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
 
     assert ledger.entries("hubspot", END)["ACME"].status is DeliveryStatus.IN_FLIGHT
@@ -462,7 +501,7 @@ def test_a_rejected_token_stops_the_run_naming_the_environment_variable(hubspot,
     acme = hubspot.add_company("Acme", "acme.com")
     client = client_for(hubspot, token="pat-na1-revoked-token")
 
-    with pytest.raises(HubSpotAuthError, match="HUBSPOT_ACCESS_TOKEN") as raised:
+    with pytest.raises(CrmAuthError, match="HUBSPOT_ACCESS_TOKEN") as raised:
         sink_for(hubspot, ledger, client=client).deliver(window_report([account("ACME", crm_id=acme)]))
 
     assert "pat-na1-revoked-token" not in str(raised.value)
@@ -483,7 +522,7 @@ def test_a_token_without_the_needed_scopes_stops_the_run(hubspot, ledger):
         },
     )
 
-    with pytest.raises(HubSpotAuthError, match="HUBSPOT_ACCESS_TOKEN.*crm.objects.companies.read/write"):
+    with pytest.raises(CrmAuthError, match="HUBSPOT_ACCESS_TOKEN.*crm.objects.companies.read/write"):
         sink_for(hubspot, ledger).deliver(window_report([account("ACME", crm_id=acme)]))
 
     assert ledger.entries("hubspot", END)["ACME"].status is not DeliveryStatus.DELIVERED

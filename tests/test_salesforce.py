@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from connectors.crm.common import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
 from connectors.crm.note import note_marker
 from connectors.crm.salesforce import SalesforceClient, SalesforceSink
+from connectors.crm.transport import CrmAuthError, CrmLimitReached, CrmUnavailable, RetryPolicy
 from tests.crm_fakes.salesforce_server import FakeSalesforce
 from tests.test_hubspot import END, START, account, details, page, window_report
 
@@ -346,6 +346,22 @@ def test_the_request_limit_stops_the_run_and_the_next_run_finishes_it(salesforce
 
     assert result.details == details(delivered=1)
     assert len(salesforce.tasks_of(acme)) == 1
+
+
+def test_api_calls_go_to_the_instance_url_the_token_answer_names(salesforce, ledger):
+    acme = salesforce.add_account("Acme")
+    login = HTTPServer()
+    login.start()
+    try:
+        client = SalesforceClient(salesforce.serve_login(login), CLIENT_ID, CLIENT_SECRET, retry=NO_WAITING)
+
+        result = sink_for(salesforce, ledger, client=client).deliver(window_report([account("ACME", crm_id=acme)]))
+    finally:
+        login.stop()
+
+    assert result.details == details(delivered=1)
+    assert len(salesforce.calls("/services/oauth2/token")) == 1 and len(salesforce.tasks_of(acme)) == 1
+    # the fixture fails the test if any API call went to the login URL
 
 
 def test_an_expired_session_gets_one_new_token(salesforce, ledger):

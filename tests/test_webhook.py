@@ -15,8 +15,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from connectors.crm.common import CrmAuthError, CrmUnavailable, RetryPolicy
 from connectors.crm.ledger import DeliveryLedger, DeliveryStatus
+from connectors.crm.transport import CrmAuthError, CrmUnavailable, RetryPolicy
 from connectors.crm.webhook import WebhookSink, sign, verify_signature
 from tests.test_hubspot import END, START, account, details, page, window_report
 
@@ -33,13 +33,17 @@ class _Answer:
 
 
 class Receiver:
-    """What a careful receiver does: check the signature, then store each document once, by Idempotency-Key."""
+    """What a careful receiver does: check the signature, then store each document once, by Idempotency-Key.
+
+    A forget event deletes every document of its account.
+    """
 
     def __init__(self, httpserver: HTTPServer) -> None:
         self.url = httpserver.url_for("/intent")
         self.documents: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.refused_accounts: dict[str, int] = {}
+        self.forgotten: list[dict[str, Any]] = []  # the forget events received
         self._answers: list[_Answer] = []
         self._lock = threading.Lock()
         httpserver.expect_request(re.compile(".*")).respond_with_handler(self._handle)
@@ -73,7 +77,11 @@ class Receiver:
         if document["account_id"] in self.refused_accounts:
             return Response("unknown account", status=self.refused_accounts[document["account_id"]])
         with self._lock:
-            self.documents.setdefault(headers["Idempotency-Key"], document)
+            if document.get("event") == "forget":  # delete every document of the account
+                self.forgotten.append(document)
+                self.documents = {k: d for k, d in self.documents.items() if d["account_id"] != document["account_id"]}
+            else:
+                self.documents.setdefault(headers["Idempotency-Key"], document)
         if answer:
             time.sleep(answer.delay)
         return Response(status=204)

@@ -10,6 +10,8 @@ A row is marked ``in_flight`` *before* the remote call. A row still ``in_flight`
 start of a run means an earlier run stopped between the CRM call and the ledger write:
 the CRM may hold a note that the ledger does not know about, so the sink must look for
 it before creating one. An unchanged payload of a ``delivered`` row is not sent again.
+Forgetting an account (``connectors.crm.forget``) drops its rows once the CRM holds
+nothing of it any more.
 
 The table is declared in ``connectors.schema`` with the rest of the warehouse and created
 on first use; it works on SQLite and PostgreSQL (SQLAlchemy Core).
@@ -104,6 +106,36 @@ class DeliveryLedger:
         with self.engine.connect() as connection:
             # Ordered by window: the latest window's score overwrites the earlier ones.
             return {row.account_id: row.intent_score for row in connection.execute(query)}
+
+    def entries_of_accounts(self, sink: str, account_ids: Iterable[str]) -> list[LedgerEntry]:
+        """Every entry of these accounts for one sink, whatever the window, oldest window first."""
+        columns = self.table.c
+        query = (
+            sa.select(self.table)
+            .where(columns.sink == sink, columns.account_id.in_(sorted(set(account_ids))))
+            .order_by(columns.window_end, columns.account_id)
+        )
+        with self.engine.connect() as connection:
+            return [_entry(row) for row in connection.execute(query)]
+
+    def record_owners(self, sink: str, company_ids: Iterable[str]) -> dict[str, str]:
+        """The account of the latest delivery that wrote each CRM record, by record id."""
+        columns = self.table.c
+        query = (
+            sa.select(columns.company_id, columns.account_id)
+            .where(columns.sink == sink, columns.company_id.in_(sorted(set(company_ids))))
+            .order_by(columns.window_end, columns.updated_at)
+        )
+        with self.engine.connect() as connection:
+            # Ordered by window: the latest delivery's account overwrites the earlier ones.
+            return {row.company_id: row.account_id for row in connection.execute(query)}
+
+    def forget(self, sink: str, account_ids: Iterable[str]) -> int:
+        """Drop every entry of these accounts for one sink (the CRM holds nothing of theirs any more)."""
+        columns = self.table.c
+        statement = sa.delete(self.table).where(columns.sink == sink, columns.account_id.in_(sorted(set(account_ids))))
+        with self.engine.begin() as connection:
+            return connection.execute(statement).rowcount
 
     def mark_in_flight(self, sink: str, window_end: dt.date, attempts: Sequence[Attempt]) -> None:
         """Record that these accounts are about to be sent; counts one more attempt each."""

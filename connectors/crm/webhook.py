@@ -27,9 +27,14 @@ recorded the answer) carries the same Idempotency-Key: store by that key, or ups
 ``account_id`` and ``window_end``, and a repeat changes nothing. A changed document for
 the same window has a new key; the latest one sent for a window is the one that counts.
 
+To forget an account (``connectors.crm.forget``), a signed request of the same form carries
+``{"event": "forget", "account_id": "ACME-003", "window_ends": ["2026-11-15", ...]}``:
+delete every document you stored for that ``account_id``. A delivered document never has
+an ``event`` key.
+
 Answer 2xx to accept; 429 or 5xx (a Retry-After is honoured) to have the request retried
 with backoff; any other 4xx refuses that document (it is recorded as failed and sent again
-next run); 401 or 403 stop the run. The shared secret is never logged, put in an exception,
+next run; a refused forget request is reported and sent again by the next forget); 401 or 403 stop the run. The shared secret is never logged, put in an exception,
 a dry-run file or returned.
 """
 
@@ -38,50 +43,25 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-import requests
-
-from connectors.crm.common import (
-    REDACTED,
-    CrmAuthError,
-    CrmRequestError,
-    CrmUnavailable,
-    Delivery,
-    DryRunRecorder,
-    Redactor,
-    Retrier,
-    RetryPolicy,
-    SendOutcome,
-    Target,
-    Transient,
-    account_windows,
-    deliver_window,
-    retry_after,
-)
-from connectors.crm.ledger import DeliveryLedger
-from connectors.sinks.base import SinkResult, WindowReport
-
-log = logging.getLogger(__name__)
+from connectors.crm.delivery import Delivery, SendOutcome, Target
+from connectors.crm.forget import Erased
+from connectors.crm.ledger import DeliveryLedger, LedgerEntry
+from connectors.crm.sink import CrmSink
+from connectors.crm.transport import REDACTED, CrmClient, CrmRequestError, RetryPolicy
+from connectors.crm.windows import FIGURES, AccountWindow
 
 SECRET_ENV_VAR = "VISITOR_INTENT_WEBHOOK_SECRET"
 TIMESTAMP_HEADER = "X-Visitor-Intent-Timestamp"
 SIGNATURE_HEADER = "X-Visitor-Intent-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 SIGNATURE_TOLERANCE_SECONDS = 300
-_DOCUMENT_FIGURES = (
-    "intent_score",
-    "intent_trend",
-    "furthest_stage",
-    "top_topics",
-    "top_pages",
-    "visits",
-    "pageviews",
-    "last_visit",
-)
+# Every figure, the window as its own two dates (``window_start``, ``window_end``).
+_DOCUMENT_FIGURES = tuple(figure for figure in FIGURES if figure != "window")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -107,14 +87,65 @@ def verify_signature(
     return fresh and hmac.compare_digest(sign(secret, timestamp, body), signature)
 
 
-class WebhookSink:
-    """Delivers a window's accounts as signed JSON documents to one URL (the ``ReportSink`` protocol).
+class _Receiver(CrmClient):
+    """The receiver's URL: signed POSTs, retried; in a dry run, written to files instead."""
+
+    crm = "the webhook receiver"
+    credentials_help = f"Check {SECRET_ENV_VAR} against the receiver's secret."
+
+    def __init__(
+        self,
+        url: str,
+        secret: str,
+        *,
+        timeout: float,
+        retry: RetryPolicy,
+        dry_run_dir: Path | None,
+        sleep: Callable[[float], None],
+        clock: Callable[[], float],
+    ) -> None:
+        super().__init__(secrets=[secret], timeout=timeout, retry=retry, dry_run_dir=dry_run_dir, sleep=sleep)
+        self.url = url
+        self._secret = secret
+        self._clock = clock
+
+    @property
+    def location(self) -> str:
+        return self.url
+
+    def post(self, document: Any, key: str, what: str) -> None:
+        """POST one signed document; raises ``CrmRequestError`` when the receiver refuses it."""
+        body = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        if self.dry_run:
+            headers = self._headers(body, key)
+            self._record("POST", self.url, label=f"webhook-{key[:12]}", headers=headers, body=body.decode())
+            return
+        self._retried(self._attempt, "POST", what, body, key)
+
+    def _attempt(self, method: str, what: str, body: bytes, key: str) -> None:
+        # Signed at each attempt: a retry after a long Retry-After still has a fresh timestamp.
+        response = self._exchange(method, self.url, data=body, headers=self._headers(body, key))
+        self._raise_for_status(response, what)
+
+    def _headers(self, body: bytes, key: str) -> dict[str, str]:
+        timestamp = str(int(self._clock()))
+        return {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: timestamp,
+            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+            IDEMPOTENCY_HEADER: key,
+        }
+
+
+class WebhookSink(CrmSink):
+    """Delivers a window's accounts as signed JSON documents to one URL.
 
     With ``dry_run_dir`` set, the exact requests (headers and raw body) are written there
     as JSON files instead of being sent, and the ledger stays untouched.
     """
 
     name = "webhook"
+    client: _Receiver
 
     def __init__(
         self,
@@ -133,52 +164,25 @@ class WebhookSink:
             raise ValueError(
                 f"no webhook secret: set {SECRET_ENV_VAR} to the secret the receiver verifies signatures with"
             )
-        self.url = url
-        self.ledger = ledger
-        self.report_base_url = report_base_url
-        self.timeout = timeout
-        self.retry = retry
-        self.dry_run_dir = dry_run_dir
-        self._secret = secret
-        self._clock = clock
-        self._redact = Redactor(secret)
-        self._retrier = Retrier("Webhook", retry, sleep, log)
-        self._recorder = DryRunRecorder(dry_run_dir) if dry_run_dir is not None else None
-        self._session = requests.Session()
+        receiver = _Receiver(
+            url, secret, timeout=timeout, retry=retry, dry_run_dir=dry_run_dir, sleep=sleep, clock=clock
+        )
+        super().__init__(receiver, ledger, report_base_url=report_base_url)
 
     def __repr__(self) -> str:
-        return f"WebhookSink(url={self.url!r}, secret={REDACTED!r})"
+        return f"WebhookSink(url={self.client.url!r}, secret={REDACTED!r})"
 
-    @property
-    def location(self) -> str:
-        return str(self.dry_run_dir) if self.dry_run else self.url
-
-    @property
-    def dry_run(self) -> bool:
-        return self._recorder is not None
-
-    def deliver(self, report: WindowReport) -> SinkResult:
-        """Send every changed account's document; details count delivered, updated, unchanged, failed.
-
-        Raises ``CrmAuthError`` (401, 403) and ``CrmUnavailable`` after recording state.
-        """
-        windows = account_windows(report, self.ledger, self.name, {}, report_base_url=self.report_base_url)
-        deliveries = [
-            Delivery.of(
-                window,
-                {
-                    "account_id": window.account_id,
-                    "account_name": window.name,
-                    "crm_id": window.crm_id,
-                    "window_start": window.window_start.isoformat(),
-                    "window_end": window.window_end.isoformat(),
-                    **{figure: window.figures[figure] for figure in _DOCUMENT_FIGURES},
-                    "report_url": window.report_url,
-                },
-            )
-            for window in windows
-        ]
-        return deliver_window(self, self.ledger, deliveries, report.window_end)
+    def content(self, window: AccountWindow) -> dict[str, Any]:
+        """The document: the account, its window and its company-level figures."""
+        return {
+            "account_id": window.account_id,
+            "account_name": window.name,
+            "crm_id": window.crm_id,
+            "window_start": window.window_start.isoformat(),
+            "window_end": window.window_end.isoformat(),
+            **{figure: window.figures[figure] for figure in _DOCUMENT_FIGURES},
+            "report_url": window.report_url,
+        }
 
     def find_records(self, deliveries: Sequence[Delivery]) -> Mapping[str, str | None]:
         """Every account has a place at the receiver: there is nothing to look up."""
@@ -194,58 +198,31 @@ class WebhookSink:
         for target in targets:
             delivery = target.delivery
             key = idempotency_key(delivery)
-            body = json.dumps(delivery.content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-            if self._recorder is not None:
-                self._recorder.record(
-                    {"method": "POST", "url": self.url, "headers": self._headers(body, key), "body": body.decode()},
-                    label=f"webhook-{key[:12]}",
-                )
-                continue
             try:
-                self._post(delivery.account_id, body, key)
+                self.client.post(delivery.content, key, f"the document of {delivery.account_id}")
             except CrmRequestError as error:
                 outcome.failures[delivery.account_id] = str(error)
                 continue
-            outcome.note_ids[delivery.account_id] = key
+            if not self.dry_run:
+                outcome.note_ids[delivery.account_id] = key
         return outcome
 
-    def _post(self, account_id: str, body: bytes, key: str) -> None:
-        try:
-            self._retrier(self._attempt, "POST", f"document of {account_id}", body, key)
-        except Transient as error:
-            raise CrmUnavailable(
-                f"the webhook receiver did not accept the document of {account_id} after {self.retry.attempts} attempts: {error}"
-            ) from None
-
-    def _attempt(self, method: str, what: str, body: bytes, key: str) -> None:
-        # Signed at each attempt: a retry after a long Retry-After still has a fresh timestamp.
-        try:
-            response = self._session.request(
-                method, self.url, data=body, headers=self._headers(body, key), timeout=self.timeout
-            )
-        except requests.Timeout:
-            raise Transient(f"no answer within {self.timeout:g}s") from None
-        except requests.ConnectionError as error:
-            raise Transient(f"connection failed ({type(error).__name__})") from None
-        status = response.status_code
-        reason = self._redact(f"{status} {response.text[:200] or response.reason or ''}".strip())
-        if status == 429 or status >= 500:
-            raise Transient(reason, retry_after=retry_after(response))
-        if status in (401, 403):
-            raise CrmAuthError(
-                f"the webhook receiver refused the signature ({reason}); check {SECRET_ENV_VAR} against the receiver's secret"
-            )
-        if status >= 400:
-            raise CrmRequestError(status, f"the webhook receiver refused the {what}: {reason}")
-
-    def _headers(self, body: bytes, key: str) -> dict[str, str]:
-        timestamp = str(int(self._clock()))
-        return {
-            "Content-Type": "application/json",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            IDEMPOTENCY_HEADER: key,
-        }
+    def erase(self, entries: Sequence[LedgerEntry], records: Sequence[str]) -> Erased:
+        """Ask the receiver to delete every document of each account of ``entries`` (one signed forget event each)."""
+        windows: dict[str, list[str]] = {}
+        for entry in entries:
+            windows.setdefault(entry.account_id, []).append(entry.window_end.isoformat())
+        erased = Erased()
+        for account_id, window_ends in windows.items():
+            event = {"event": "forget", "account_id": account_id, "window_ends": sorted(window_ends)}
+            key = hashlib.sha256(json.dumps(event, sort_keys=True).encode()).hexdigest()
+            try:
+                self.client.post(event, key, f"the forget request of {account_id}")
+            except CrmRequestError as error:
+                erased.failures[account_id] = str(error)
+                continue
+            erased.notes += len(window_ends)
+        return erased
 
 
 def idempotency_key(delivery: Delivery) -> str:

@@ -9,10 +9,16 @@ list methods add ``total`` and ``next`` (pages of 50, ``start`` to go on); error
 ``result_error``, ``result_total``, ``result_next`` and ``result_time`` by command key
 (PHP's ``[]`` when empty).
 
-The portal's leaky bucket is there too: each HTTP request adds one, two leak away per
-second of the injected clock, and a request finding 50 in the bucket gets
-``503 QUERY_LIMIT_EXCEEDED``. A test shares one ``ManualClock`` between the fake and the
-client, so pacing is exact and nothing really sleeps.
+The portal's limits are there too. Its leaky bucket: each HTTP request adds one, two leak
+away per second of the injected clock, and a request finding 50 in the bucket gets
+``503 QUERY_LIMIT_EXCEEDED``. Its operating-time limit: every answer's ``time`` (and each
+batch command's ``result_time``) says when the method's time budget frees up
+(``operating_reset_at``); a method that used up its budget answers ``429
+OPERATION_TIME_LIMIT``, or carries that error in a batch's ``result_error``, until then. A
+webhook lacking a permission gets ``insufficient_scope`` or ``ACCESS_DENIED`` the same
+two ways (a batch still answers 200). A test shares one ``ManualClock`` between the fake
+and the client, as the client's pacing clock and as its clock for reset times, so waits
+are exact and nothing really sleeps.
 """
 
 from __future__ import annotations
@@ -114,7 +120,13 @@ class FakeBitrix24:
         # Required fields and the like: company ID -> the message Bitrix24 gives when it refuses an update.
         self.validation_rules: dict[str, str] = {}
         self._user_id, self._secret = user_id, secret
+        self._clock = clock
         self._bucket = _Bucket(burst, rate, clock)
+        # method -> when its time budget frees up, and the methods blocked until then
+        self.operating_reset_at: dict[str, float] = {}
+        self._blocked: set[str] = set()
+        self._exhausting: set[str] = set()
+        self._denied: dict[str, dict[str, str]] = {}  # method -> the error a call to it gets
         self._faults: list[_Fault] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(101)
@@ -124,6 +136,7 @@ class FakeBitrix24:
             "crm.timeline.comment.add": self._add_comment,
             "crm.timeline.comment.list": self._list_comments,
             "crm.timeline.comment.update": self._update_comment,
+            "crm.timeline.comment.delete": self._delete_comment,
         }
         httpserver.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -157,6 +170,20 @@ class FakeBitrix24:
             else {"error": "INTERNAL_SERVER_ERROR", "error_description": "Internal server error"}
         )
         self._faults += [_Fault(method, status, body, delay) for _ in range(times)]
+
+    def exhaust_operating_time(self, method: str, *, reset_in: float) -> None:
+        """The next run of ``method`` uses up its time budget, which frees up ``reset_in`` seconds from now."""
+        self.operating_reset_at[method] = self._clock() + reset_in
+        self._exhausting.add(method)
+
+    def block(self, method: str, *, reset_in: float) -> None:
+        """``method`` has used up its time budget already; it frees up ``reset_in`` seconds from now."""
+        self.operating_reset_at[method] = self._clock() + reset_in
+        self._blocked.add(method)
+
+    def deny(self, method: str, error: str, description: str) -> None:
+        """Calls to ``method`` lack a permission (``insufficient_scope``, ``ACCESS_DENIED``)."""
+        self._denied[method] = {"error": error, "error_description": description}
 
     def answer_late(self, method: str, delay: float) -> None:
         """Run the next request for ``method`` (as in ``fail_next``), then answer only after ``delay`` real seconds."""
@@ -201,7 +228,8 @@ class FakeBitrix24:
             status, answer = self._batch(body) if method == "batch" else self._run(method, body)
         if fault:
             time.sleep(fault.delay)
-        return _answer(status, {**answer, "time": _time()})
+        # Errors carry no time, as Bitrix24's error answers show.
+        return _answer(status, answer if "error" in answer else {**answer, "time": self._time(method)})
 
     def _take_fault(self, methods: set[str]) -> _Fault | None:
         with self._lock:
@@ -211,7 +239,13 @@ class FakeBitrix24:
             return fault
 
     def _run(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        refusal = self._refusal(method)
+        if refusal:
+            return refusal
         self.commands.append((method, params))
+        if method in self._exhausting:
+            self._exhausting.discard(method)
+            self._blocked.add(method)
         handler = self._methods.get(method)
         if handler is None:
             self.violations.append(f"unexpected method {method}")
@@ -240,13 +274,38 @@ class FakeBitrix24:
                 parts["result_error"][key] = answer
                 continue
             parts["result"][key] = answer["result"]
-            parts["result_time"][key] = _time()
+            parts["result_time"][key] = self._time(method)
             if "total" in answer:
                 parts["result_total"][key] = answer["total"]
             if "next" in answer:
                 parts["result_next"][key] = answer["next"]
         # PHP encodes an empty associative array as [].
         return 200, {"result": {name: part or [] for name, part in parts.items()}}
+
+    def _refusal(self, method: str) -> tuple[int, dict[str, Any]] | None:
+        """The answer of a method used up or denied: the status of a call, the error of a batch command."""
+        if method in self._blocked and self._clock() < self.operating_reset_at[method]:
+            return 429, {
+                "error": "OPERATION_TIME_LIMIT",
+                "error_description": "Method is blocked due to operation time limit",
+            }
+        self._blocked.discard(method)
+        if method in self._denied:
+            return 401, dict(self._denied[method])
+        return None
+
+    def _time(self, method: str) -> dict[str, Any]:
+        """An answer's ``time`` for ``method``; unless a test said otherwise, its budget frees up in ten minutes."""
+        return {
+            "start": 1763272800.0,
+            "finish": 1763272800.05,
+            "duration": 0.05,
+            "processing": 0.01,
+            "date_start": NOW,
+            "date_finish": NOW,
+            "operating_reset_at": self.operating_reset_at.get(method, self._clock() + 600),
+            "operating": 0,
+        }
 
     # --- companies ------------------------------------------------------------------
 
@@ -310,6 +369,26 @@ class FakeBitrix24:
         self.comments[comment_id]["COMMENT"] = text
         return 200, {"result": int(comment_id)}
 
+    def _delete_comment(self, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        comment_id = str(params.get("id", ""))
+        if comment_id not in self.comments:
+            return 400, {"error": "NOT_FOUND", "error_description": "Not found."}
+        problem = _owner_given(params, self.comments[comment_id])
+        if problem:
+            self.violations.append(f"crm.timeline.comment.delete: {problem}")
+            return 400, {"error": "OWNER_NOT_FOUND", "error_description": "Owner of the item not found."}
+        del self.comments[comment_id]
+        return 200, {"result": None}
+
+
+def _owner_given(params: dict[str, Any], comment: dict[str, str]) -> str | None:
+    """What is wrong with ``ownerTypeId``/``ownerId`` for this comment (both optional, both or neither)."""
+    if ("ownerTypeId" in params) != ("ownerId" in params):
+        return "ownerTypeId and ownerId go together"
+    if "ownerId" in params and (str(params["ownerTypeId"]), str(params["ownerId"])) != ("4", comment["ENTITY_ID"]):
+        return f"comment {comment['ID']} is not bound to company {params['ownerId']}"
+    return None
+
 
 def _batched_methods(body: Any) -> set[str]:
     commands = body.get("cmd") if isinstance(body, dict) else None
@@ -352,19 +431,6 @@ def _lists(value: Any) -> Any:
     if converted and list(converted) == [str(n) for n in range(len(converted))]:
         return list(converted.values())
     return converted
-
-
-def _time() -> dict[str, Any]:
-    return {
-        "start": 1763272800.0,
-        "finish": 1763272800.05,
-        "duration": 0.05,
-        "processing": 0.01,
-        "date_start": NOW,
-        "date_finish": NOW,
-        "operating_reset_at": 1763273400,
-        "operating": 0,
-    }
 
 
 def _answer(status: int, body: Any) -> Response:

@@ -7,7 +7,9 @@ HubSpot's shapes): batch answers with per-input errors (207 multi-status), 409 f
 existing property group, 401 for a wrong token, 429 bodies with ``policyName``.
 
 Tests seed companies, inject faults (429s, 5xx, slow answers), switch on portal
-validation rules that reject some companies, and read back the requests sent.
+validation rules that reject some companies, make batch answers leave out the echoed
+``objectWriteTraceId`` or the written properties, keep new notes out of search for a
+while (HubSpot's search is eventually consistent), and read back the requests sent.
 """
 
 from __future__ import annotations
@@ -68,12 +70,19 @@ class FakeHubSpot:
         self.url = httpserver.url_for("/").rstrip("/")
         self.companies: dict[str, dict[str, str]] = {}
         self.notes: dict[str, Note] = {}
+        self.archived_notes: dict[str, Note] = {}  # HubSpot's recycling bin
         self.properties: dict[str, dict[str, Any]] = {}
         self.groups: set[str] = set()
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         # Portal validation rules: company id -> the message HubSpot gives when it rejects a write.
         self.validation_rules: dict[str, str] = {}
+        # What a batch write's answer carries back; HubSpot does not always echo objectWriteTraceId.
+        self.echo_trace_ids = True
+        self.echo_written_properties = True
+        # Search is eventually consistent: with this off, new notes are found by search only once indexed.
+        self.index_new_notes = True
+        self.unindexed_notes: set[str] = set()
         self._faults: list[_Fault] = []
         # The server is threaded (a slow answer must not hold up the client's retry): one change at a time.
         self._lock = threading.Lock()
@@ -87,10 +96,11 @@ class FakeHubSpot:
             f"/crm/objects/{VERSION}/companies/batch/update": self._update_companies,
             f"/crm/objects/{VERSION}/companies/batch/create": self._create_companies,
             f"/crm/objects/{VERSION}/notes/search": lambda body: self._search(
-                {note_id: note.properties for note_id, note in self.notes.items()}, body
+                {i: note.properties for i, note in self.notes.items() if i not in self.unindexed_notes}, body
             ),
             f"/crm/objects/{VERSION}/notes/batch/create": self._create_notes,
             f"/crm/objects/{VERSION}/notes/batch/update": self._update_notes,
+            f"/crm/objects/{VERSION}/notes/batch/archive": self._archive_notes,
         }
         httpserver.expect_request(re.compile(".*")).respond_with_handler(self._handle)
 
@@ -178,8 +188,12 @@ class FakeHubSpot:
             return fault
 
     def _answer(self, request: Request, status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
-        response = Response(
-            json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8"
+        response = (
+            Response(status=status, headers=headers)  # 204 No Content
+            if body is None
+            else Response(
+                json.dumps(body), status=status, headers=headers, content_type="application/json;charset=utf-8"
+            )
         )
         try:
             SPEC.validate_response(WerkzeugOpenAPIRequest(request), WerkzeugOpenAPIResponse(response))
@@ -261,7 +275,7 @@ class FakeHubSpot:
     def _update_companies(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for item in body["inputs"]:
-            company_id, trace = item["id"], {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
+            company_id, trace = item["id"], self._trace(item)
             problem = (
                 (None if company_id in self.companies else f"Object {company_id} not found")
                 or self.validation_rules.get(company_id)
@@ -271,14 +285,14 @@ class FakeHubSpot:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, {**trace, "ids": [company_id]}))
                 continue
             self.companies[company_id].update(item["properties"])
-            results.append(_record(company_id, self.companies[company_id], list(item["properties"]), item))
+            results.append(self._written(company_id, self.companies[company_id], item))
         return _batch_answer(results, errors, ok=200)
 
     def _create_companies(self, body: dict[str, Any]) -> tuple[int, Any]:
         results = []
         for item in body["inputs"]:
             company_id = self.add_company(item["properties"]["name"], item["properties"].get("domain"))
-            results.append(_record(company_id, self.companies[company_id], list(item["properties"]), item))
+            results.append(self._written(company_id, self.companies[company_id], item))
         return _batch_answer(results, [], ok=201)
 
     def _invalid_values(self, values: dict[str, str]) -> str | None:
@@ -295,12 +309,21 @@ class FakeHubSpot:
                 return f"{value} was not one of the allowed options for {name}"
         return None
 
+    def _trace(self, item: dict[str, Any]) -> dict[str, list[str]]:
+        """An error's context naming the input's trace id, when this portal echoes them."""
+        return {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]} if self.echo_trace_ids else {}
+
+    def _written(self, record_id: str, values: dict[str, str], item: dict[str, Any]) -> dict[str, Any]:
+        """A batch write's result for one input: the written properties and the trace id, as far as echoed."""
+        properties = list(item["properties"]) if self.echo_written_properties else []
+        return _record(record_id, values, properties, item if self.echo_trace_ids else None)
+
     # --- notes ----------------------------------------------------------------------
 
     def _create_notes(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for item in body["inputs"]:
-            trace = {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
+            trace = self._trace(item)
             companies = {
                 association["to"]["id"]
                 for association in item["associations"]
@@ -316,13 +339,15 @@ class FakeHubSpot:
                 continue
             note_id = str(next(self._ids))
             self.notes[note_id] = Note(dict(item["properties"]), companies)
-            results.append(_record(note_id, self.notes[note_id].properties, list(item["properties"]), item))
+            if not self.index_new_notes:
+                self.unindexed_notes.add(note_id)
+            results.append(self._written(note_id, self.notes[note_id].properties, item))
         return _batch_answer(results, errors, ok=201)
 
     def _update_notes(self, body: dict[str, Any]) -> tuple[int, Any]:
         results, errors = [], []
         for item in body["inputs"]:
-            trace = {"objectWriteTraceId": [item.get("objectWriteTraceId", "")]}
+            trace = self._trace(item)
             problem = (None if item["id"] in self.notes else f"Object {item['id']} not found") or self._invalid_note(
                 item["properties"]
             )
@@ -330,8 +355,15 @@ class FakeHubSpot:
                 errors.append(_batch_error("VALIDATION_ERROR", problem, {**trace, "ids": [item["id"]]}))
                 continue
             self.notes[item["id"]].properties.update(item["properties"])
-            results.append(_record(item["id"], self.notes[item["id"]].properties, list(item["properties"]), item))
+            results.append(self._written(item["id"], self.notes[item["id"]].properties, item))
         return _batch_answer(results, errors, ok=200)
+
+    def _archive_notes(self, body: dict[str, Any]) -> tuple[int, Any]:
+        # 204 whatever the ids: HubSpot's description gives no other answer for this call.
+        for item in body["inputs"]:
+            if item["id"] in self.notes:
+                self.archived_notes[item["id"]] = self.notes.pop(item["id"])
+        return 204, None
 
     @staticmethod
     def _invalid_note(properties: dict[str, str]) -> str | None:

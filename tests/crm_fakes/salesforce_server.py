@@ -4,8 +4,9 @@ Accounts and Tasks live in memory. The answers have Salesforce's documented shap
 token response of the OAuth 2.0 client credentials flow (``access_token``,
 ``instance_url``, ``token_type`` ...) and its ``{"error", "error_description"}`` refusal;
 query results with ``totalSize``, ``done``, ``records`` (each with ``attributes``) and
-``nextRecordsUrl`` pages; sObject Collections answers with one SaveResult per record, in
-request order (``id``, ``success``, ``errors`` of ``statusCode``, ``message``, ``fields``);
+``nextRecordsUrl`` pages; sObject Collections answers with one SaveResult (or, for a
+DELETE by ``ids``, one DeleteResult) per record, in request order (``id``, ``success``,
+``errors`` of ``statusCode``, ``message``, ``fields``);
 other errors as a JSON array of ``{"message", "errorCode"}`` (401 INVALID_SESSION_ID,
 403 REQUEST_LIMIT_EXCEEDED, 400 MALFORMED_QUERY ...).
 
@@ -15,7 +16,8 @@ MALFORMED_QUERY. A request outside the documented contract (more than 200 record
 update without ``id``, a misspelt attribute) is also recorded in ``violations``.
 
 Tests seed Accounts, inject faults (403s, 5xx, slow answers), expire sessions, add
-validation rules, and read back the requests sent.
+validation rules, serve the token at a separate login URL whose answer names this fake
+as the ``instance_url``, and read back the requests sent.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class RecordedRequest:
     json: Any
     form: dict[str, str]
     authorization: str | None
+    args: dict[str, str]
 
 
 @dataclass
@@ -90,6 +93,9 @@ class FakeSalesforce:
         self.violations: list[str] = []
         # Validation rules: record id -> the message Salesforce gives when it rejects a write.
         self.validation_rules: dict[str, str] = {}
+        # Records the integration user may not delete: record id -> Salesforce's message.
+        self.undeletable: dict[str, str] = {}
+        self.deleted: set[str] = set()
         self.account_fields = set(ACCOUNT_FIELDS)
         self._faults: list[_Fault] = []
         self._cursors: dict[str, list[dict[str, Any]]] = {}
@@ -138,6 +144,15 @@ class FakeSalesforce:
         """Do the next matching request's work, then answer only after ``delay`` seconds."""
         self._faults.append(_Fault(method, path_suffix, None, None, delay))
 
+    def serve_login(self, login_server: HTTPServer) -> str:
+        """Answer token requests at another server (the org's My Domain) too; returns its URL.
+
+        Its token answers name this fake's URL as ``instance_url``: an API call sent to the
+        login server instead is a violation.
+        """
+        login_server.expect_request(re.compile(".*")).respond_with_handler(self._login)
+        return login_server.url_for("/").rstrip("/")
+
     def expire_sessions(self) -> None:
         self.tokens.clear()
 
@@ -165,6 +180,7 @@ class FakeSalesforce:
                     body,
                     dict(request.form),
                     request.headers.get("Authorization"),
+                    dict(request.args),
                 )
             )
         if request.path == "/services/oauth2/token":
@@ -182,6 +198,14 @@ class FakeSalesforce:
             time.sleep(fault.delay)
         return _answer(status, answer)
 
+    def _login(self, request: Request) -> Response:
+        if request.path == "/services/oauth2/token":
+            return self._handle(request)
+        self.violations.append(
+            f"{request.method} {request.path} went to the login URL, not to the token's instance_url"
+        )
+        return _answer(404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}])
+
     def _route(self, request: Request, body: Any) -> tuple[int, Any]:
         path, method = request.path, request.method
         if path == f"{DATA}/query" and method == "GET":
@@ -190,6 +214,8 @@ class FakeSalesforce:
             return self._next_page(path.removeprefix(f"{DATA}/query/"))
         if path == f"{DATA}/composite/sobjects" and method in ("PATCH", "POST"):
             return self._collection(method, body)
+        if path == f"{DATA}/composite/sobjects" and method == "DELETE":
+            return self._delete(request.args.get("ids", ""), request.args.get("allOrNone", "false"))
         return 404, [{"errorCode": "NOT_FOUND", "message": "The requested resource does not exist"}]
 
     def _token(self, request: Request) -> Response:
@@ -299,6 +325,24 @@ class FakeSalesforce:
                 return 400, [{"message": message, "errorCode": "INVALID_FIELD"}]
         save = self._update if method == "PATCH" else self._create
         return 200, [save(record) for record in body["records"]]
+
+    def _delete(self, ids: str, all_or_none: str) -> tuple[int, Any]:
+        """DELETE composite/sobjects?ids=...: one DeleteResult per id, in the order given."""
+        record_ids = [record_id for record_id in ids.split(",") if record_id]
+        if not 1 <= len(record_ids) <= COLLECTION_LIMIT or all_or_none not in ("true", "false"):
+            self.violations.append(f"DELETE composite/sobjects with ids={ids!r}, allOrNone={all_or_none!r}")
+            return 400, [{"message": "ids must list 1 to 200 record ids", "errorCode": "INVALID_FIELD"}]
+        return 200, [self._delete_one(record_id) for record_id in record_ids]
+
+    def _delete_one(self, record_id: str) -> dict[str, Any]:
+        table = self.tasks if record_id in self.tasks else self.accounts
+        if record_id in self.undeletable:
+            return {"id": record_id, **_failure("INSUFFICIENT_ACCESS_OR_READONLY", self.undeletable[record_id])}
+        if record_id not in table:
+            return {"id": record_id, **_failure("ENTITY_IS_DELETED", "entity is deleted")}
+        del table[record_id]
+        self.deleted.add(record_id)
+        return {"id": record_id, "success": True, "errors": []}
 
     def _update(self, record: dict[str, Any]) -> dict[str, Any]:
         sobject, record_id = record["attributes"]["type"], record["id"]
