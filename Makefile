@@ -3,6 +3,8 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+HOST   ?= 127.0.0.1
+PORT   ?= 3000
 
 .PHONY: demo test ui clean chromium
 
@@ -31,8 +33,8 @@ test: $(BIN)/.installed chromium  ## lint, check formatting, run the test suite
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://127.0.0.1:3000
-	$(BIN)/dagster dev
+ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://$(HOST):$(PORT) (make ui HOST=0.0.0.0 PORT=8080)
+	$(BIN)/dagster dev --host $(HOST) --port $(PORT)
 
 clean:
 	rm -rf $(VENV) .visitor-intent $(DAGSTER_HOME)

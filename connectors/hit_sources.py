@@ -1,16 +1,28 @@
-"""Read one day of hits from the configured source files, through the spool (parsed once)."""
+"""A day of hits, built from every spooled log that holds it.
+
+A daily partition is a fact about a day, not about the files a command was given: it
+reads every log in the spool's catalogue with hits or quarantined lines on that day.
+Logs may overlap (a log cut from a longer one, a rotated copy of a file spooled
+earlier under another name): a line found in several logs counts as many times as the
+log holding it most often holds it, never once per log. So a run on a partial or
+overlapping log adds what is new and never removes or doubles what another log supplied.
+Of the copies of a line, the one in the log spooled first is kept (its file and line number).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 
 from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES
-from connectors.hits.spool import HitSpool, ReadOptions
+from connectors.hits.spool import HitSpool, SpooledLog
+
+# Where a line was read is not what it says: two logs holding it agree on everything else.
+_WHERE = ["source_file", "line_no"]
+HIT_IDENTITY = [column for column in HIT_DTYPES if column not in _WHERE]
+QUARANTINE_IDENTITY = [column for column in QUARANTINE_DTYPES if column not in _WHERE]
 
 
 @dataclass
@@ -31,37 +43,52 @@ class DayOfHits:
         return len(self.hits) + len(self.quarantine)
 
     @classmethod
-    def combine(cls, days: list[DayOfHits]) -> DayOfHits:
-        """The hits of several sources' days in one time order."""
+    def union(cls, days: list[DayOfHits]) -> DayOfHits:
+        """The lines of several logs' days, each line as often as the one log holding it most often.
+
+        ``days`` come in order of preference: a line's first copy is kept. Hits are in time order.
+        """
         return cls(
-            hits=_concat([d.hits for d in days], HIT_DTYPES).sort_values("timestamp", kind="stable", ignore_index=True),
-            quarantine=_concat([d.quarantine for d in days], QUARANTINE_DTYPES),
+            hits=_union([d.hits for d in days], HIT_DTYPES, HIT_IDENTITY).sort_values(
+                "timestamp", kind="stable", ignore_index=True
+            ),
+            quarantine=_union([d.quarantine for d in days], QUARANTINE_DTYPES, QUARANTINE_IDENTITY),
             files=[f for d in days for f in d.files],
             unreadable={file: why for d in days for file, why in d.unreadable.items()},
         )
 
 
-def read_day(
-    files: Iterable[Path], day: dt.date, *, spool: HitSpool, options: ReadOptions = ReadOptions()
-) -> DayOfHits:
-    """Hits whose UTC timestamp falls on ``day``, in time order, and that day's quarantined lines.
+def read_day(spool: HitSpool, day: dt.date, catalogue: list[SpooledLog] | None = None) -> DayOfHits:
+    """Every spooled log's hits of ``day`` (in time order) and the day's quarantined lines.
 
-    An empty file adds nothing; a file whose format cannot be told is named in ``unreadable``.
+    A log whose format could not be told holds one quarantined line and is named in ``unreadable``.
+
+    ``catalogue`` is ``spool.catalogue()``, read once by a caller that reads many days.
     """
-    day_start = pd.Timestamp(day, tz="UTC")
-    days = []
-    for path in files:
-        if pd.Timestamp(path.stat().st_mtime, unit="s", tz="UTC") < day_start:
-            continue  # a file last written before the day cannot hold its hits
-        why = spool.summary(path, options).unreadable
-        unreadable = {str(path): why} if why else {}
-        days.append(DayOfHits(*spool.read_day(path, day, options), files=[str(path)], unreadable=unreadable))
-    return DayOfHits.combine(days)
+    logs = [log for log in (spool.catalogue() if catalogue is None else catalogue) if day in log.days]
+    return DayOfHits.union(
+        [
+            DayOfHits(
+                *spool.read(log, day),
+                files=[log.source],
+                unreadable={log.source: log.unreadable} if log.unreadable else {},
+            )
+            for log in logs
+        ]
+    )
 
 
-def _concat(parts: list[pd.DataFrame], dtypes: dict[str, str]) -> pd.DataFrame:
-    """The parts one after another; typed even when there are none (steps after read its dtypes)."""
+def _union(parts: list[pd.DataFrame], dtypes: dict[str, str], identity: list[str]) -> pd.DataFrame:
     parts = [part for part in parts if len(part)]
-    if parts:
-        return pd.concat(parts, ignore_index=True)
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+    if not parts:  # typed even when empty: the steps after read its dtypes
+        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+    if len(parts) == 1:
+        return parts[0]
+    # The n-th copy of a line in one log is the same line as the n-th copy in another.
+    numbered = []
+    for part in parts:
+        line = pd.util.hash_pandas_object(part[identity], index=False).to_numpy()
+        occurrence = pd.Series(line).groupby(line, sort=False).cumcount().to_numpy()
+        numbered.append(pd.DataFrame({"line": line, "occurrence": occurrence}))
+    first = ~pd.concat(numbered, ignore_index=True).duplicated(keep="first").to_numpy()
+    return pd.concat(parts, ignore_index=True)[first].reset_index(drop=True)

@@ -16,6 +16,7 @@ import itertools
 import os
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -125,8 +126,14 @@ class Warehouse:
 
 
 def create_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite writers wait for each other instead of failing at once."""
-    connect_args = {"timeout": SQLITE_BUSY_TIMEOUT_SECONDS} if url.startswith("sqlite") else {}
+    """An engine for ``url``; SQLite writers wait for each other instead of failing at once, and
+    a SQLite file's folder is created (a new workspace has none yet)."""
+    connect_args = {}
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     return sa.create_engine(url, connect_args=connect_args)
 
 

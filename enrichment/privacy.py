@@ -17,6 +17,7 @@ organizations, is `enrichment.people`):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import ipaddress
@@ -131,16 +132,22 @@ def visitor_salt(configured: str | None, *, allow_demo_salt: bool = False) -> st
     if len(salt) >= MIN_SALT_LENGTH:
         return salt
     if not salt and allow_demo_salt:
-        warnings.warn(
-            f"{VISITOR_SALT_ENV_VAR} is not set: the demo keys visitors with a public salt;"
-            " never use it for real traffic",
-            stacklevel=2,
-        )
+        _warn_of_the_demo_salt()
         return DEMO_VISITOR_SALT
     problem = "is not set" if not salt else f"is shorter than {MIN_SALT_LENGTH} characters"
     raise ConfigError(
         f"{VISITOR_SALT_ENV_VAR} {problem}: set it to a long random secret, e.g. the output of "
         "`python -c 'import secrets; print(secrets.token_hex(32))'`, and keep it outside the warehouse"
+    )
+
+
+@functools.cache
+def _warn_of_the_demo_salt() -> None:
+    # Once per process: Dagster resets the warning filters around every step, so Python's
+    # own "once per place" would say it again for each day and window of a run.
+    warnings.warn(
+        f"{VISITOR_SALT_ENV_VAR} is not set: the demo keys visitors with a public salt; never use it for real traffic",
+        stacklevel=3,
     )
 
 

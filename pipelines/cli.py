@@ -3,31 +3,56 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
 import sys
+import time
+import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
 
-from connectors.hits import ColumnMappingError, UnknownLogFormat
-from connectors.maxmind import MaxMindDatabaseError
-from enrichment.errors import ConfigError
-from enrichment.settings import Settings, load_settings
+from enrichment.settings import DEFAULT_SETTINGS_FILE, Settings, load_settings, settings_file
 
-# Mistakes a user can fix from the message alone: print it, no traceback.
-USER_ERRORS = (ConfigError, MaxMindDatabaseError, UnknownLogFormat, ColumnMappingError, FileNotFoundError)
+if TYPE_CHECKING:
+    from dagster import DagsterInstance
+
+    from pipelines.resources import HitSourcesResource
+    from pipelines.runner import Span
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The demo passes every check that fails a run; these warnings are part of its story.
+DEMO_WARNINGS = (
+    "expected in the demo:",
+    "  bot_share warns on the scraper's three days (one spree per report window), as it should;",
+    "  identification_by_country warns for the US and Germany: the sample traffic has far more people at home",
+    "  and on mobile there than a B2B site would, to show that they are never reported as companies.",
+)
 
 
 def main(argv: list[str] | None = None, out: Callable[[str], None] = print) -> int:
-    """Entry point of the `visitor-intent` command; ``out`` receives each line of output."""
+    """Entry point of the `visitor-intent` command; ``out`` receives each line of output.
+
+    A mistake the user can fix ends the command with one line on stderr and exit code 2,
+    wherever it was found (inside a Dagster run too); ``--debug`` adds the traceback.
+    """
     args = _parser().parse_args(argv)
     args.out = out
     try:
         return args.command(args)
-    except USER_ERRORS as error:
-        print(f"error: {error}", file=sys.stderr)
+    except Exception as error:
+        from pipelines.preflight import user_error
+
+        mistake = user_error(error)
+        if mistake is None:
+            raise
+        if args.debug:
+            traceback.print_exception(error)
+        print(f"error: {' '.join(str(mistake).split())}", file=sys.stderr)
         return 2
 
 
@@ -36,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--settings", type=Path, help="settings file (default: $VISITOR_INTENT_SETTINGS or config/settings.yaml)"
     )
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     demo = commands.add_parser(
@@ -53,7 +79,14 @@ def _parser() -> argparse.ArgumentParser:
         "--maxmind-dir", type=Path, metavar="DIR", help="folder with GeoIP2-*.mmdb / GeoLite2-*.mmdb files"
     )
     run.add_argument(
-        "--out", dest="reports_dir", type=Path, metavar="DIR", help="report folder (default: from the settings)"
+        "--out", dest="reports_dir", type=Path, metavar="DIR", help="report folder (default: the workspace's)"
+    )
+    run.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="DIR",
+        help="where the warehouse, spool, reports and run records go (default: the settings' own; "
+        "with the bundled demo settings, .visitor-intent/run, apart from the demo's)",
     )
     run.set_defaults(command=_run)
 
@@ -118,42 +151,130 @@ def _demo(args: argparse.Namespace) -> int:
     database = build_demo_database(maxmind_dir)
     args.out(f"demo hits:      {hits_file}")
     args.out(f"demo database:  {database}")
-    return _run_and_report(args, settings, hits=[hits_file])
+    code = _run_and_report(args, hits=[hits_file])
+    if code == 0:
+        for line in DEMO_WARNINGS:
+            args.out(line)
+    return code
 
 
 def _run(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    return _run_and_report(
-        args,
-        settings,
-        hits=args.hits,
-        accounts=args.accounts,
-        taxonomy=args.taxonomy,
-        maxmind_dir=args.maxmind_dir,
-        reports_dir=args.reports_dir,
-    )
+    workspace = args.workspace
+    settings_path = (args.settings or settings_file()).resolve()
+    if workspace is None and settings_path == DEFAULT_SETTINGS_FILE.resolve():
+        # The bundled settings are the demo's: the user's own files get a workspace of their own.
+        workspace = load_settings(settings_path).path("../.visitor-intent/run")
+    overrides = {
+        "accounts": args.accounts,
+        "taxonomy": args.taxonomy,
+        "maxmind_dir": args.maxmind_dir,
+        "reports_dir": args.reports_dir,
+    }
+    return _run_and_report(args, hits=args.hits, workspace=workspace, **overrides)
 
 
-def _run_and_report(args: argparse.Namespace, settings: Settings, *, hits: list[Path], **overrides: Path | None) -> int:
-    from pipelines.definitions import build_definitions
-    from pipelines.resources import resources_from_settings
-    from pipelines.runner import Span, run_span
+def _run_and_report(
+    args: argparse.Namespace, *, hits: list[Path], workspace: Path | None = None, **overrides: Path | None
+) -> int:
+    """Check everything, spool the files, run their days and report windows, print what came out."""
+    from pipelines.definitions import in_workspace
+    from pipelines.preflight import preflight
+    from pipelines.resources import CRM_RESOURCE_KEYS, resources_from_settings
+    from pipelines.runner import RunTarget, fail_abandoned_runs, run_span
 
-    resources = resources_from_settings(
-        settings, hits=[str(h) for h in hits], **{k: str(v) for k, v in overrides.items() if v is not None}
-    )
-    hit_sources = resources["hit_sources"]
-    days = hit_sources.days()
-    if not days:
-        return _no_hits(args, hit_sources)
-    span = Span(days)
-    # Partitions start at the first day of the data, whatever the settings say.
-    settings = settings.model_copy(update={"partitions_start": span.first_day})
-    locations = run_span(build_definitions(settings, resources), span, settings.report.window_days)
-    args.out(f"processed {span.first_day} to {span.last_day}; reports:")
-    for location in locations:
+    settings_path = (args.settings or settings_file()).resolve()
+    settings = load_settings(settings_path)
+    if workspace is not None:
+        workspace = workspace.resolve()
+        settings = in_workspace(settings, workspace)
+    given = {key: str(Path(value).resolve()) for key, value in overrides.items() if value is not None}
+    files = [str(Path(path).resolve()) for path in hits]
+    resources = resources_from_settings(settings, hits=files, **given)
+    preflight(resources, hits=hits)
+    _say_where(args, settings, given.get("reports_dir"))
+
+    progress = Progress(sys.stderr)
+    span = _spool(resources["hit_sources"], len(files), progress)
+    if not span.days:
+        return _no_hits(args, resources["hit_sources"])
+    target = RunTarget(str(settings_path), str(workspace) if workspace else None, {"hits": files, **given})
+    instance, dagster_home = _instance((workspace or settings.path(settings.warehouse_file).parent) / "dagster_home")
+    if dagster_home:
+        args.out(f"dagster runs:   {dagster_home} (see them with DAGSTER_HOME={dagster_home} dagster dev)")
+    with instance:
+        for run_id in fail_abandoned_runs(instance):
+            args.out(f"marked failed:  run {run_id}, left behind by a visitor-intent process that was killed")
+        crm = any(key in resources for key in CRM_RESOURCE_KEYS)
+        try:
+            result = run_span(instance, target, span, settings.report.window_days, crm=crm, progress=progress)
+        finally:
+            progress.clear()
+    args.out(f"processed {span.first_day} to {span.last_day} in {len(result.run_ids)} runs; reports:")
+    for location in result.reports:
         args.out(f"  {location}")
+    for check in result.checks:
+        args.out(f"check {check.line()}")
     return 0
+
+
+def _say_where(args: argparse.Namespace, settings: Settings, reports_dir: str | None) -> None:
+    from pipelines.resources import DATABASE_URL_ENV_VAR
+
+    # The URL may hold a password: name the variable, not its value.
+    warehouse = (
+        f"${DATABASE_URL_ENV_VAR}" if os.environ.get(DATABASE_URL_ENV_VAR) else settings.path(settings.warehouse_file)
+    )
+    reports = reports_dir or settings.path(settings.report.directory)
+    args.out(
+        f"workspace:      warehouse {warehouse}, spool {settings.path(settings.spool_directory)}, reports {reports}"
+    )
+
+
+def _spool(hit_sources: HitSourcesResource, files: int, progress: Progress) -> Span:
+    """Parse the given files into the spool (once); the days they hold, with their hit counts."""
+    from pipelines.runner import Span
+
+    hits_per_day: dict[dt.date, int] = {}
+    for number, log in enumerate(hit_sources.spool_sources(), 1):
+        for day, count in log.hits.items():
+            hits_per_day[day] = hits_per_day.get(day, 0) + count
+        progress(f"files parsed {number}/{files}")
+    progress.clear()
+    return Span(frozenset(day for day, count in hits_per_day.items() if count), hits_per_day)
+
+
+def _instance(default_home: Path) -> tuple[DagsterInstance, Path | None]:
+    """The instance of $DAGSTER_HOME when it is set; else one in ``default_home`` (made ready), and that folder."""
+    from dagster import DagsterInstance
+
+    if os.environ.get("DAGSTER_HOME"):
+        return DagsterInstance.get(), None
+    default_home.mkdir(parents=True, exist_ok=True)
+    instance_file, shipped = default_home / "dagster.yaml", PROJECT_ROOT / "dagster.yaml"
+    if not instance_file.exists():
+        instance_file.write_text(
+            shipped.read_text(encoding="utf-8") if shipped.exists() else "telemetry: {enabled: false}\n"
+        )
+    return DagsterInstance.from_config(str(default_home)), default_home
+
+
+class Progress:
+    """On a terminal, one line kept up to date: what is done and the time since the start. Elsewhere, nothing."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.shown = stream.isatty()
+        self.started = time.monotonic()
+
+    def __call__(self, message: str) -> None:
+        if self.shown:
+            self.stream.write(f"\r\033[K{message} · {time.monotonic() - self.started:.0f} s")
+            self.stream.flush()
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
 
 
 def _resolve(args: argparse.Namespace) -> int:
@@ -275,7 +396,7 @@ def _db_current(args: argparse.Namespace) -> int:
 
 
 def _inspect_log(args: argparse.Namespace) -> int:
-    from connectors.hits import EMPTY_LOG, inspect_log
+    from connectors.hits import EMPTY_LOG, UnknownLogFormat, inspect_log
 
     exit_code = 0
     for path in args.paths:

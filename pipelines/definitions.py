@@ -1,10 +1,15 @@
-"""The Dagster code location: `dagster dev` and `dagster definitions validate` load `defs`."""
+"""The Dagster code location: `dagster dev` and `dagster definitions validate` load `defs`.
+
+`visitor-intent run` builds the same definitions for its own settings and files, through
+``run_job``, the target of its reconstructable jobs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
-from dagster import Definitions
+from dagster import Definitions, JobDefinition, in_process_executor
 
 from enrichment.settings import Settings, load_settings
 from pipelines.assets.delivery import build_delivery_assets
@@ -12,16 +17,17 @@ from pipelines.assets.enrichment import build_enrichment_assets
 from pipelines.assets.ingestion import build_ingestion_assets
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.assets.reporting import build_reporting_assets
-from pipelines.partitions import daily_partitions
-from pipelines.resources import CRM_RESOURCE_KEYS, resources_from_settings
-from pipelines.schedules import build_crm_job, build_jobs, build_retention_schedule, build_schedules
+from pipelines.partitions import daily_partitions, first_partition_day
+from pipelines.resources import CRM_RESOURCE_KEYS, HitSourcesResource, resources_from_settings
+from pipelines.schedules import build_crm_job, build_jobs, build_retention_schedule, build_schedules, build_spool_job
 from pipelines.sensors import build_crm_delivery_sensor, build_maxmind_update_sensor, build_new_logs_sensor
 
 
 def build_definitions(settings: Settings, resources: Mapping[str, object] | None = None) -> Definitions:
     """Assets, checks, jobs and schedules for one settings file (partition start and window come from it)."""
-    partitions = daily_partitions(settings.partitions_start)
     resources = dict(resources if resources is not None else resources_from_settings(settings))
+    hit_sources: HitSourcesResource = resources["hit_sources"]
+    partitions = daily_partitions(first_partition_day(settings.partitions_start, hit_sources.spool))
     daily_job, report_job = build_jobs()
     assets = [
         *build_ingestion_assets(partitions, settings.quality),
@@ -31,9 +37,10 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         ),
         *build_privacy_assets(settings.privacy),
     ]
-    jobs = [daily_job, report_job]
+    spool_job = build_spool_job()
+    jobs = [spool_job, daily_job, report_job]
     sensors = [
-        build_new_logs_sensor(daily_job),
+        build_new_logs_sensor(spool_job, daily_job),
         # Re-resolving two report windows' worth of days refreshes every report a user may open.
         build_maxmind_update_sensor(daily_job, reprocess_days=2 * settings.report.window_days),
     ]
@@ -49,6 +56,33 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         schedules=[*build_schedules(daily_job, report_job, settings.report.every_weeks), build_retention_schedule()],
         sensors=sensors,
         resources=resources,
+        # One process per run, not per step: the I/O manager hands a run's frames from step to
+        # step in memory, and a step process would import everything again to read them back.
+        executor=in_process_executor,
+    )
+
+
+def run_job(
+    job_name: str, settings_file: str, workspace: str | None = None, **overrides: str | list[str]
+) -> JobDefinition:
+    """A job as `visitor-intent run` runs it: ``settings_file`` with ``workspace`` and the command's
+    ``overrides`` (``resources_from_settings`` keyword arguments). Plain arguments, so that Dagster
+    can rebuild the job from the run's record."""
+    settings = load_settings(Path(settings_file))
+    if workspace:
+        settings = in_workspace(settings, Path(workspace))
+    return build_definitions(settings, resources_from_settings(settings, **overrides)).resolve_job_def(job_name)
+
+
+def in_workspace(settings: Settings, folder: Path) -> Settings:
+    """``settings`` with the warehouse file, spool and reports in ``folder``."""
+    report = settings.report.model_copy(update={"directory": str(folder / "reports")})
+    return settings.model_copy(
+        update={
+            "warehouse_file": str(folder / "warehouse.db"),
+            "spool_directory": str(folder / "spool"),
+            "report": report,
+        }
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from connectors.crm.salesforce import SalesforceClient, SalesforceSink
 from connectors.crm.webhook import WebhookSink
 from connectors.hit_sources import DayOfHits, read_day
 from connectors.hits import ColumnMapping
-from connectors.hits.spool import HitSpool, ReadOptions
+from connectors.hits.spool import HitSpool, ReadOptions, SpooledLog
 from connectors.maxmind import MaxMindDatabases
 from connectors.sinks.files import FileReportSink
 from enrichment.intent import IntentSettings
@@ -70,7 +71,7 @@ class HitSource(Config):
 
 
 class HitSourcesResource(ConfigurableResource):
-    """Every configured hit source, read through a spool so that each log file is parsed once."""
+    """Every configured hit source, parsed once into the spool; a day is read from every log the spool holds."""
 
     sources: list[HitSource]
     spool_directory: str
@@ -82,21 +83,34 @@ class HitSourcesResource(ConfigurableResource):
     def all_files(self) -> list[Path]:
         return sorted({path for source in self.sources for path in source.files()})
 
-    def days(self, only: Path | None = None) -> frozenset[dt.date]:
-        """The UTC days with hits in every source file (or only in the file ``only``)."""
-        return frozenset().union(
-            *(
-                self.spool.days(path, source.options())
-                for source in self.sources
-                for path in source.files()
-                if only is None or path == only
-            )
-        )
+    def unspooled_files(self) -> list[Path]:
+        """Configured files new or changed since the spool last parsed them (a stat each, no parsing).
 
-    def read_day(self, day: dt.date) -> DayOfHits:
-        return DayOfHits.combine(
-            [read_day(source.files(), day, spool=self.spool, options=source.options()) for source in self.sources]
-        )
+        An empty file (a freshly rotated log) holds nothing to spool.
+        """
+        return [
+            path
+            for source in self.sources
+            for path in source.files()
+            if path.stat().st_size and not self.spool.holds(path, source.options())
+        ]
+
+    def spool_sources(self) -> Iterator[SpooledLog]:
+        """Spool each configured file (parsing only those new or changed since): its catalogue entry."""
+        for source in self.sources:
+            for path in source.files():
+                yield self.spool.spool(path, source.options())
+
+    def days(self) -> frozenset[dt.date]:
+        """The UTC days with hits in the configured files."""
+        return frozenset(day for log in self.spool_sources() for day, hits in log.hits.items() if hits)
+
+    def read_days(self, days: Iterable[dt.date]) -> Iterator[tuple[dt.date, DayOfHits]]:
+        """Each day built from every log that holds it: the configured files and all the spool holds."""
+        list(self.spool_sources())  # parsed first if new or changed
+        catalogue = self.spool.catalogue()
+        for day in days:
+            yield day, read_day(self.spool, day, catalogue)
 
 
 class MaxMindResource(ConfigurableResource):
@@ -265,6 +279,13 @@ class WebhookResource(ConfigurableResource):
 
 
 CRM_RESOURCE_KEYS = ("hubspot", "salesforce", "bitrix24", "webhook")
+# The environment variables holding each CRM's secrets (only ever read through EnvVar).
+CRM_SECRET_ENV_VARS = {
+    "hubspot": (TOKEN_ENV_VAR,),
+    "salesforce": ("SALESFORCE_CLIENT_ID", "SALESFORCE_CLIENT_SECRET"),
+    "bitrix24": ("BITRIX24_WEBHOOK_URL",),
+    "webhook": ("VISITOR_INTENT_WEBHOOK_SECRET",),
+}
 
 
 def warehouse_url(settings: Settings) -> str:

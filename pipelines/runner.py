@@ -1,22 +1,54 @@
-"""Run the pipeline in-process over a span of days: the daily job per day, then report windows."""
+"""Run the pipeline over a span of days: the daily job in a few ranged runs, then each report window.
+
+Every run goes through the persistent Dagster instance with ``execute_job`` on a
+reconstructable job, so it is recorded like a run launched from the UI: its partitions,
+materialisations and checks show in the asset catalogue. A run covers several
+consecutive days (the daily assets handle each of its days on its own), cut so that the
+frames a run holds until it ends stay bounded; report windows run one per window.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
-from pathlib import Path
+import socket
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import (
+    AssetCheckEvaluation,
+    AssetCheckSeverity,
+    DagsterInstance,
+    DagsterRunStatus,
+    MarkdownMetadataValue,
+    RunsFilter,
+    build_reconstructable_job,
+    execute_job,
+)
 
-_QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+from pipelines.partitions import DAYS_PER_RUN
+
+# The run tags Dagster reads a run's partitions from: one day, or a range of consecutive days.
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# Which `visitor-intent` process ran a run (host:pid), so that a later one can tell it died.
+CLI_PROCESS_TAG = "visitor-intent/cli-process"
+# A run keeps its days' frames until it ends: about this many hits keep that near 100 MiB.
+HITS_PER_RUN = 300_000
+
+# The run's events are in the instance (the UI shows them) and a failure reaches the command
+# as an exception: the console gets nothing, so that a user's mistake stays one line.
+_QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+_IN_PROGRESS = [DagsterRunStatus.NOT_STARTED, DagsterRunStatus.STARTING, DagsterRunStatus.STARTED]
 
 
 @dataclass(frozen=True)
 class Span:
-    """The UTC days that have hits (a log may span months with only a few busy days)."""
+    """The UTC days that have hits (a log may span months with only a few busy days), and their hit counts."""
 
     days: frozenset[dt.date]
+    hits: Mapping[dt.date, int] = field(default_factory=dict)
 
     @property
     def first_day(self) -> dt.date:
@@ -25,6 +57,24 @@ class Span:
     @property
     def last_day(self) -> dt.date:
         return max(self.days)
+
+    def day_runs(self, max_days: int = DAYS_PER_RUN, max_hits: int = HITS_PER_RUN) -> list[tuple[dt.date, dt.date]]:
+        """First and last day of each daily run: consecutive days, at most ``max_days`` of them
+        and, unless a day is alone, at most ``max_hits`` hits."""
+        runs: list[list[dt.date]] = []
+        for day in sorted(self.days):
+            current = runs[-1] if runs else []
+            fits = (
+                current
+                and day - current[-1] == dt.timedelta(days=1)
+                and len(current) < max_days
+                and sum(self.hits.get(d, 0) for d in current) + self.hits.get(day, 0) <= max_hits
+            )
+            if fits:
+                current.append(day)
+            else:
+                runs.append([day])
+        return [(run[0], run[-1]) for run in runs]
 
     def window_ends(self, window_days: int) -> list[dt.date]:
         """End days of back-to-back windows from the last day, keeping those that hold hits."""
@@ -38,36 +88,131 @@ class Span:
         return sorted(ends)
 
 
-def instance() -> DagsterInstance:
-    """The persistent instance when DAGSTER_HOME is set up (runs then show in the UI), else a throwaway one."""
-    home = os.environ.get("DAGSTER_HOME")
-    if home and Path(home, "dagster.yaml").exists():
-        return DagsterInstance.get()
-    return DagsterInstance.ephemeral()
+@dataclass(frozen=True)
+class RunTarget:
+    """What `visitor-intent run` runs: a settings file, a workspace, the command's overrides.
 
+    Plain values: Dagster records them with each run to rebuild its job (``run_job``).
+    """
 
-def run_span(defs: Definitions, span: Span, window_days: int) -> list[str]:
-    """Materialise every day of the span and its report windows; returns the report locations."""
-    run_instance = instance()
+    settings_file: str
+    workspace: str | None = None
+    overrides: Mapping[str, str | list[str]] = field(default_factory=dict)
 
-    def execute(job_name: str, day: dt.date) -> ExecuteInProcessResult:
-        result = defs.resolve_job_def(job_name).execute_in_process(
-            partition_key=day.isoformat(), instance=run_instance, run_config=_QUIET
+    def job(self, name: str):
+        return build_reconstructable_job(
+            "pipelines.definitions",
+            "run_job",
+            reconstructable_args=(name, self.settings_file),
+            reconstructable_kwargs={"workspace": self.workspace, **self.overrides},
         )
-        # execute_in_process keeps every output for `output_for_node`, and Dagster 1.13 leaves
-        # the last step's context (and with it those outputs) in a module global until the
-        # next run: without this, a day of hits would still be held at the next day's peak.
-        result._output_capture.clear()  # noqa: SLF001 - no public way to turn the capture off
-        return result
 
-    for day in sorted(span.days):
-        execute("daily_hits_job", day)
-    crm_configured = "crm_delivery_job" in {job.name for job in defs.resolve_all_job_defs()}
-    locations = []
-    for end in span.window_ends(window_days):
-        result = execute("report_window_job", end)
-        for materialization in result.asset_materializations_for_node("account_reports"):
-            locations.append(str(materialization.metadata["summary"].value).removeprefix("file://"))
-        if crm_configured:
-            execute("crm_delivery_job", end)
-    return locations
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """An asset check that failed or warned, for the one-line summary after a run."""
+
+    asset: str
+    check: str
+    partition: str | None
+    severity: str
+    metadata: Mapping[str, Any]
+
+    def line(self) -> str:
+        where = f"{self.asset} [{self.partition}]" if self.partition else self.asset
+        figures = ", ".join(f"{name} {_plain(value)}" for name, value in self.metadata.items())
+        return f"{self.severity} {self.check} on {where}: {figures}"
+
+
+@dataclass
+class SpanResult:
+    run_ids: list[str] = field(default_factory=list)
+    reports: list[str] = field(default_factory=list)
+    checks: list[CheckOutcome] = field(default_factory=list)
+
+
+def run_span(
+    instance: DagsterInstance,
+    target: RunTarget,
+    span: Span,
+    window_days: int,
+    *,
+    crm: bool = False,
+    progress: Callable[[str], None] = lambda _: None,
+) -> SpanResult:
+    """Materialise every day of the span and its report windows (and deliver them to the CRM)."""
+    result = SpanResult()
+    day_runs = span.day_runs()
+    for number, (first, last) in enumerate(day_runs, 1):
+        _execute(instance, target.job("daily_hits_job"), day_tags(first, last), result)
+        progress(f"days {number}/{len(day_runs)} done (up to {last})")
+    windows = span.window_ends(window_days)
+    for number, end in enumerate(windows, 1):
+        _execute(instance, target.job("report_window_job"), {PARTITION_TAG: end.isoformat()}, result)
+        if crm:
+            _execute(instance, target.job("crm_delivery_job"), {PARTITION_TAG: end.isoformat()}, result)
+        progress(f"report windows {number}/{len(windows)} done (ending {end})")
+    return result
+
+
+def fail_abandoned_runs(instance: DagsterInstance) -> list[str]:
+    """Mark failed the runs a `visitor-intent` process on this machine started and died in (killed).
+
+    Such runs would stay "started" for ever: no daemon watches a process it did not launch.
+    Returns their run ids.
+    """
+    host = socket.gethostname()
+    abandoned = []
+    for run in instance.get_runs(filters=RunsFilter(statuses=_IN_PROGRESS)):
+        owner_host, _, pid = run.tags.get(CLI_PROCESS_TAG, "").rpartition(":")
+        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+            instance.report_run_failed(run, f"the visitor-intent process that ran it (pid {pid}) ended mid-run")
+            abandoned.append(run.run_id)
+    return abandoned
+
+
+def _execute(instance: DagsterInstance, job, tags: dict[str, str], result: SpanResult) -> None:
+    tags = {**tags, CLI_PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}
+    with execute_job(job, instance, run_config=_QUIET, tags=tags, raise_on_error=True) as run:
+        result.run_ids.append(run.run_id)
+        for materialization in run.asset_materializations_for_node("account_reports"):
+            result.reports.append(str(materialization.metadata["summary"].value).removeprefix("file://"))
+        result.checks.extend(_outcome(check) for check in run.get_asset_check_evaluations() if not check.passed)
+
+
+def _outcome(evaluation: AssetCheckEvaluation) -> CheckOutcome:
+    severity = "WARN" if evaluation.severity == AssetCheckSeverity.WARN else "FAILED"
+    return CheckOutcome(
+        asset=evaluation.asset_key.to_user_string(),
+        check=evaluation.check_name,
+        partition=evaluation.partition,
+        severity=severity,
+        # Tables are for the UI; the one-line summary takes figures and words.
+        metadata={
+            name: value.value
+            for name, value in evaluation.metadata.items()
+            if not isinstance(value, MarkdownMetadataValue)
+        },
+    )
+
+
+def day_tags(first: dt.date, last: dt.date) -> dict[str, str]:
+    """The tags of a run of the days ``first`` to ``last``: its partition, or its range of partitions."""
+    if first == last:
+        return {PARTITION_TAG: first.isoformat()}
+    return {RANGE_START_TAG: first.isoformat(), RANGE_END_TAG: last.isoformat()}
+
+
+def _plain(value: Any) -> str:
+    """A metadata value on one line (a markdown table is squeezed into its rows)."""
+    return " ".join(str(value).split())[:300]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True

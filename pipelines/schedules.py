@@ -14,6 +14,7 @@ from dagster import (
 )
 
 DAILY_GROUPS = ("ingestion", "resolution", "tagging", "matching")
+SPOOLED_LOGS = "spooled_logs"  # in the ingestion group, but not daily: it spools every file
 # Weeks are counted from a fixed Monday so "every 2 weeks" doesn't jump at a new year.
 _FIRST_MONDAY = dt.date(2024, 1, 1)
 
@@ -22,8 +23,8 @@ def build_jobs():
     """The nightly job for one day of hits and the job that builds one report window."""
     daily = define_asset_job(
         "daily_hits_job",
-        selection=AssetSelection.groups(*DAILY_GROUPS),
-        description="Ingest, clean, resolve, tag and match one day of hits.",
+        selection=AssetSelection.groups(*DAILY_GROUPS) - AssetSelection.assets(SPOOLED_LOGS),
+        description="Ingest, clean, resolve, tag and match days of hits (one, or a range).",
     )
     report = define_asset_job(
         "report_window_job",
@@ -31,6 +32,15 @@ def build_jobs():
         description="Build the report window that ends on the partition day and deliver it.",
     )
     return daily, report
+
+
+def build_spool_job():
+    """Parse new and changed log files into the spool (what the new-logs sensor requests first)."""
+    return define_asset_job(
+        "spool_logs_job",
+        selection=AssetSelection.assets(SPOOLED_LOGS),
+        description="Parse every new or changed log file of the sources into the spool.",
+    )
 
 
 def build_retention_schedule() -> ScheduleDefinition:

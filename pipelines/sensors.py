@@ -1,7 +1,9 @@
-"""Sensors: ingest new log files as they land, re-resolve after a MaxMind update, deliver new windows to the CRM."""
+"""Sensors: spool and build new log files as they land, re-resolve after a MaxMind update, deliver new windows to the CRM."""
 
 import datetime as dt
+import hashlib
 import json
+from pathlib import Path
 
 from dagster import (
     AssetKey,
@@ -16,6 +18,7 @@ from dagster import (
 )
 
 from pipelines.resources import HitSourcesResource, MaxMindResource
+from pipelines.runner import Span, day_tags
 
 
 def build_crm_delivery_sensor(crm_job) -> SensorDefinition:
@@ -28,25 +31,46 @@ def build_crm_delivery_sensor(crm_job) -> SensorDefinition:
     return crm_delivery_sensor
 
 
-def build_new_logs_sensor(daily_job) -> SensorDefinition:
-    @sensor(job=daily_job, minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED)
+def build_new_logs_sensor(spool_job, daily_job) -> SensorDefinition:
+    @sensor(jobs=[spool_job, daily_job], minimum_interval_seconds=300, default_status=DefaultSensorStatus.STOPPED)
     def new_log_files_sensor(context: SensorEvaluationContext, hit_sources: HitSourcesResource):
-        """Ingest each new or rewritten log file in the sources' folders exactly once.
+        """Spool each new or changed log file once, then build the days it holds.
 
-        The run key names the file, its modification time and the day, so a file is
-        ingested again only when it changes, and each of its days once.
+        A tick only looks: it stats the sources' files and reads the spool's catalogue, so a
+        huge log never times it out. Files the spool does not hold as they are now (new, or
+        changed in size or modification time) are spooled by a run it requests (run key:
+        their paths, sizes and modification times); once a file's version is in the spool,
+        its days are built by runs of consecutive days (run key: that version and the days).
         """
-        seen: dict[str, float] = json.loads(context.cursor) if context.cursor else {}
-        for path in hit_sources.all_files():
-            modified = path.stat().st_mtime
-            if seen.get(str(path)) == modified:
+        unspooled = hit_sources.unspooled_files()
+        if unspooled:
+            versions = json.dumps([[str(path), *_version(path)] for path in unspooled])
+            yield RunRequest(
+                run_key=f"spool-{hashlib.sha256(versions.encode()).hexdigest()[:16]}", job_name=spool_job.name
+            )
+        sources = {str(path.resolve()) for path in hit_sources.all_files()}
+        built = set(json.loads(context.cursor) if context.cursor else [])
+        catalogue = [log for log in hit_sources.spool.catalogue() if log.source in sources]
+        for log in catalogue:
+            if log.entry.name in built:
                 continue
-            for day in sorted(hit_sources.days(only=path)):
-                yield RunRequest(run_key=f"{path}:{modified}:{day}", partition_key=day.isoformat())
-            seen[str(path)] = modified
-        context.update_cursor(json.dumps(seen))
+            days = Span(frozenset(day for day, hits in log.hits.items() if hits), log.hits)
+            for first, last in days.day_runs():
+                run_key = f"{log.entry.name}-{first}-{last}"
+                if first == last:
+                    yield RunRequest(run_key=run_key, job_name=daily_job.name, partition_key=first.isoformat())
+                else:
+                    yield RunRequest(run_key=run_key, job_name=daily_job.name, tags=day_tags(first, last))
+            built.add(log.entry.name)
+        # Only entries still in the catalogue: a replaced version is never built again.
+        context.update_cursor(json.dumps(sorted(built & {log.entry.name for log in catalogue})))
 
     return new_log_files_sensor
+
+
+def _version(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
 
 
 def build_maxmind_update_sensor(daily_job, reprocess_days: int) -> SensorDefinition:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 from dagster import ConfigurableIOManager, ConfigurableResource, InitResourceContext, InputContext, OutputContext
 from pydantic import PrivateAttr
@@ -28,11 +30,13 @@ class WarehouseResource(ConfigurableResource):
 
 
 class WarehouseIOManager(ConfigurableIOManager):
-    """Stores each asset's DataFrame in its declared table; a partition's rows are replaced on re-run.
+    """Stores each asset's frames in its declared table; a partition's rows are replaced on re-run.
 
-    A frame is stored as its table declares it: a column the table doesn't declare is an
-    error naming both, a missing nullable column is null, and what a later step gets has
-    the declared types whether it comes from memory or from the warehouse.
+    An asset's value is a mapping from partition key (a day) to that day's frame, in and
+    out: a run may cover several days (a ranged run), and a report window reads a window
+    of days. A frame is stored as its table declares it: a column the table doesn't
+    declare is an error naming both, a missing nullable column is null, and what a later
+    step gets has the declared types whether it comes from memory or from the warehouse.
 
     The warehouse is the source of truth between runs. Within a run, every partition is
     read from it at most once: a frame an earlier step wrote or read is handed on from
@@ -48,22 +52,22 @@ class WarehouseIOManager(ConfigurableIOManager):
         # Dagster may keep the manager after the run: the frames must not outlive it.
         self._this_run.clear()
 
-    def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
+    def handle_output(self, context: OutputContext, obj: Mapping[str, pd.DataFrame]) -> None:
         table = context.asset_key.path[-1]
         warehouse = self.warehouse.get()
-        frame = warehouse.conform(table, obj)
-        rows = warehouse.replace_partition(table, frame, context.asset_partition_key)
-        self._this_run[(table, context.asset_partition_key)] = frame
+        rows = 0
+        for partition_key, frame in obj.items():
+            conformed = warehouse.conform(table, frame)
+            rows += warehouse.replace_partition(table, conformed, partition_key)
+            self._this_run[(table, partition_key)] = conformed
         context.add_output_metadata({"dagster/row_count": rows, "table": table})
 
-    def load_input(self, context: InputContext) -> pd.DataFrame:
+    def load_input(self, context: InputContext) -> dict[str, pd.DataFrame]:
         table = context.asset_key.path[-1]
         warehouse = self.warehouse.get()
         keys = list(context.asset_partition_keys)
         for key in keys:
             if (table, key) not in self._this_run:
                 self._this_run[(table, key)] = warehouse.read(table, [key])
-        frames = [self._this_run[(table, key)] for key in keys]
-        filled = [frame for frame in frames if len(frame)] or frames[:1]
         # Copy-on-write: a step's changes to its input stay its own.
-        return filled[0].copy(deep=False) if len(filled) == 1 else pd.concat(filled, ignore_index=True)
+        return {key: self._this_run[(table, key)].copy(deep=False) for key in keys}

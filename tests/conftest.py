@@ -1,20 +1,68 @@
-"""Shared fixtures: the real MaxMind test databases and log samples in ../shared.
+"""Shared fixtures: the real MaxMind test databases and log samples in ../shared, and isolation.
 
 They are used in place. On a machine without ../shared the tests that need them skip
 with a reason; in CI (CI=true) a missing ../shared is a failure, never a skip.
+
+No test writes into the project: every Dagster run goes to a temporary DAGSTER_HOME and
+the default settings file is a temporary copy of config/settings.yaml whose warehouse,
+spool, reports and demo data live in a temporary folder (``isolated_project``).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DIR = PROJECT_ROOT.parent / "shared"
+
+
+_ISOLATED_VARIABLES = ("DAGSTER_HOME", "VISITOR_INTENT_SETTINGS")
+_saved_environment: dict[str, str | None] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point DAGSTER_HOME and the default settings file at a temporary project, before any import.
+
+    `make test` exports the project's DAGSTER_HOME for `make ui`: runs of tests would land
+    there and show in the user's UI pointing at deleted folders. The copy of
+    config/settings.yaml keeps its relative paths, so its warehouse, spool, reports and demo
+    data land in the temporary project too (and in the subprocesses tests start).
+    """
+    root = Path(tempfile.mkdtemp(prefix="visitor-intent-tests-"))
+    (root / ".dagster_home").mkdir()
+    (root / ".dagster_home" / "dagster.yaml").write_text((PROJECT_ROOT / "dagster.yaml").read_text(encoding="utf-8"))
+    settings = yaml.safe_load((PROJECT_ROOT / "config" / "settings.yaml").read_text(encoding="utf-8"))
+    for field in ("taxonomy", "target_accounts"):  # the real ones; what is written goes under root
+        settings[field] = str(PROJECT_ROOT / "config" / settings[field])
+    (root / "config").mkdir()
+    (root / "config" / "settings.yaml").write_text(yaml.safe_dump(settings), encoding="utf-8")
+    _saved_environment.update({name: os.environ.get(name) for name in _ISOLATED_VARIABLES})
+    os.environ["DAGSTER_HOME"] = str(root / ".dagster_home")
+    os.environ["VISITOR_INTENT_SETTINGS"] = str(root / "config" / "settings.yaml")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    root = Path(os.environ["VISITOR_INTENT_SETTINGS"]).parents[1]
+    for name, value in _saved_environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def isolated_project() -> Path:
+    """The temporary folder that stands in for the project (its settings file, Dagster home, data)."""
+    return Path(os.environ["VISITOR_INTENT_SETTINGS"]).parents[1]
 
 
 def in_ci() -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import os
 import subprocess
@@ -10,7 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipelines.cli import main
+from demo.hits import write_sample_hits
+from demo.mmdb import build_demo_database
+from pipelines import cli
+from pipelines.cli import Progress, main
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,3 +117,42 @@ def test_dagster_loads_the_definitions(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Validation successful" in result.stderr + result.stdout
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_shows_on_a_terminal_and_nowhere_else() -> None:
+    terminal, pipe = _Terminal(), io.StringIO()
+    for stream in (terminal, pipe):
+        progress = Progress(stream)
+        progress("files parsed 1/2")
+        progress("days 1/3 done (up to 2026-11-03)")
+        progress.clear()
+
+    assert "files parsed 1/2" in terminal.getvalue() and " s" in terminal.getvalue()
+    assert terminal.getvalue().endswith("\r\x1b[K")  # the line is cleared for what follows
+    assert pipe.getvalue() == ""
+
+
+def test_a_run_with_the_demo_settings_keeps_its_own_workspace(
+    tmp_path: Path, isolated_project: Path, monkeypatch
+) -> None:
+    """`visitor-intent run` on one's own log never writes into the demo's warehouse, spool or reports."""
+    settings = isolated_project / "config" / "settings.yaml"
+    monkeypatch.setattr(cli, "DEFAULT_SETTINGS_FILE", settings)  # the bundled, demo settings
+    monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
+    log = write_sample_hits(tmp_path / "mine.log", start=dt.date(2026, 11, 2), days=1)
+    build_demo_database(isolated_project / ".visitor-intent" / "demo" / "maxmind")
+    demo_warehouse = isolated_project / ".visitor-intent" / "warehouse.db"
+    demo_warehouse.unlink(missing_ok=True)
+
+    code, lines = _run("run", "--hits", str(log))
+
+    assert code == 0
+    workspace = isolated_project / ".visitor-intent" / "run"
+    assert f"warehouse {workspace / 'warehouse.db'}" in lines[0]
+    assert (workspace / "warehouse.db").is_file() and not demo_warehouse.exists()
+    assert any(line.strip().startswith(str(workspace / "reports")) for line in lines)

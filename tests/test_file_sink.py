@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import re
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -584,3 +587,32 @@ def test_untrusted_topics_are_escaped_in_charts_and_never_read_as_formulas(tmp_p
     assert "<img" not in html
     topics = [text.text for text in parse_dom(html).by_id("topics-chart").find_all("text")]
     assert topics == [hostile_topic, "1"]
+
+
+# --- deliveries that overlap or die -------------------------------------------------------
+
+
+def test_two_runs_delivering_one_window_at_once_both_succeed_and_leave_one_whole_report(tmp_path: Path) -> None:
+    """Two runs used to share the staging folder `.<window>.partial`: one of them failed."""
+    reports = [_report([_account("ACME-001", "Northwind", 85)]), _report(TWO_ACCOUNTS)]
+    sink = FileReportSink(tmp_path)
+    # Deliver in lockstep: each run writes its copy while the other one does.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(sink.deliver, reports))
+
+    [folder] = tmp_path.iterdir()  # one window folder, no copy left beside it
+    pages = sorted(page.name for page in (folder / "accounts").iterdir())
+    assert pages in (["ACME-001.html"], ["ACME-001.html", "ACME-002.html"])  # one delivery, whole
+    assert len(_read_csv(folder / "accounts.csv")) == len(pages) + 1
+    assert {result.location for result in results} == {str(folder / "index.html")}
+
+
+def test_a_copy_left_by_a_killed_delivery_is_removed_by_the_next(tmp_path: Path) -> None:
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    folder = _deliver(tmp_path, _report(TWO_ACCOUNTS))
+    abandoned = tmp_path / f".{folder.name}.partial-{dead.stdout.strip()}-0123abcd"
+    (abandoned / "accounts").mkdir(parents=True)  # killed mid-write
+
+    _deliver(tmp_path, _report(TWO_ACCOUNTS))
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name]

@@ -96,13 +96,17 @@ def _manager(tmp_path: Path) -> WarehouseIOManager:
 
 
 def _write(manager: WarehouseIOManager, table: str, frame: pd.DataFrame) -> None:
+    """An asset's value is one frame per partition: here the one day's."""
     manager.handle_output(
-        build_output_context(asset_key=table, partition_key=DAY, asset_partitions_def=PARTITIONS), frame
+        build_output_context(asset_key=table, partition_key=DAY, asset_partitions_def=PARTITIONS), {DAY: frame}
     )
 
 
 def _load(manager: WarehouseIOManager, table: str) -> pd.DataFrame:
-    return manager.load_input(build_input_context(asset_key=table, partition_key=DAY, asset_partitions_def=PARTITIONS))
+    context = build_input_context(asset_key=table, partition_key=DAY, asset_partitions_def=PARTITIONS)
+    frames = manager.load_input(context)
+    assert list(frames) == [DAY]
+    return frames[DAY]
 
 
 def _traffic() -> pd.DataFrame:

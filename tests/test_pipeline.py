@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
 from connectors.warehouse import Warehouse
+from demo.hits import write_sample_hits
+from enrichment.settings import DEFAULT_SETTINGS_FILE, load_settings
 from pipelines.cli import main
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+CHECKS = [
+    ("quarantined_lines", "parse_error_rate"),
+    ("hit_drop_counts", "bot_share"),
+    ("ip_companies", "identification_rate"),
+    ("ip_companies", "maxmind_database_age"),
+    ("account_activity", "accounts_have_evidence"),
+    ("account_reports", "identification_by_country"),
+]
 
 
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Run `visitor-intent demo` once into a temporary folder (it takes a while)."""
+    """Run `visitor-intent demo` once into a temporary folder (it takes a while), with a Dagster home of its own."""
     root = tmp_path_factory.mktemp("demo")
     settings = root / "settings.yaml"
     settings.write_text(
         f"""
-partitions_start: 2026-09-01
+partitions_start: 2026-10-05
 sources: [{{paths: ["demo/hits/*.log*"]}}]
 maxmind: {{directory: demo/maxmind}}
 taxonomy: {CONFIG_DIR / "taxonomy.yaml"}
@@ -34,10 +46,12 @@ privacy: {{allow_demo_salt: true}}
         encoding="utf-8",
     )
     runs = []
-    for _ in range(2):  # the second run must replace, not append
-        outputs = []
-        exit_code = main(["--settings", str(settings), "demo"], out=outputs.append)
-        runs.append((exit_code, "\n".join(outputs)))
+    with pytest.MonkeyPatch.context() as environment:
+        environment.delenv("DAGSTER_HOME")  # the demo's own, in its workspace
+        for _ in range(2):  # the second run must replace, not append
+            outputs = []
+            exit_code = main(["--settings", str(settings), "demo"], out=outputs.append)
+            runs.append((exit_code, "\n".join(outputs)))
     return {"root": root, "runs": runs, "warehouse": Warehouse(f"sqlite:///{root / 'warehouse.db'}")}
 
 
@@ -103,3 +117,29 @@ def test_the_demo_shows_an_account_moving_up_a_stage_and_one_surging_with_reason
         assert accounts.loc[name, "explanation"], name
     summary = (_latest_report_dir(demo_run) / "index.html").read_text(encoding="utf-8")
     assert "stage advanced" in summary.lower() and "surging" in summary.lower()
+
+
+def test_the_demo_passes_every_check_that_fails_a_run_and_says_why_it_warns(demo_run) -> None:
+    for _, output in demo_run["runs"]:
+        checks = [line for line in output.splitlines() if line.startswith("check ")]
+        assert not [line for line in checks if line.startswith("check FAILED")]
+        assert {line.split()[2] for line in checks} <= {"bot_share", "identification_by_country"}
+        assert "expected in the demo:" in output
+
+
+def test_each_check_result_belongs_to_its_partition(demo_run) -> None:
+    """Not a skipped row for the partition and the result on a row of its own without one."""
+    with DagsterInstance.from_config(str(Path(demo_run["root"]) / "dagster_home")) as instance:
+        for asset, check in CHECKS:
+            records = instance.event_log_storage.get_asset_check_execution_history(
+                AssetCheckKey(AssetKey(asset), check), limit=1_000
+            )
+            assert records, (asset, check)
+            assert all(record.partition for record in records), (asset, check)
+            assert {record.status.value for record in records} <= {"SUCCEEDED", "FAILED"}, (asset, check)
+
+
+def test_the_demo_partitions_start_at_its_first_day() -> None:
+    """A fresh demo in the UI shows its partitions filled from the first one."""
+    first_day = inspect.signature(write_sample_hits).parameters["start"].default
+    assert load_settings(DEFAULT_SETTINGS_FILE).partitions_start == first_day

@@ -1,4 +1,4 @@
-"""One-off runs materialise only the days and windows that have hits, and keep nothing of a finished run."""
+"""One-off runs: a few ranged runs over the days with hits, then each window; nothing kept of a finished run."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
+from dagster import DagsterInstance, DagsterRunStatus
 
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
 from enrichment.settings import load_settings
-from pipelines.definitions import build_definitions
 from pipelines.resources import resources_from_settings
-from pipelines.runner import Span, run_span
+from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG, RunTarget, Span, run_span
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 
@@ -37,6 +37,21 @@ def test_back_to_back_windows_cover_a_busy_span() -> None:
     assert Span(days).window_ends(14) == [D(2026, 10, 18), D(2026, 11, 1), D(2026, 11, 15)]
 
 
+def test_consecutive_days_share_a_run_up_to_a_week_and_a_budget_of_hits() -> None:
+    days = [D(2026, 10, 1) + dt.timedelta(days=n) for n in range(10)] + [D(2026, 10, 20)]
+    hits = dict.fromkeys(days, 10) | {D(2026, 10, 9): 1_000}
+
+    runs = Span(frozenset(days), hits).day_runs(max_days=7, max_hits=500)
+
+    assert runs == [
+        (D(2026, 10, 1), D(2026, 10, 7)),  # a week
+        (D(2026, 10, 8), D(2026, 10, 8)),  # the next day would pass the budget
+        (D(2026, 10, 9), D(2026, 10, 9)),  # a day over the budget still runs, alone
+        (D(2026, 10, 10), D(2026, 10, 10)),
+        (D(2026, 10, 20), D(2026, 10, 20)),  # a gap starts a new run
+    ]
+
+
 def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> None:
     """Each day must fit in memory on its own: nothing of a finished run may stay alive."""
     log = write_sample_hits(tmp_path / "hits" / "access.log", start=D(2026, 11, 2), days=2)
@@ -57,12 +72,18 @@ def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> Non
         )
     )
     monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
     settings = load_settings(tmp_path / "settings.yaml")
-    resources = resources_from_settings(settings)
-    span = Span(resources["hit_sources"].days())
+    span = Span(resources_from_settings(settings)["hit_sources"].days())
 
-    assert run_span(build_definitions(settings, resources), span, window_days=14)
+    with DagsterInstance.get() as instance:
+        result = run_span(instance, RunTarget(str(tmp_path / "settings.yaml")), span, window_days=14)
+        runs = [instance.get_run_by_id(run_id) for run_id in result.run_ids]
+
+    # Both days in one run, through the persistent instance; then the window.
+    assert [run.job_name for run in runs] == ["daily_hits_job", "report_window_job"]
+    assert (runs[0].tags[RANGE_START_TAG], runs[0].tags[RANGE_END_TAG]) == ("2026-11-02", "2026-11-03")
+    assert all(run.status == DagsterRunStatus.SUCCESS for run in runs)
+    assert result.reports
 
     gc.collect()
     left = [

@@ -1,58 +1,98 @@
-"""Sensors: new log files are ingested once, day by day; a newer MaxMind build re-resolves recent days."""
+"""Sensors: a new log file is spooled by a run, then its days built once; a newer MaxMind build re-resolves recent days."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
-from dagster import SkipReason, build_sensor_context
+from dagster import RunRequest, SkipReason, build_sensor_context, materialize
 
 from demo.mmdb import build_demo_database
+from enrichment.settings import QualitySettings
+from pipelines.assets.ingestion import build_ingestion_assets
+from pipelines.partitions import daily_partitions
 from pipelines.resources import HitSource, HitSourcesResource, MaxMindResource
-from pipelines.schedules import build_jobs
+from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG
+from pipelines.schedules import build_jobs, build_spool_job
 from pipelines.sensors import build_maxmind_update_sensor, build_new_logs_sensor
 
 LINE = '64.124.10.7 - - [{day}/Oct/2026:10:00:00 +0000] "GET /pricing HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"\n'
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def _evaluate(folder: Path, cursor: str | None):
-    sensor = build_new_logs_sensor(build_jobs()[0])
-    context = build_sensor_context(
-        cursor=cursor,
-        resources={
-            "hit_sources": HitSourcesResource(
-                sources=[HitSource(paths=[str(folder / "*.log")])], spool_directory=str(folder / "spool")
-            )
-        },
-    )
-    requests = list(sensor(context))
-    return requests, context.cursor
+def _hit_sources(folder: Path) -> HitSourcesResource:
+    return HitSourcesResource(sources=[HitSource(paths=[str(folder / "*.log")])], spool_directory=str(folder / "spool"))
 
 
-def test_a_new_file_is_ingested_once_for_each_of_its_days(tmp_path: Path) -> None:
-    log = tmp_path / "access.log"
-    log.write_text(LINE.format(day="05") + LINE.format(day="05") + LINE.format(day="06"))
+def _evaluate(folder: Path, cursor: str | None) -> tuple[list[RunRequest], str | None]:
+    sensor = build_new_logs_sensor(build_spool_job(), build_jobs()[0])
+    context = build_sensor_context(cursor=cursor, resources={"hit_sources": _hit_sources(folder)})
+    return list(sensor(context)), context.cursor
+
+
+def _spool_run(folder: Path) -> None:
+    """What the requested spool run does: materialise `spooled_logs`."""
+    spooled_logs = build_ingestion_assets(daily_partitions(dt.date(2026, 10, 1)), QualitySettings())[0]
+    assert materialize([spooled_logs], resources={"hit_sources": _hit_sources(folder)}).success
+
+
+def test_a_new_file_is_spooled_by_a_run_then_its_days_are_built_once(tmp_path: Path) -> None:
+    (tmp_path / "access.log").write_text(LINE.format(day="05") + LINE.format(day="05") + LINE.format(day="06"))
 
     first, cursor = _evaluate(tmp_path, None)
+    while_spooling, cursor = _evaluate(tmp_path, cursor)
+    _spool_run(tmp_path)
+    spooled, cursor = _evaluate(tmp_path, cursor)
     again, cursor = _evaluate(tmp_path, cursor)
 
-    assert sorted(r.partition_key for r in first) == ["2026-10-05", "2026-10-06"]
-    assert len({r.run_key for r in first}) == 2
+    assert [r.job_name for r in first] == ["spool_logs_job"]
+    assert [r.run_key for r in while_spooling] == [first[0].run_key]  # the same run: Dagster launches it once
+    assert [r.job_name for r in spooled] == ["daily_hits_job"]  # both days in one run
+    assert (spooled[0].tags[RANGE_START_TAG], spooled[0].tags[RANGE_END_TAG]) == ("2026-10-05", "2026-10-06")
     assert again == []
 
 
-def test_a_rewritten_file_is_ingested_again(tmp_path: Path) -> None:
+def test_a_rewritten_file_is_spooled_and_built_again(tmp_path: Path) -> None:
     log = tmp_path / "access.log"
     log.write_text(LINE.format(day="05"))
     _, cursor = _evaluate(tmp_path, None)
+    _spool_run(tmp_path)
+    built, cursor = _evaluate(tmp_path, cursor)
 
     log.write_text(LINE.format(day="05") + LINE.format(day="07"))
     os.utime(log, (log.stat().st_atime, log.stat().st_mtime + 60))
-    requests, _ = _evaluate(tmp_path, cursor)
+    changed, cursor = _evaluate(tmp_path, cursor)
+    _spool_run(tmp_path)
+    rebuilt, _ = _evaluate(tmp_path, cursor)
 
-    assert sorted(r.partition_key for r in requests) == ["2026-10-05", "2026-10-07"]
+    assert [r.partition_key for r in built] == ["2026-10-05"]
+    assert [r.job_name for r in changed] == ["spool_logs_job"]
+    assert sorted(r.partition_key for r in rebuilt) == ["2026-10-05", "2026-10-07"]  # not consecutive: two runs
+
+
+def test_a_tick_only_looks_so_a_huge_log_never_times_it_out(tmp_path: Path) -> None:
+    """The sensor runs in a process of its own, as under the daemon; parsing 64 GiB would take many minutes."""
+    (tmp_path / "access.log").write_text(LINE.format(day="05"))
+    with (tmp_path / "huge.log").open("wb") as huge:
+        huge.truncate(64 * 2**30)  # sparse: no disk used
+    script = (
+        "import json, sys; from pathlib import Path; from tests.test_sensors import _evaluate; "
+        "requests, _ = _evaluate(Path(sys.argv[1]), None); "
+        "print(json.dumps([[r.job_name, r.run_key] for r in requests]))"
+    )
+
+    evaluated = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120
+    )
+
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    [[job, run_key]] = json.loads(evaluated.stdout)
+    assert job == "spool_logs_job" and run_key.startswith("spool-")
+    assert not (tmp_path / "spool").exists()  # nothing parsed
 
 
 def test_a_newer_maxmind_build_reprocesses_recent_days(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import connectors.hits.spool as spool_module
+from connectors.hit_sources import read_day
 from connectors.hits import read_hits
 from connectors.hits.spool import HitSpool
 
@@ -115,7 +116,7 @@ def test_a_log_cut_into_segments_spools_as_in_one_pass(tmp_path: Path) -> None:
     cut = HitSpool(tmp_path / "cut", workers=4, min_segment_bytes=1)
 
     assert cut.days(log) == one_pass.days(log) == {D5, D6, D7}
-    assert len(list((next((tmp_path / "cut").iterdir())).glob("*.hits.0003.parquet"))) > 0  # four segments
+    assert len(list(_entries(tmp_path / "cut")[0].glob("*.hits.0003.parquet"))) > 0  # four segments
     for day in (D5, D6, D7):
         for cut_frame, one_pass_frame in zip(cut.read_day(log, day), one_pass.read_day(log, day)):
             pd.testing.assert_frame_equal(cut_frame, one_pass_frame)
@@ -131,4 +132,36 @@ def test_malformed_lines_opening_a_segment_take_the_day_of_the_hit_before_them(t
     quarantined = {day: cut.read_day(log, day)[1]["line_no"].tolist() for day in (D5, D6)}
 
     assert quarantined == {D5: list(range(51, 72)), D6: []}
-    assert list((next((tmp_path / "cut").iterdir())).glob("*.quarantine.0001-leading.parquet"))
+    assert list(_entries(tmp_path / "cut")[0].glob("*.quarantine.0001-leading.parquet"))
+
+
+# --- the catalogue ---------------------------------------------------------------------
+
+
+def test_a_day_reads_every_log_that_holds_it_each_line_as_often_as_one_log_holds_it(tmp_path: Path) -> None:
+    full = _log(tmp_path / "full.log", [_hit(1, 5), _hit(1, 5), _hit(2, 5), _hit(3, 6)])  # a reload: line 1 twice
+    _log(tmp_path / "part.log", [_hit(1, 5), _hit(2, 5), _hit(4, 5)])  # overlaps, and one line of its own
+    spool = HitSpool(tmp_path / "spool")
+    spool.days(full), spool.days(tmp_path / "part.log")
+
+    day = read_day(spool, D5)
+
+    assert sorted(day.hits["url"]) == ["/page/1", "/page/1", "/page/2", "/page/4"]
+    # Lines both logs hold keep the copy of the log spooled first.
+    assert set(day.hits.loc[day.hits["url"] != "/page/4", "source_file"]) == {str(full.resolve())}
+
+
+def test_a_changed_log_replaces_its_own_copy_only_and_the_first_day_never_moves_forward(tmp_path: Path) -> None:
+    old = _log(tmp_path / "old.log", [_hit(1, 5)])
+    recent = _log(tmp_path / "recent.log", [_hit(2, 6)])
+    spool = HitSpool(tmp_path / "spool")
+    spool.days(old), spool.days(recent)
+    _log(recent, [_hit(2, 6), _hit(3, 7)])
+    os.utime(recent, ns=(recent.stat().st_atime_ns, recent.stat().st_mtime_ns + 1_000_000))
+    spool.days(recent)
+
+    assert sorted(log.source for log in spool.catalogue()) == sorted([str(old.resolve()), str(recent.resolve())])
+    assert spool.first_day() == D5
+    spool.purge(older_than=D6)  # retention drops the old log's copy
+    assert [log.source for log in spool.catalogue()] == [str(recent.resolve())]
+    assert spool.first_day() == D5  # partitions keep their first day

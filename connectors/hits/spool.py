@@ -10,8 +10,14 @@ per CPU, parsed side by side in worker processes; the days come out as from one 
 
 An entry is keyed by the file's path, size and modification time and the read options,
 so a rewritten or growing log is parsed again; building an entry removes the entries of
-the file's older versions. Entries are built under a temporary name and renamed into
+the file's older versions only. Entries are built under a temporary name and renamed into
 place, so a crash never leaves a half-written day behind.
+
+The entries are a catalogue of every log the spool holds and the days each one covers
+(``catalogue``): a day is built from every log that holds it, including logs spooled by
+earlier commands and logs since deleted from disk, until retention removes their entries.
+The spool also remembers the earliest day it ever held (``first_day``), so that daily
+partitions can start there and never move forward when old entries are purged.
 
 A malformed line has no trustworthy timestamp, so it takes the day of the nearest
 parsed line before it in the same file (logs are written in time order), else the
@@ -32,6 +38,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -54,6 +61,7 @@ from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES, UNKNOWN_FORMAT
 SPLITTABLE_FORMATS = frozenset({*APACHE_LAYOUTS, "haproxy", "s3", "aws_alb", "aws_elb", "json_lines"})
 MIN_SEGMENT_BYTES = 32 * 2**20  # below this a worker process costs more than it saves
 _MANIFEST = "manifest.json"
+_FIRST_DAY = ".first_day"
 _LAYOUT = 3  # part of every entry's key: a spool written in another layout is never read
 _KINDS = {"hits": HIT_DTYPES, "quarantine": QUARANTINE_DTYPES}
 _SCHEMAS = {
@@ -89,6 +97,38 @@ class SpooledFile:
     unreadable: str | None
 
 
+@dataclass(frozen=True)
+class SpooledLog:
+    """One catalogue entry: a log file as it was spooled, and the days it holds."""
+
+    entry: Path
+    source: str  # the log's absolute path when it was spooled (it may be gone since)
+    hits: dict[dt.date, int]  # hits per day
+    quarantined: dict[dt.date, int]  # quarantined lines per day
+    first_spooled: float  # when this path was first spooled (kept across its versions): the catalogue's order
+    unreadable: str | None = None  # why the log's format could not be told (then it holds one quarantined line)
+
+    @property
+    def days(self) -> frozenset[dt.date]:
+        """Days with at least one hit or quarantined line."""
+        return frozenset(day for counts in (self.hits, self.quarantined) for day, n in counts.items() if n)
+
+    @classmethod
+    def from_manifest(cls, entry: Path, manifest: dict) -> SpooledLog:
+        def days(counts: dict[str, int]) -> dict[dt.date, int]:
+            return {dt.date.fromisoformat(day): n for day, n in counts.items()}
+
+        first_spooled = manifest.get("first_spooled")  # absent in entries of older releases
+        return cls(
+            entry=entry,
+            source=manifest["source"],
+            hits=days(manifest["hits"]),
+            quarantined=days(manifest["quarantine"]),
+            first_spooled=first_spooled if first_spooled is not None else (entry / _MANIFEST).stat().st_mtime,
+            unreadable=manifest.get("unreadable"),
+        )
+
+
 class HitSpool:
     """Per-day Parquet copies of parsed log files in ``directory``."""
 
@@ -107,17 +147,39 @@ class HitSpool:
         )
         self.min_segment_bytes = min_segment_bytes
 
+    def spool(self, path: Path, options: ReadOptions = ReadOptions()) -> SpooledLog:
+        """The catalogue entry of ``path`` as it is now on disk, parsing it first when needed."""
+        entry, manifest = self._spooled(path, options)
+        return SpooledLog.from_manifest(entry, manifest)
+
+    def holds(self, path: Path, options: ReadOptions = ReadOptions()) -> bool:
+        """Whether the spool holds ``path`` as it is now on disk (a stat, no parsing)."""
+        return (self._entry(path, options) / _MANIFEST).exists()
+
     def days(self, path: Path, options: ReadOptions = ReadOptions()) -> frozenset[dt.date]:
         """The UTC days with at least one hit in ``path`` (parsing it if not spooled yet)."""
-        _, manifest = self._spooled(path, options)
-        return frozenset(dt.date.fromisoformat(day) for day, hits in manifest["hits"].items() if hits)
+        return frozenset(day for day, hits in self.spool(path, options).hits.items() if hits)
 
     def read_day(
         self, path: Path, day: dt.date, options: ReadOptions = ReadOptions()
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The hits (in file order) and quarantined lines of ``path`` that belong to ``day``."""
-        entry, _ = self._spooled(path, options)
-        return tuple(self._read(entry, day, kind) for kind in _KINDS)
+        return self.read(self.spool(path, options), day)
+
+    def read(self, log: SpooledLog, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The hits (in file order) and quarantined lines of a catalogue entry that belong to ``day``."""
+        return tuple(self._read(log.entry, day, kind) for kind in _KINDS)
+
+    def catalogue(self) -> list[SpooledLog]:
+        """Every log the spool holds, the first spooled first (that order decides between overlapping logs)."""
+        logs = [SpooledLog.from_manifest(entry, manifest) for entry, manifest in self._entries()]
+        return sorted(logs, key=lambda log: (log.first_spooled, log.source))
+
+    def first_day(self) -> dt.date | None:
+        """The earliest day the spool ever held (purging old entries never moves it forward)."""
+        marks = [min(log.days) for log in self.catalogue() if log.days]
+        marked = self._marked_first_day()
+        return min([*marks, marked] if marked else marks, default=None)
 
     def summary(self, path: Path, options: ReadOptions = ReadOptions()) -> SpooledFile:
         """What parsing ``path`` gave: its record lines, and why it is unreadable (if it is)."""
@@ -127,6 +189,7 @@ class HitSpool:
 
     def purge(self, older_than: dt.date) -> int:
         """Remove entries whose every day is before ``older_than`` (the raw-IP retention); returns the count."""
+        self._remember_first_day(frozenset().union(*(log.days for log in self.catalogue())))
         removed = 0
         for entry, manifest in self._entries():
             days = [dt.date.fromisoformat(day) for day in {**manifest["hits"], **manifest["quarantine"]}]
@@ -159,8 +222,13 @@ class HitSpool:
         if not self.directory.is_dir():
             return
         for manifest_file in self.directory.glob(f"*/{_MANIFEST}"):
-            if not manifest_file.parent.name.startswith("."):  # not an entry still being built
-                yield manifest_file.parent, json.loads(manifest_file.read_text(encoding="utf-8"))
+            if manifest_file.parent.name.startswith("."):  # an entry still being built
+                continue
+            try:
+                manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+            except FileNotFoundError:  # replaced by a newer version of its log meanwhile
+                continue
+            yield manifest_file.parent, manifest
 
     def _build(self, path: Path, options: ReadOptions, entry: Path) -> None:
         partial = self.directory / f".{entry.name}.partial-{uuid.uuid4().hex[:8]}"
@@ -181,8 +249,23 @@ class HitSpool:
         except BaseException:
             shutil.rmtree(partial, ignore_errors=True)
             raise
+        source = manifest["source"]
+        earlier = [log.first_spooled for log in self.catalogue() if log.source == source]
+        manifest["first_spooled"] = min(earlier, default=time.time())
         (partial / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
-        self._replace_older_versions(manifest["source"], partial, entry)
+        self._replace_older_versions(source, partial, entry)
+        self._remember_first_day(SpooledLog.from_manifest(entry, manifest).days)
+
+    def _marked_first_day(self) -> dt.date | None:
+        mark_file = self.directory / _FIRST_DAY
+        return dt.date.fromisoformat(mark_file.read_text(encoding="utf-8").strip()) if mark_file.is_file() else None
+
+    def _remember_first_day(self, days: frozenset[dt.date]) -> None:
+        marked = self._marked_first_day()
+        if days and (marked is None or min(days) < marked):
+            mark = self.directory / f"{_FIRST_DAY}.{uuid.uuid4().hex[:8]}"
+            mark.write_text(min(days).isoformat(), encoding="utf-8")
+            os.replace(mark, self.directory / _FIRST_DAY)
 
     def _segments(self, path: Path, log_format: str) -> list[Segment | None]:
         """Where a file is cut for parallel parsing: only plain files of one-line-per-record formats."""

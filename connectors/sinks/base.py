@@ -39,6 +39,7 @@ class WindowReport:
     content_performance: which pages, topics, referrers and campaigns reached target accounts.
     expected_identification: the identification rate (0..1, like the summary's ``rate``)
         expected per country code, as a ``(low, high)`` band; key ``"*"`` for every other country.
+    min_visits_per_country: countries with fewer visits are shown but not judged against a band.
     """
 
     window_start: date
@@ -51,6 +52,7 @@ class WindowReport:
     movements: pd.DataFrame | None = None
     content_performance: ContentPerformance | None = None
     expected_identification: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    min_visits_per_country: int = 1
 
 
 @dataclass(frozen=True)

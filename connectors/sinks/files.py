@@ -17,20 +17,31 @@ script and nothing from elsewhere.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import re
 import shutil
+import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connectors.sinks.base import SinkResult, WindowReport
 from connectors.sinks.charts import STAGE_COLOURS, daily_stages_chart, funnel_chart, identification_chart, topics_chart
 from enrichment.content import ContentPerformance
+from enrichment.quality import (
+    ABOVE,
+    ALL_COUNTRIES,
+    BELOW,
+    OUTSIDE,
+    TOO_FEW_VISITS,
+    WITHIN,
+    judge_countries,
+)
 from enrichment.summary import UNKNOWN_COUNTRY
 
 ACCOUNTS_CSV_COLUMNS = [
@@ -82,8 +93,12 @@ MOVEMENT_LABELS = {
     "gone_quiet": "gone quiet",
     "steady": "steady",
 }
-ALL_COUNTRIES = "ALL"  # the summary's row for the whole window
-DEFAULT_BAND = "*"
+STATUS_TEXT = {
+    BELOW: "below expected",
+    ABOVE: "above expected",
+    WITHIN: "as expected",
+    TOO_FEW_VISITS: "too few visits to judge",
+}
 
 FUNNEL_LABELS = {
     "hits": "All parsed hits",
@@ -138,18 +153,17 @@ class FileReportSink:
         if report.summary is None or report.untagged_pages is None:
             raise ValueError("the file sink writes the window summary: give the report its summary and untagged pages")
         folder = self.directory / f"{report.window_start.isoformat()}_{report.window_end.isoformat()}"
-        # The report is built beside the old one and swapped in: a failed delivery keeps the
-        # previous report, and a new one never keeps account pages the old one had.
-        staging = folder.with_name(f".{folder.name}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
+        # Each delivery builds its own copy beside the old report and swaps it in: a failed
+        # delivery keeps the previous report, a new one never keeps account pages the old one
+        # had, and two runs delivering one window never write into the same folder.
+        _remove_abandoned_copies(folder)
+        staging = folder.with_name(f".{folder.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}")
         try:
             account_pages = _write_report(report, staging)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        if folder.exists():
-            shutil.rmtree(folder)
-        staging.rename(folder)
+        _swap_in(staging, folder)
         return SinkResult(
             sink=self.name,
             location=str(folder / "index.html"),
@@ -161,6 +175,39 @@ class FileReportSink:
                 "untagged_pages": len(report.untagged_pages),
             },
         )
+
+
+def _swap_in(staging: Path, folder: Path) -> None:
+    """Put ``staging`` in place of ``folder``; the last of concurrent deliveries wins, whole."""
+    while True:
+        retired = folder.with_name(f".{folder.name}.old-{uuid.uuid4().hex[:8]}")
+        with contextlib.suppress(FileNotFoundError):
+            folder.rename(retired)
+        try:
+            staging.rename(folder)
+        except OSError:  # another delivery swapped its copy in meanwhile: retire that one too
+            continue
+        finally:
+            shutil.rmtree(retired, ignore_errors=True)
+        return
+
+
+def _remove_abandoned_copies(folder: Path) -> None:
+    """Remove copies of ``folder`` left by deliveries whose process died (killed mid-write, or mid-swap)."""
+    for copy in folder.parent.glob(f".{folder.name}.*"):
+        kind, _, owner = copy.name.removeprefix(f".{folder.name}.").partition("-")
+        if kind == "old" or (kind == "partial" and not _process_alive(int(owner.split("-")[0]))):
+            shutil.rmtree(copy, ignore_errors=True)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def account_page_name(account_id: str) -> str:
@@ -215,7 +262,9 @@ def _ranked(accounts: pd.DataFrame) -> pd.DataFrame:
 def _summary_context(report: WindowReport, accounts: list[dict[str, Any]], untagged: pd.DataFrame) -> dict[str, Any]:
     summary = report.summary
     funnel = _funnel_steps(summary.funnel)
-    countries = _with_expected_bands(summary.identification_by_country, report.expected_identification)
+    countries = _with_expected_bands(
+        summary.identification_by_country, report.expected_identification, report.min_visits_per_country
+    )
     pages = {account["account_id"]: account["page"] for account in accounts}
     return {
         "accounts": accounts,
@@ -246,32 +295,18 @@ def _funnel_steps(funnel: pd.DataFrame) -> list[dict[str, Any]]:
     return steps
 
 
-def _with_expected_bands(countries: pd.DataFrame, expected: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
-    """``countries`` with a readable ``label``, each country's expected band (``expected_low,
-    expected_high``), its ``status`` against it (``below``, ``above``, ``within``) and ``outside``.
-
-    Bands are per country: the ``ALL`` row and visits of unknown country have none.
-    """
-    bands = [_expected_band(country, expected) for country in countries["country"]]
-    low = pd.Series([low for low, _ in bands], index=countries.index, dtype="float64")
-    high = pd.Series([high for _, high in bands], index=countries.index, dtype="float64")
-    rate = countries["rate"]
-    status = pd.Series(np.select([rate < low, rate > high], ["below", "above"], "within"), index=countries.index)
-    status = status.where(low.notna())
+def _with_expected_bands(
+    countries: pd.DataFrame, expected: Mapping[str, tuple[float, float]], min_visits: int
+) -> pd.DataFrame:
+    """``countries`` judged by ``judge_countries`` (``expected_low, expected_high, status``), with a
+    readable ``label``, the ``status`` in words and ``outside`` (below or above the band)."""
+    judged = judge_countries(countries, expected, min_visits)
     labels = {ALL_COUNTRIES: "All countries", UNKNOWN_COUNTRY: "Unknown"}
-    return countries.assign(
-        label=countries["country"].map(lambda country: labels.get(country, country)),
-        expected_low=low,
-        expected_high=high,
-        status=status,
-        outside=status.isin(["below", "above"]),
+    return judged.assign(
+        label=judged["country"].map(lambda country: labels.get(country, country)),
+        status=judged["status"].map(STATUS_TEXT),
+        outside=judged["status"].isin(OUTSIDE),
     )
-
-
-def _expected_band(country: str, expected: Mapping[str, tuple[float, float]]) -> tuple[float | None, float | None]:
-    if country in (ALL_COUNTRIES, UNKNOWN_COUNTRY):
-        return None, None
-    return expected.get(country, expected.get(DEFAULT_BAND, (None, None)))
 
 
 def _movers(movements: pd.DataFrame, pages: Mapping[str, str]) -> list[dict[str, Any]]:

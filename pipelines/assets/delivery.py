@@ -3,11 +3,9 @@
 from collections import Counter
 from collections.abc import Sequence
 
-import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetsDefinition,
     DailyPartitionsDefinition,
@@ -17,7 +15,8 @@ from dagster import (
 
 from connectors.crm.ledger import DeliveryLedger
 from connectors.sinks.base import WindowReport
-from pipelines.partitions import window_bounds
+from pipelines.checks import partition_check
+from pipelines.partitions import Days, window_bounds
 from pipelines.resources import IntentRulesResource
 from pipelines.storage import WarehouseResource
 
@@ -36,24 +35,28 @@ def build_delivery_assets(
         # The CRMs are known only from the settings, so resources are named, not typed, here.
         required_resource_keys={"rules", "warehouse", *crm_keys},
         check_specs=[
-            AssetCheckSpec(
+            partition_check(
                 "no_failed_accounts",
-                asset="crm_delivery",
-                description=(
+                "crm_delivery",
+                partitions,
+                (
                     "Every account with activity reached each CRM or was not found there: none failed (an error), "
                     "none left in flight with its fate unknown (a warning)."
                 ),
             )
         ],
     )
-    def crm_delivery(context: AssetExecutionContext, account_activity: pd.DataFrame, digital_paths: pd.DataFrame):
+    def crm_delivery(context: AssetExecutionContext, account_activity: Days, digital_paths: Days):
         """Write each active account's figures onto its CRM record and one report note per window.
 
         Idempotent through a delivery ledger in the warehouse: unchanged accounts are skipped,
         a re-run updates the window's note, a crashed run resumes without duplicates.
         """
-        start, end = window_bounds(context.partition_key, window_days)
-        report = WindowReport(window_start=start, window_end=end, accounts=account_activity, path=digital_paths)
+        window = context.partition_key
+        start, end = window_bounds(window, window_days)
+        report = WindowReport(
+            window_start=start, window_end=end, accounts=account_activity[window], path=digital_paths[window]
+        )
         rules: IntentRulesResource = context.resources.rules
         warehouse: WarehouseResource = context.resources.warehouse
         domains = {account.account_id: list(account.domains) for account in rules.target_accounts()}

@@ -4,9 +4,7 @@ import datetime as dt
 
 import pandas as pd
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetOut,
     AssetsDefinition,
@@ -18,11 +16,14 @@ from dagster import (
 
 from enrichment.attribution import attribute_hits
 from enrichment.matching import match_companies
+from enrichment.quality import rate_outside
 from enrichment.resolution import claim_account_ranges, classify_lookups
 from enrichment.settings import QualitySettings
 from enrichment.summary import count_traffic, prospect_activity
 from enrichment.tagging import tag_pages, untagged_pages
+from pipelines.checks import partition_check, record_check, selected
 from pipelines.metadata import markdown_table
+from pipelines.partitions import Days, ranged_backfills
 from pipelines.resources import IntentRulesResource, MaxMindResource
 
 # Company decisions below this confidence rest on the name alone (see config/classification_rules.yaml).
@@ -32,87 +33,110 @@ WEAK_CONFIDENCE = 0.7
 def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
     band = quality.identification_rate
 
-    @asset(
+    @multi_asset(
+        outs={"ip_companies": AssetOut(group_name="resolution")},
         partitions_def=partitions,
-        group_name="resolution",
+        backfill_policy=ranged_backfills(),
+        can_subset=True,
         check_specs=[
-            AssetCheckSpec(
+            partition_check(
                 "identification_rate",
-                asset="ip_companies",
-                description=f"Between {band.min:.0%} and {band.max:.0%} of clean hits come from company networks.",
+                "ip_companies",
+                partitions,
+                f"Between {band.min:.0%} and {band.max:.0%} of clean hits come from company networks.",
             ),
-            AssetCheckSpec(
+            partition_check(
                 "maxmind_database_age",
-                asset="ip_companies",
-                description="MaxMind publishes weekly: warn when a database is older than the configured age.",
+                "ip_companies",
+                partitions,
+                "MaxMind publishes weekly: warn when a database is older than the configured age.",
             ),
         ],
     )
     def ip_companies(
-        context: AssetExecutionContext, clean_hits: pd.DataFrame, maxmind: MaxMindResource, rules: IntentRulesResource
+        context: AssetExecutionContext, clean_hits: Days, maxmind: MaxMindResource, rules: IntentRulesResource
     ):
         """Each unique visitor IP of the day, resolved once with MaxMind and classified with its reason and
         confidence by the classification rules; a target account's own IP ranges are that account's."""
         databases = maxmind.opened
-        classified = classify_lookups(databases.lookup(clean_hits["ip"].unique()))
-        companies = claim_account_ranges(classified, rules.target_accounts())
-        hits_by_class = (
-            clean_hits[["ip"]]
-            .merge(companies[["ip", "classification"]], on="ip", how="left")
-            .groupby("classification")
-            .size()
-            .rename("hits")
-            .reset_index()
-            .sort_values("hits", ascending=False)
-        )
-        company_hits = int(hits_by_class.loc[hits_by_class["classification"] == "company", "hits"].sum())
-        rate = company_hits / len(clean_hits) if len(clean_hits) else None
-        weak = (companies["classification"] == "company") & (companies["confidence"] < WEAK_CONFIDENCE)
+        accounts = rules.target_accounts()
+        age_days = (dt.datetime.now(dt.UTC) - databases.oldest_build).days
+        companies, by_class = {}, []
+        for day, hits in clean_hits.items():
+            classified = classify_lookups(databases.lookup(hits["ip"].unique()))
+            companies[day] = claim_account_ranges(classified, accounts)
+            hits_by_class = _hits_by_classification(hits, companies[day])
+            by_class.append(hits_by_class)
+            company_hits = int(hits_by_class.loc[hits_by_class["classification"] == "company", "hits"].sum())
+            rate = company_hits / len(hits) if len(hits) else None
+            record_check(
+                context,
+                "ip_companies",
+                "identification_rate",
+                day,
+                passed=not rate_outside(company_hits, len(hits), band.min, band.max),
+                metadata={"rate": round(rate, 4) if rate is not None else "no hits", "band": f"{band.min}–{band.max}"},
+            )
+            record_check(
+                context,
+                "ip_companies",
+                "maxmind_database_age",
+                day,
+                passed=age_days <= maxmind.max_age_days,
+                severity=AssetCheckSeverity.WARN,
+                metadata={"oldest build (days)": age_days, "limit (days)": maxmind.max_age_days},
+            )
+        totals = pd.concat(by_class).groupby("classification", as_index=False)["hits"].sum()
+        every_day = pd.concat(companies.values(), ignore_index=True)
+        weak = (every_day["classification"] == "company") & (every_day["confidence"] < WEAK_CONFIDENCE)
         yield Output(
             companies,
+            "ip_companies",
             metadata={
-                "unique IPs": len(companies),
-                "hits by classification": markdown_table(hits_by_class),
-                "classification rules version": companies["rules_version"].iloc[0] if len(companies) else "",
+                "unique IPs": len(every_day),
+                "hits by classification": markdown_table(totals.sort_values("hits", ascending=False)),
+                "classification rules version": every_day["rules_version"].iloc[0] if len(every_day) else "",
                 f"company IPs on weak evidence (confidence < {WEAK_CONFIDENCE})": int(weak.sum()),
             },
         )
-        yield AssetCheckResult(
-            check_name="identification_rate",
-            passed=rate is None or band.min <= rate <= band.max,
-            metadata={"rate": round(rate, 4) if rate is not None else "no hits", "band": f"{band.min}–{band.max}"},
-        )
-        age_days = (dt.datetime.now(dt.UTC) - databases.oldest_build).days
-        yield AssetCheckResult(
-            check_name="maxmind_database_age",
-            passed=age_days <= maxmind.max_age_days,
-            severity=AssetCheckSeverity.WARN,
-            metadata={"oldest build (days)": age_days, "limit (days)": maxmind.max_age_days},
-        )
 
-    @asset(partitions_def=partitions, group_name="tagging")
-    def page_tags(context: AssetExecutionContext, clean_hits: pd.DataFrame, rules: IntentRulesResource):
+    @asset(partitions_def=partitions, group_name="tagging", backfill_policy=ranged_backfills())
+    def page_tags(context: AssetExecutionContext, clean_hits: Days, rules: IntentRulesResource):
         """Topic, funnel stage and content type of each unique URL read that day."""
-        titles = clean_hits.dropna(subset=["page_title"]).drop_duplicates("url").set_index("url")["page_title"]
-        url_hits = clean_hits["url"].value_counts()
-        tags = tag_pages(url_hits.index, rules.taxonomy(), titles=titles.to_dict())
-        # The day's hit count per URL lets a report window rank untagged pages without the hits.
-        tags["hits"] = url_hits.reindex(tags["url"]).to_numpy()
-        untagged = untagged_pages(tags, url_hits)
-        return Output(tags, metadata={"pages": len(tags), "untagged pages": markdown_table(untagged)})
+        taxonomy = rules.taxonomy()
+        tags, untagged = {}, []
+        for day, hits in clean_hits.items():
+            titles = hits.dropna(subset=["page_title"]).drop_duplicates("url").set_index("url")["page_title"]
+            url_hits = hits["url"].value_counts()
+            tags[day] = tag_pages(url_hits.index, taxonomy, titles=titles.to_dict())
+            # The day's hit count per URL lets a report window rank untagged pages without the hits.
+            tags[day]["hits"] = url_hits.reindex(tags[day]["url"]).to_numpy()
+            untagged.append(untagged_pages(tags[day], url_hits))
+        all_untagged = pd.concat(untagged).groupby("url", as_index=False)["hits"].sum()
+        return Output(
+            tags,
+            metadata={
+                "pages": sum(len(frame) for frame in tags.values()),
+                "untagged pages": markdown_table(all_untagged.sort_values("hits", ascending=False)),
+            },
+        )
 
-    @asset(partitions_def=partitions, group_name="matching")
-    def account_matches(ip_companies: pd.DataFrame, rules: IntentRulesResource):
+    @asset(partitions_def=partitions, group_name="matching", backfill_policy=ranged_backfills())
+    def account_matches(ip_companies: Days, rules: IntentRulesResource):
         """Company IPs matched to target accounts (IP range, domain, name, alias, fuzzy); the rest are prospects."""
-        companies = ip_companies.loc[ip_companies["classification"] == "company", ["ip", "organization", "domain"]]
-        matches = match_companies(companies, rules.target_accounts(), fuzzy_threshold=rules.fuzzy_match_threshold)
-        matched = matches.dropna(subset=["account_id"])
+        accounts = rules.target_accounts()
+        matches = {}
+        for day, companies in ip_companies.items():
+            company_ips = companies.loc[companies["classification"] == "company", ["ip", "organization", "domain"]]
+            matches[day] = match_companies(company_ips, accounts, fuzzy_threshold=rules.fuzzy_match_threshold)
+        every_day = pd.concat(matches.values(), ignore_index=True)
+        matched = every_day.dropna(subset=["account_id"])
         by_account = matched.groupby(["account_id", "matched_by"]).size().rename("IPs").reset_index()
         return Output(
             matches,
             metadata={
                 "matched IPs": len(matched),
-                "prospect IPs": len(matches) - len(matched),
+                "prospect IPs": len(every_day) - len(matched),
                 "accounts": markdown_table(by_account),
             },
         )
@@ -136,12 +160,15 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
             ),
         },
         partitions_def=partitions,
+        backfill_policy=ranged_backfills(),
+        can_subset=True,
     )
     def attribution(
-        clean_hits: pd.DataFrame,
-        ip_companies: pd.DataFrame,
-        account_matches: pd.DataFrame,
-        page_tags: pd.DataFrame,
+        context: AssetExecutionContext,
+        clean_hits: Days,
+        ip_companies: Days,
+        account_matches: Days,
+        page_tags: Days,
         rules: IntentRulesResource,
     ):
         """Join the day's hits to companies, accounts and topics; keep target accounts' hits, count the rest.
@@ -149,19 +176,41 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         Reports read a window of days: counts per prospect and day keep that cheap however
         busy the site, while the accounts sales follows keep every hit for their digital path.
         """
-        hits = attribute_hits(clean_hits, ip_companies, account_matches, page_tags, visitor_salt=rules.salt())
-        account_hits = hits[(hits["classification"] == "company") & hits["account_id"].notna()]
-        prospect_days, prospect_topics = prospect_activity(hits)
-        yield Output(account_hits, "account_hits", metadata={"accounts": account_hits["account_id"].nunique()})
-        yield Output(
-            prospect_days,
-            "prospect_days",
-            metadata={
+        salt = rules.salt()
+        outputs: dict[str, Days] = {
+            name: {} for name in ("account_hits", "prospect_days", "prospect_topics", "traffic_counts")
+        }
+        for day, hits in clean_hits.items():
+            attributed = attribute_hits(
+                hits, ip_companies[day], account_matches[day], page_tags[day], visitor_salt=salt
+            )
+            outputs["account_hits"][day] = attributed[
+                (attributed["classification"] == "company") & attributed["account_id"].notna()
+            ]
+            outputs["prospect_days"][day], outputs["prospect_topics"][day] = prospect_activity(attributed)
+            outputs["traffic_counts"][day] = count_traffic(attributed)
+        account_hits = pd.concat(outputs["account_hits"].values(), ignore_index=True)
+        prospect_days = pd.concat(outputs["prospect_days"].values(), ignore_index=True)
+        metadata = {
+            "account_hits": {"accounts": account_hits["account_id"].nunique()},
+            "prospect_days": {
                 "prospects": len(prospect_days),
                 "prospect page views": int(prospect_days["pageviews"].sum()),
             },
-        )
-        yield Output(prospect_topics, "prospect_topics")
-        yield Output(count_traffic(hits), "traffic_counts")
+        }
+        for name, frames in outputs.items():
+            if selected(context, name):
+                yield Output(frames, name, metadata=metadata.get(name, {}))
 
     return [ip_companies, page_tags, account_matches, attribution]
+
+
+def _hits_by_classification(hits: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
+    return (
+        hits[["ip"]]
+        .merge(companies[["ip", "classification"]], on="ip", how="left")
+        .groupby("classification")
+        .size()
+        .rename("hits")
+        .reset_index()
+    )

@@ -7,29 +7,52 @@ counted by reason in ``hit_drop_counts``, and unparseable lines keep their file 
 number in ``quarantined_lines``.
 """
 
+import datetime as dt
+
 import pandas as pd
 from dagster import (
-    AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
-    AssetKey,
     AssetOut,
     AssetsDefinition,
     DailyPartitionsDefinition,
+    MaterializeResult,
     Output,
+    asset,
     multi_asset,
 )
 
 from enrichment.cleaning import BOT_BEHAVIOUR, BOT_USER_AGENT, clean_hits, drop_counts
+from enrichment.quality import rate_outside
 from enrichment.settings import QualitySettings
+from pipelines.checks import partition_check, record_check, selected
 from pipelines.metadata import markdown_table
+from pipelines.partitions import ranged_backfills
 from pipelines.resources import HitSourcesResource, IntentRulesResource
 
 BOT_REASONS = (BOT_USER_AGENT, BOT_BEHAVIOUR)
 
 
 def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
+    @asset(group_name="ingestion")
+    def spooled_logs(hit_sources: HitSourcesResource) -> MaterializeResult:
+        """Every configured log file parsed once into the spool, one Parquet file per day.
+
+        Only new or changed files are parsed. The new-logs sensor requests this when files
+        change, then the days the spool holds.
+        """
+        logs = list(hit_sources.spool_sources())
+        days = sorted({day for log in logs for day, hits in log.hits.items() if hits})
+        return MaterializeResult(
+            metadata={
+                "files": len(logs),
+                "hits": sum(sum(log.hits.values()) for log in logs),
+                "days": len(days),
+                "first day": days[0].isoformat() if days else "none",
+                "last day": days[-1].isoformat() if days else "none",
+            }
+        )
+
     @multi_asset(
         outs={
             "clean_hits": AssetOut(
@@ -45,77 +68,99 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
             ),
         },
         partitions_def=partitions,
+        backfill_policy=ranged_backfills(),
+        can_subset=True,
+        deps=[spooled_logs],
         check_specs=[
-            AssetCheckSpec(
+            partition_check(
                 "parse_error_rate",
-                asset="quarantined_lines",
-                description=f"At most {quality.max_parse_error_rate:.0%} of the day's log lines are quarantined.",
+                "quarantined_lines",
+                partitions,
+                f"At most {quality.max_parse_error_rate:.0%} of the day's log lines are quarantined.",
             ),
-            AssetCheckSpec(
+            partition_check(
                 "bot_share",
-                asset="hit_drop_counts",
-                description=f"At most {quality.max_bot_share:.0%} of the day's hits are bots (warns: a new scraper or a missed bot rule).",
+                "hit_drop_counts",
+                partitions,
+                f"At most {quality.max_bot_share:.0%} of the day's hits are bots (warns: a new scraper or a missed bot rule).",
             ),
         ],
     )
     def ingested_hits(context: AssetExecutionContext, hit_sources: HitSourcesResource, rules: IntentRulesResource):
-        """Read the day's hits from every configured source and drop what isn't a person reading a page.
+        """Read each day's hits from every log that holds the day and drop what isn't a person reading a page.
 
         Malformed lines go to quarantine; every dropped hit is counted by reason. A file whose
         log format cannot be told is named in the metadata (and quarantined as line 0), and the
         other files are read as usual.
         """
-        day = context.partition_time_window.start.date()
-        batch = hit_sources.read_day(day)
-        cleaned = clean_hits(
-            batch.hits, office_networks=rules.office_networks, max_pages_per_minute=rules.max_pages_per_minute
-        )
-        drops = drop_counts(cleaned)
-        kept = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
-        yield Output(
-            kept,
-            "clean_hits",
-            metadata={
-                "files read": len(batch.files),
-                "unreadable files": markdown_table(
-                    pd.DataFrame({"file": list(batch.unreadable), "why": list(batch.unreadable.values())})
-                ),
-                "lines": batch.lines,
-                "parsed hits": len(batch.hits),
-                "kept": len(kept),
-                "unique IPs": kept["ip"].nunique(),
-            },
-        )
-        yield Output(
-            drops,
-            "hit_drop_counts",
-            metadata={
-                "dropped": len(cleaned) - len(kept),
-                "drop reasons": markdown_table(drops),
-            },
-        )
-        reasons = batch.quarantine["reason"].value_counts().rename_axis("reason").reset_index(name="lines")
-        yield Output(batch.quarantine, "quarantined_lines", metadata={"reasons": markdown_table(reasons)})
+        kept, drops, quarantined = {}, {}, {}
+        files, unreadable, lines, parsed = set(), {}, 0, 0
+        days = [dt.date.fromisoformat(key) for key in context.partition_keys]
+        for day, batch in hit_sources.read_days(days):
+            key = day.isoformat()
+            cleaned = clean_hits(
+                batch.hits, office_networks=rules.office_networks, max_pages_per_minute=rules.max_pages_per_minute
+            )
+            drops[key] = drop_counts(cleaned)
+            kept[key] = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
+            quarantined[key] = batch.quarantine
+            files.update(batch.files)
+            unreadable.update(batch.unreadable)
+            lines, parsed = lines + batch.lines, parsed + len(batch.hits)
+            _judge_day(context, key, batch.lines, len(batch.quarantine), len(cleaned), drops[key])
 
-        error_rate = len(batch.quarantine) / batch.lines if batch.lines else 0.0
-        yield AssetCheckResult(
-            check_name="parse_error_rate",
-            asset_key=AssetKey("quarantined_lines"),
-            passed=error_rate <= quality.max_parse_error_rate,
-            metadata={
-                "rate": round(error_rate, 4),
-                "limit": quality.max_parse_error_rate,
-                "quarantined": len(batch.quarantine),
-            },
+        all_drops = pd.concat(drops.values(), ignore_index=True).groupby("reason", as_index=False)["hits"].sum()
+        outputs = {
+            "clean_hits": (
+                kept,
+                {
+                    "days": len(days),
+                    "files read": len(files),
+                    "unreadable files": markdown_table(
+                        pd.DataFrame({"file": list(unreadable), "why": list(unreadable.values())})
+                    ),
+                    "lines": lines,
+                    "parsed hits": parsed,
+                    "kept": sum(len(frame) for frame in kept.values()),
+                },
+            ),
+            "hit_drop_counts": (
+                drops,
+                {"dropped": int(all_drops["hits"].sum()), "drop reasons": markdown_table(all_drops)},
+            ),
+            "quarantined_lines": (quarantined, {"reasons": markdown_table(_reasons(quarantined.values()))}),
+        }
+        for name, (frames, metadata) in outputs.items():
+            if selected(context, name):
+                yield Output(frames, name, metadata=metadata)
+
+    def _judge_day(
+        context: AssetExecutionContext, key: str, lines: int, quarantined: int, cleaned: int, drops: pd.DataFrame
+    ) -> None:
+        error_rate = quarantined / lines if lines else 0.0
+        record_check(
+            context,
+            "quarantined_lines",
+            "parse_error_rate",
+            key,
+            passed=not rate_outside(quarantined, lines, high=quality.max_parse_error_rate),
+            metadata={"rate": round(error_rate, 4), "limit": quality.max_parse_error_rate, "quarantined": quarantined},
         )
         bots = int(drops.loc[drops["reason"].isin(BOT_REASONS), "hits"].sum())
-        share = bots / len(cleaned) if len(cleaned) else 0.0
-        yield AssetCheckResult(
-            check_name="bot_share",
-            asset_key=AssetKey("hit_drop_counts"),
-            passed=share <= quality.max_bot_share,
+        share = bots / cleaned if cleaned else 0.0
+        record_check(
+            context,
+            "hit_drop_counts",
+            "bot_share",
+            key,
+            passed=not rate_outside(bots, cleaned, high=quality.max_bot_share),
             severity=AssetCheckSeverity.WARN,
             metadata={"bot share": round(share, 4), "limit": quality.max_bot_share},
         )
 
-    return [ingested_hits]
+    return [spooled_logs, ingested_hits]
+
+
+def _reasons(quarantined) -> pd.DataFrame:
+    reasons = pd.concat([frame["reason"] for frame in quarantined], ignore_index=True)
+    return reasons.value_counts().rename_axis("reason").reset_index(name="lines")

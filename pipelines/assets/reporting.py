@@ -6,7 +6,6 @@ import pandas as pd
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
-    AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
     AssetKey,
@@ -24,11 +23,13 @@ from connectors.sinks.base import WindowReport
 from enrichment.activity import build_account_activity
 from enrichment.content import content_performance
 from enrichment.intent import assess_accounts, movements
+from enrichment.quality import judge_countries, outside_band
 from enrichment.settings import QualitySettings
 from enrichment.summary import summarize_window
 from enrichment.tagging import untagged_pages
+from pipelines.checks import partition_check
 from pipelines.metadata import markdown_table
-from pipelines.partitions import report_window, window_bounds
+from pipelines.partitions import Days, report_window, window_bounds
 from pipelines.resources import FileReportSinkResource, IntentRulesResource
 
 MOVERS = ["name", "movement", "previous_stage", "furthest_stage", "score_change"]
@@ -59,15 +60,17 @@ def build_reporting_assets(
         },
         partitions_def=partitions,
         check_specs=[
-            AssetCheckSpec(
+            partition_check(
                 "accounts_have_evidence",
-                asset="account_activity",
-                description="No account is scored without page views in the window.",
+                "account_activity",
+                partitions,
+                "No account is scored without page views in the window.",
             )
         ],
     )
-    def account_activity(context: AssetExecutionContext, account_hits: pd.DataFrame, rules: IntentRulesResource):
+    def account_activity(context: AssetExecutionContext, account_hits: Days, rules: IntentRulesResource):
         """What each target account read in the report window, scored and judged for intent."""
+        account_hits = _every_day(account_hits)
         start, end = window_bounds(context.partition_key, window_days)
         previous_start, previous_end = start - dt.timedelta(days=window_days), start - dt.timedelta(days=1)
         accounts, weights = rules.accounts_frame(), rules.scoring_weights()
@@ -91,7 +94,7 @@ def build_reporting_assets(
         moves = movements(current.accounts, previous.accounts, seen_before)
         top = assessed[["name", "intent_score", "level", "surge", "furthest_stage", "movement"]]
         yield Output(
-            assessed,
+            {context.partition_key: assessed},
             "account_activity",
             metadata={
                 "window": f"{start} – {end}",
@@ -99,9 +102,11 @@ def build_reporting_assets(
                 "top accounts": markdown_table(top, limit=10),
             },
         )
-        yield Output(current.path, "digital_paths", metadata={"pages in paths": len(current.path)})
         yield Output(
-            moves,
+            {context.partition_key: current.path}, "digital_paths", metadata={"pages in paths": len(current.path)}
+        )
+        yield Output(
+            {context.partition_key: moves},
             "account_movements",
             metadata={"movers": markdown_table(moves[moves["movement"] != "steady"][MOVERS])},
         )
@@ -125,28 +130,36 @@ def build_reporting_assets(
         partitions_def=partitions,
         group_name="reporting",
         check_specs=[
-            AssetCheckSpec(
+            partition_check(
                 "identification_by_country",
-                asset="account_reports",
-                description="Each country with enough visits is identified at the rate expected for it (warns: a stale database or unusual traffic).",
+                "account_reports",
+                partitions,
+                f"Each country with at least {quality.min_visits_per_country} visits of known country is "
+                "identified at the rate expected for it (warns: a stale database or unusual traffic).",
             )
         ],
     )
     def account_reports(
         context: AssetExecutionContext,
-        account_hits: pd.DataFrame,
-        prospect_days: pd.DataFrame,
-        prospect_topics: pd.DataFrame,
-        traffic_counts: pd.DataFrame,
-        hit_drop_counts: pd.DataFrame,
-        page_tags: pd.DataFrame,
-        account_activity: pd.DataFrame,
-        digital_paths: pd.DataFrame,
-        account_movements: pd.DataFrame,
+        account_hits: Days,
+        prospect_days: Days,
+        prospect_topics: Days,
+        traffic_counts: Days,
+        hit_drop_counts: Days,
+        page_tags: Days,
+        account_activity: Days,
+        digital_paths: Days,
+        account_movements: Days,
         report_sink: FileReportSinkResource,
     ):
         """The window's summary and one page per account, delivered to the report folder."""
-        start, end = window_bounds(context.partition_key, window_days)
+        account_hits, prospect_days, prospect_topics, traffic_counts, hit_drop_counts, page_tags = map(
+            _every_day, (account_hits, prospect_days, prospect_topics, traffic_counts, hit_drop_counts, page_tags)
+        )
+        window = context.partition_key
+        account_activity, digital_paths = account_activity[window], digital_paths[window]
+        account_movements = account_movements[window]
+        start, end = window_bounds(window, window_days)
         drops = hit_drop_counts.groupby("reason", as_index=False)["hits"].sum().sort_values("hits", ascending=False)
         summary = summarize_window(
             traffic_counts, prospect_days, prospect_topics, drops, window_start=start, window_end=end
@@ -162,9 +175,12 @@ def build_reporting_assets(
             movements=account_movements,
             content_performance=content_performance(account_hits, account_movements),
             expected_identification=bands,
+            min_visits_per_country=quality.min_visits_per_country,
         )
         result = report_sink.get().deliver(report)
-        outside = _outside_band(summary.identification_by_country, bands, quality.min_visits_per_country)
+        outside = outside_band(
+            judge_countries(summary.identification_by_country, bands, quality.min_visits_per_country)
+        )
         # The report folder is the product; nothing goes to the warehouse.
         return MaterializeResult(
             metadata={
@@ -178,7 +194,14 @@ def build_reporting_assets(
                     check_name="identification_by_country",
                     passed=outside.empty,
                     severity=AssetCheckSeverity.WARN,
-                    metadata={"countries outside their band": markdown_table(outside)},
+                    metadata={
+                        "outside their band": "; ".join(
+                            f"{row.country} {row.rate:.0%} of {row.visits} visits (expected {row.expected})"
+                            for row in outside.itertuples()
+                        )
+                        or "none",
+                        "countries outside their band": markdown_table(outside),
+                    },
                 )
             ],
         )
@@ -186,11 +209,8 @@ def build_reporting_assets(
     return [account_activity, account_reports]
 
 
-def _outside_band(by_country: pd.DataFrame, bands: dict[str, tuple[float, float]], min_visits: int) -> pd.DataFrame:
-    """Countries with at least ``min_visits`` visits whose identification rate is outside their band."""
-    countries = by_country[(by_country["country"] != "ALL") & (by_country["visits"] >= min_visits)]
-    default = bands.get("*", (0.0, 1.0))
-    low = countries["country"].map(lambda country: bands.get(country, default)[0]).astype(float)
-    high = countries["country"].map(lambda country: bands.get(country, default)[1]).astype(float)
-    outside = countries.assign(expected=[f"{a:.0%}–{b:.0%}" for a, b in zip(low, high)])
-    return outside[(countries["rate"] < low) | (countries["rate"] > high)][["country", "visits", "rate", "expected"]]
+def _every_day(days: Days) -> pd.DataFrame:
+    """A window's days as one frame (the days that hold rows; else the first, for its columns)."""
+    frames = list(days.values())
+    filled = [frame for frame in frames if len(frame)] or frames[:1]
+    return filled[0] if len(filled) == 1 else pd.concat(filled, ignore_index=True)
