@@ -6,7 +6,14 @@ ISP's record, say, serves thousands of networks). The walk gives every address t
 data pointer of its record and its prefix length, so the lookup decodes each distinct
 record once, with the reader, for one address pointing at it.
 
-Kept because it is measured faster (``python -m bench.tree_walk``): MEASURED
+Kept because it is clearly faster than a plain maxminddb loop (``get_with_prefix_len``
+per address in address order, skipping addresses inside the network answered last),
+measured with ``python -m bench.tree_walk`` (2026-12-05, 2 shared cores, medians of 11):
+on the bench's demo GeoIP2-Enterprise database (100,021 networks) and the 29,937
+unique IPs of its 1M-hit log, walk 0.042 s, loop 0.236 s: 5.6x (5.3x in a second run);
+the loop's maxminddb calls alone take about 0.10 s. The gain is the shared records: on
+MaxMind's small test databases (25 to 2,129 networks, 30k addresses drawn inside them)
+the two are even (0.5x to 1.45x), the walk slowest on IPv6-heavy input (128 levels).
 """
 
 from __future__ import annotations
