@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import subprocess
 import sys
@@ -283,7 +284,7 @@ def test_redelivering_a_window_removes_pages_of_accounts_no_longer_in_it(tmp_pat
     folder = Path(result.location).parent
     assert [p.name for p in (folder / "accounts").iterdir()] == ["ACME-001.html"]
     assert "ACME-002" not in (folder / "index.html").read_text(encoding="utf-8")
-    assert [p.name for p in tmp_path.iterdir()] == [folder.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name, "index.html"]
 
 
 def test_csv_cells_a_spreadsheet_would_evaluate_are_written_as_text(tmp_path: Path) -> None:
@@ -600,7 +601,7 @@ def test_two_runs_delivering_one_window_at_once_both_succeed_and_leave_one_whole
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(sink.deliver, reports))
 
-    [folder] = tmp_path.iterdir()  # one window folder, no copy left beside it
+    [folder] = [path for path in tmp_path.iterdir() if path.is_dir()]  # one window folder, no copy left beside it
     pages = sorted(page.name for page in (folder / "accounts").iterdir())
     assert pages in (["ACME-001.html"], ["ACME-001.html", "ACME-002.html"])  # one delivery, whole
     assert len(_read_csv(folder / "accounts.csv")) == len(pages) + 1
@@ -615,4 +616,27 @@ def test_a_copy_left_by_a_killed_delivery_is_removed_by_the_next(tmp_path: Path)
 
     _deliver(tmp_path, _report(TWO_ACCOUNTS))
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name, "index.html"]
+
+
+def test_the_windows_index_lists_every_window_newest_first_and_each_summary_links_it(tmp_path: Path) -> None:
+    sink = FileReportSink(tmp_path)
+    earlier = dataclasses.replace(
+        _report([_account("A-1", "Early Co", 30)]), window_start=date(2026, 10, 19), window_end=date(2026, 11, 1)
+    )
+    sink.deliver(earlier)
+    sink.deliver(_report(TWO_ACCOUNTS))
+
+    index = _open(tmp_path / "index.html")
+    rows = _rows(index.by_id("windows"))[1:]
+    assert [row.split()[0:3] for row in rows] == [
+        ["2026-11-02", "to", "2026-11-15"],
+        ["2026-10-19", "to", "2026-11-01"],
+    ]
+    assert "Northwind" in rows[0] and "85" in rows[0]
+    assert [link.attrs["href"] for link in index.find_all("a")] == [
+        "2026-11-02_2026-11-15/index.html",
+        "2026-10-19_2026-11-01/index.html",
+    ]
+    summary = _open(tmp_path / "2026-10-19_2026-11-01" / "index.html")
+    assert "../index.html" in [link.attrs["href"] for link in summary.find_all("a")]

@@ -87,6 +87,7 @@ def _reports(workspace: Path) -> dict[str, str]:
     return {
         f"{folder.name}/{name}": (folder / name).read_text(encoding="utf-8-sig")
         for folder in sorted((workspace / "reports").iterdir())
+        if folder.is_dir()
         for name in REPORT_FILES
     }
 

@@ -56,7 +56,7 @@ privacy: {{allow_demo_salt: true}}
 
 
 def _latest_report_dir(demo_run: dict[str, object]) -> Path:
-    return sorted((Path(demo_run["root"]) / "reports").iterdir())[-1]
+    return sorted(path for path in (Path(demo_run["root"]) / "reports").iterdir() if path.is_dir())[-1]
 
 
 def test_demo_exits_cleanly_and_says_where_the_reports_are(demo_run) -> None:

@@ -1,5 +1,6 @@
 """The file sink, the embedded default: one folder of HTML pages and CSV files per report window.
 
+    <directory>/index.html           every window, newest first (rewritten at each delivery)
     <directory>/<window_start>_<window_end>/
         index.html                   the summary: accounts ranked by intent score with their movement
                                      since the previous window, the identification funnel and rate by
@@ -90,6 +91,8 @@ MOVEMENT_LABELS = {
     "new": "new",
     "returning": "returning",
     "stage_receded": "stage receded",
+    "score_rose": "score rose",
+    "score_fell": "score fell",
     "gone_quiet": "gone quiet",
     "steady": "steady",
 }
@@ -108,6 +111,7 @@ FUNNEL_LABELS = {
     "target_account": "From a target account",
 }
 
+_WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
 _SAFE_PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 # A spreadsheet evaluates a cell starting with one of these as a formula (CSV injection).
@@ -164,6 +168,7 @@ class FileReportSink:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _swap_in(staging, folder)
+        write_windows_index(self.directory)
         return SinkResult(
             sink=self.name,
             location=str(folder / "index.html"),
@@ -208,6 +213,34 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:  # someone else's process
         return True
     return True
+
+
+def write_windows_index(directory: Path) -> Path:
+    """Write ``<directory>/index.html``: every report window in ``directory``, newest first, linked."""
+    windows = []
+    for folder in directory.iterdir():
+        dates = _WINDOW_FOLDER.fullmatch(folder.name)
+        if dates is None or not folder.is_dir():
+            continue
+        accounts = pd.read_csv(folder / "accounts.csv", encoding="utf-8-sig", usecols=["name", "intent_score"])
+        top = accounts.iloc[0] if len(accounts) else None  # accounts.csv is ranked, highest intent first
+        windows.append(
+            {
+                "folder": folder.name,
+                "start": dates[1],
+                "end": dates[2],
+                "accounts": len(accounts),
+                "top_account": None if top is None else str(top["name"]).removeprefix("'"),
+                "top_score": None if top is None else top["intent_score"],
+            }
+        )
+    windows.sort(key=lambda window: (window["end"], window["start"]), reverse=True)
+    target = directory / "index.html"
+    # Written aside and renamed: a reader (or a concurrent delivery) never sees half a page.
+    staging = target.with_name(f".index.html.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    _render(staging, "windows.html.j2", windows=windows)
+    staging.replace(target)
+    return target
 
 
 def account_page_name(account_id: str) -> str:
