@@ -149,6 +149,7 @@ def _summary() -> WindowSummary:
                     "organization": "Wayne Enterprises",
                     "domain": "wayne.example",
                     "country": "US",
+                    "intent_score": 31.5,
                     "visits": 3,
                     "pageviews": 7,
                     "top_topics": "pricing (4)",
