@@ -138,6 +138,7 @@ def test_a_run_killed_at_any_stage_then_run_again_equals_a_clean_run(
     assert outcome.companies == clean_run.companies
     assert outcome.notes == clean_run.notes  # one note per company: none doubled, none missing
     assert all(len(notes) == 1 for notes in outcome.notes.values()) and len(outcome.notes) == len(COMPANIES)
+    assert _leftovers(tmp_path) == []
     with DagsterInstance.from_config(str(tmp_path / "dagster_home")) as instance:
         in_progress = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.STARTED]))
         failed = instance.get_runs(filters=RunsFilter(statuses=[DagsterRunStatus.FAILURE]))
@@ -214,6 +215,12 @@ def _hubspot() -> Iterator[FakeHubSpot]:
         yield fake
     finally:
         server.stop()
+
+
+def _leftovers(workspace: Path) -> list[str]:
+    """Half-written copies a killed run left in the spool or the reports (they never become data, but fill the disk)."""
+    folders = [workspace / "spool", workspace / "reports"]
+    return sorted(str(path) for folder in folders for path in folder.glob(".*") if ".partial-" in path.name)
 
 
 def _outcome(workspace: Path, url: str, hubspot: FakeHubSpot) -> Outcome:
