@@ -10,8 +10,8 @@ buying it was. This module adds what a salesperson asks next:
 - **Level**: cold, warm or hot from the score; a surging account that is at least warm is hot,
   because reading well above its own habit is the moment to call.
 - **MQA** (marketing-qualified account): score and furthest funnel stage both high enough.
-- **Movement** since the previous window: new, returning, stage advanced or receded, steady,
-  gone quiet.
+- **Movement** since the previous window: new, returning, stage advanced or receded, score
+  rose or fell (same stage, a trend-sized change: ``enrichment.trend``), steady, gone quiet.
 - **Explanation**: the above in one short paragraph, with the pages and topics that earned
   the points.
 """
@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from enrichment.activity import hits_in_window
 from enrichment.scoring import ScoringWeights, score_contributions, score_topics
 from enrichment.tagging import STAGES, Stage
+from enrichment.trend import TREND_MIN_CHANGE
 
 SURGE_COLUMNS = ["account_id", "surge", "current_rate", "baseline_rate", "surging", "surge_reason"]
 MOVEMENT_COLUMNS = [
@@ -191,9 +192,11 @@ def movements(current: pd.DataFrame, previous: pd.DataFrame | None, seen_before:
     """``MOVEMENT_COLUMNS``: how each account moved since the previous window's accounts frame.
 
     ``new``: first time seen; ``returning``: absent from the previous window but in
-    ``seen_before`` (active in an earlier one); ``stage_advanced``, ``stage_receded`` or
-    ``steady`` by furthest stage; ``gone_quiet``: in the previous window, absent now (these
-    rows come last, with score 0 and no stage). Current accounts keep their order.
+    ``seen_before`` (active in an earlier one); ``stage_advanced`` or ``stage_receded`` by
+    furthest stage; at the same stage, ``score_rose`` or ``score_fell`` when the score moved by
+    at least ``TREND_MIN_CHANGE`` (the CRM's trend word says the same), else ``steady``;
+    ``gone_quiet``: in the previous window, absent now (these rows come last, with score 0 and
+    no stage). Current accounts keep their order.
     """
     columns = ["account_id", "name", "furthest_stage", "intent_score"]
     before = (previous if previous is not None else current.iloc[:0])[columns]
@@ -204,6 +207,7 @@ def movements(current: pd.DataFrame, previous: pd.DataFrame | None, seen_before:
     )
     now, then = _stage_ranks(moved["furthest_stage"]), _stage_ranks(moved["previous_stage"])
     absent_before = moved["compared"] == "left_only"
+    moved["score_change"] = moved["intent_score"] - moved["previous_score"]
     moved["movement"] = np.select(
         [
             ~moved["account_id"].isin(current["account_id"]),
@@ -211,11 +215,12 @@ def movements(current: pd.DataFrame, previous: pd.DataFrame | None, seen_before:
             absent_before,
             now > then,
             now < then,
+            moved["score_change"] >= TREND_MIN_CHANGE,
+            moved["score_change"] <= -TREND_MIN_CHANGE,
         ],
-        ["gone_quiet", "returning", "new", "stage_advanced", "stage_receded"],
+        ["gone_quiet", "returning", "new", "stage_advanced", "stage_receded", "score_rose", "score_fell"],
         "steady",
     )
-    moved["score_change"] = moved["intent_score"] - moved["previous_score"]
     return moved[MOVEMENT_COLUMNS]
 
 

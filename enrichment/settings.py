@@ -82,6 +82,7 @@ class ReportSettings(_Strict):
     window_days: int = Field(default=14, ge=14, le=28)
     every_weeks: int = Field(default=2, ge=2, le=4)
     directory: str = "../.visitor-intent/reports"
+    history_windows: int = Field(default=6, ge=2, le=26)
 
 
 class Band(_Strict):

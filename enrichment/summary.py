@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from enrichment.activity import top_counts, topic_rows
+from enrichment.matching import ACCOUNT_COLUMNS
+from enrichment.scoring import ScoringWeights, score_accounts
 
 
 @dataclass(frozen=True)
@@ -21,8 +26,9 @@ class WindowSummary:
         plus one row with country ``ALL`` first.
     drop_reasons: ``reason, hits`` (from cleaning), most first.
     classifications: ``classification, ips, hits`` (company, isp, mobile, ...).
-    prospects: identified companies that are not target accounts:
-        ``organization, domain, country, visits, pageviews, top_topics, last_seen``.
+    prospects: identified companies that are not target accounts, highest intent first:
+        ``organization, domain, country, intent_score, visits, pageviews, top_topics, last_seen``;
+        the intent score is the one target accounts get (``enrichment.scoring``).
     """
 
     funnel: pd.DataFrame
@@ -39,6 +45,18 @@ TRAFFIC_COUNT_COLUMNS = ["day", "country", "classification", "resolved", "target
 _COMPANY = ["organization", "domain", "country"]
 PROSPECT_DAY_COLUMNS = ["day", *_COMPANY, "visits", "pageviews", "last_seen"]
 PROSPECT_TOPIC_COLUMNS = ["day", *_COMPANY, "topic", "pageviews"]
+PROSPECT_PAGE_COLUMNS = ["day", *_COMPANY, "path", "stage", "content_type", "pageviews"]
+PROSPECT_COLUMNS = [*_COMPANY, "intent_score", "visits", "pageviews", "top_topics", "last_seen"]
+# The columns of config/target_accounts.csv (``enrichment.matching.ACCOUNT_COLUMNS``).
+SUGGESTED_ACCOUNT_COLUMNS = list(ACCOUNT_COLUMNS)
+
+
+class ProspectActivity(NamedTuple):
+    """One day of prospects' reading, as counts (see ``prospect_activity``)."""
+
+    days: pd.DataFrame
+    topics: pd.DataFrame
+    pages: pd.DataFrame
 
 
 def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
@@ -59,14 +77,15 @@ def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
     )[TRAFFIC_COUNT_COLUMNS]
 
 
-def prospect_activity(attributed_hits: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def prospect_activity(attributed_hits: pd.DataFrame) -> ProspectActivity:
     """One day's hits from prospects (companies not on the account list), reduced to counts.
 
-    Returns ``prospect_days`` (``day, organization, domain, country, visits, pageviews,
-    last_seen``) and ``prospect_topics`` (``day, organization, domain, country, topic,
-    pageviews``, pages that count for intent only). Visits are cut per day, so a window's
-    figures are the sums of its days': a report reads a few rows per company and day,
-    not every hit of every company.
+    ``days``: ``day, organization, domain, country, visits, pageviews, last_seen``;
+    ``topics``: ``day, organization, domain, country, topic, pageviews``; ``pages``: ``day,
+    organization, domain, country, path, stage, content_type, pageviews``, what the intent
+    score needs (a page counts once a day). Topics and pages are those that count for
+    intent. Visits are cut per day, so a window's figures are the sums of its days': a
+    report reads a few rows per company and day, not every hit of every company.
     """
     hits = attributed_hits[(attributed_hits["classification"] == "company") & attributed_hits["account_id"].isna()]
     hits = hits.assign(day=hits["timestamp"].dt.date)
@@ -82,22 +101,31 @@ def prospect_activity(attributed_hits: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
         .size()
         .rename(columns={"size": "pageviews"})
     )
-    return days[PROSPECT_DAY_COLUMNS], topics[PROSPECT_TOPIC_COLUMNS]
+    staged = hits[~hits["excluded_from_intent"] & hits["stage"].notna()]
+    pages = (
+        staged.groupby([*keys, "path", "stage", "content_type"], as_index=False, dropna=False)
+        .size()
+        .rename(columns={"size": "pageviews"})
+    )
+    return ProspectActivity(days[PROSPECT_DAY_COLUMNS], topics[PROSPECT_TOPIC_COLUMNS], pages[PROSPECT_PAGE_COLUMNS])
 
 
 def summarize_window(
     traffic_counts: pd.DataFrame,
     prospect_days: pd.DataFrame,
     prospect_topics: pd.DataFrame,
+    prospect_pages: pd.DataFrame,
     drop_counts: pd.DataFrame,
     *,
     window_start: dt.date,
     window_end: dt.date,
+    weights: ScoringWeights,
 ) -> WindowSummary:
     """The window's funnel, identification rate, drop reasons, classifications and prospects.
 
-    ``traffic_counts`` are the daily counts of ``count_traffic``; ``prospect_days`` and
-    ``prospect_topics`` the daily counts of ``prospect_activity``; ``drop_counts``
+    ``traffic_counts`` are the daily counts of ``count_traffic``; ``prospect_days``,
+    ``prospect_topics`` and ``prospect_pages`` the daily counts of ``prospect_activity``
+    (prospects are scored with ``weights``, as target accounts are); ``drop_counts``
     (``reason, hits``) the hits cleaning removed in the window. Visits and IPs are
     distinct per day and summed.
     """
@@ -116,7 +144,12 @@ def summarize_window(
             .sort_values(["hits", "classification"], ascending=[False, True], ignore_index=True)
         ),
         prospects=_prospects(
-            _in_window(prospect_days, window_start, window_end), _in_window(prospect_topics, window_start, window_end)
+            *(
+                _in_window(daily, window_start, window_end)
+                for daily in (prospect_days, prospect_topics, prospect_pages)
+            ),
+            window_end=window_end,
+            weights=weights,
         ),
     )
 
@@ -165,12 +198,17 @@ def _identification_by_country(counts: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def _prospects(days: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
-    """Companies not on the account list: ``organization, domain, country, visits, pageviews, top_topics, last_seen``."""
+def _prospects(
+    days: pd.DataFrame, topics: pd.DataFrame, pages: pd.DataFrame, *, window_end: dt.date, weights: ScoringWeights
+) -> pd.DataFrame:
+    """Companies not on the account list (``PROSPECT_COLUMNS``), highest intent score first."""
     # One number per company: domain and country may be missing, which group keys handle poorly.
-    companies = pd.concat([days[_COMPANY], topics[_COMPANY]], ignore_index=True)
+    companies = pd.concat([days[_COMPANY], topics[_COMPANY], pages[_COMPANY]], ignore_index=True)
     number = companies.groupby(_COMPANY, dropna=False).ngroup().to_numpy()
-    days, topics = days.assign(prospect=number[: len(days)]), topics.assign(prospect=number[len(days) :])
+    cut = np.cumsum([len(days), len(topics)])
+    days = days.assign(prospect=number[: cut[0]])
+    topics = topics.assign(prospect=number[cut[0] : cut[1]])
+    pages = pages.assign(prospect=number[cut[1] :])
     prospects = days.groupby("prospect").agg(
         **{column: (column, "first") for column in _COMPANY},
         visits=("visits", "sum"),
@@ -178,6 +216,42 @@ def _prospects(days: pd.DataFrame, topics: pd.DataFrame) -> pd.DataFrame:
         last_seen=("last_seen", "max"),
     )
     prospects["top_topics"] = top_counts(topics, "prospect", "topic", PROSPECT_TOPICS, weight="pageviews")
-    return prospects.fillna({"top_topics": ""}).sort_values(
-        ["visits", "pageviews", "organization"], ascending=[False, False, True], ignore_index=True
-    )[[*_COMPANY, "visits", "pageviews", "top_topics", "last_seen"]]
+    # A page-day row scores as its hits would: the score counts a page once a day.
+    page_days = pages.assign(
+        account_id=pages["prospect"],
+        timestamp=pd.to_datetime(pages["day"]).dt.tz_localize("UTC"),
+        excluded_from_intent=False,
+    )
+    scores = score_accounts(page_days, window_end=pd.Timestamp(window_end, tz="UTC"), weights=weights)
+    prospects["intent_score"] = scores.set_index("account_id")["intent_score"].round(1)
+    return prospects.fillna({"top_topics": "", "intent_score": 0.0}).sort_values(
+        ["intent_score", "visits", "pageviews", "organization"],
+        ascending=[False, False, False, True],
+        ignore_index=True,
+    )[PROSPECT_COLUMNS]
+
+
+def suggested_accounts(prospects: pd.DataFrame) -> pd.DataFrame:
+    """Prospects that showed intent, as rows of ``config/target_accounts.csv``, ready to paste.
+
+    Highest intent first (the order of ``prospects``); one row per organization and domain,
+    with an ``account_id`` made from the domain (else the name) that the list can keep.
+    """
+    interested = prospects[prospects["intent_score"] > 0].drop_duplicates(["organization", "domain"])
+    names = interested["domain"].fillna(interested["organization"]).map(_account_id_from)
+    # Two companies whose names reduce to the same id get -2, -3, ... in rank order.
+    repeat = names.groupby(names).cumcount()
+    ids = names.where(repeat == 0, names + "-" + (repeat + 1).astype(str))
+    suggested = pd.DataFrame(
+        {
+            "account_id": ids.to_numpy(),
+            "name": interested["organization"].to_numpy(),
+            "domains": interested["domain"].fillna("").to_numpy(),
+        }
+    )
+    return suggested.reindex(columns=SUGGESTED_ACCOUNT_COLUMNS, fill_value="")
+
+
+def _account_id_from(text: str) -> str:
+    """``"wayne.example"`` → ``"WAYNE-EXAMPLE"``: letters and digits of any script, upper-cased."""
+    return "-".join(re.findall(r"\w+", text.upper()))[:60] or "PROSPECT"

@@ -32,9 +32,7 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
     assets = [
         *build_ingestion_assets(partitions, settings.quality),
         *build_enrichment_assets(partitions, settings.quality),
-        *build_reporting_assets(
-            partitions, settings.report.window_days, settings.intent.baseline_weeks, settings.quality
-        ),
+        *build_reporting_assets(partitions, settings.report, settings.intent.baseline_weeks, settings.quality),
         *build_privacy_assets(settings.privacy),
     ]
     spool_job = build_spool_job()

@@ -121,3 +121,23 @@ def test_the_pipeline_runs_end_to_end_with_its_peak_rss(bench_output: str) -> No
         assert "FAILED" not in _row(bench_output, "(a) pipeline end to end, PostgreSQL")
         assert "rows/s" in _row(bench_output, "(f) PostgreSQL Warehouse.replace_partition")
         assert "≥ 200,000" in _row(bench_output, "PostgreSQL write rows/s")
+
+
+def test_tree_walk_bench_prints_both_timings_and_the_ratio_for_every_database(
+    tmp_path: Path, maxmind_test_dir: Path
+) -> None:
+    from bench.tree_walk import TEST_EDITIONS, main
+
+    lines: list[str] = []
+    assert (
+        main(["--hits", "10000", "--networks", "2000", "--repeat", "1", "--workdir", str(tmp_path)], lines.append) == 0
+    )
+
+    rows = [line for line in lines if line.startswith("| Geo")]
+    # The demo database first, then every MaxMind test database; each row agreed (else it exits).
+    assert [row.split(" ")[1] for row in rows] == [
+        "GeoIP2-Enterprise-Demo.mmdb",
+        *(f"{edition}-Test.mmdb" for edition in TEST_EDITIONS),
+    ]
+    assert all(len(row.split("|")) == 8 for row in rows)
+    assert re.fullmatch(r"bench database: the walk is [\d.]+x the loop's speed \(threshold 1.5x\): .+", lines[-1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import subprocess
 import sys
@@ -118,6 +119,7 @@ def _summary(prospect: str = "Wayne Enterprises", countries: pd.DataFrame | None
                     "organization": prospect,
                     "domain": "wayne.example",
                     "country": "US",
+                    "intent_score": 31.5,
                     "visits": 3,
                     "pageviews": 7,
                     "top_topics": "route-optimization (4)",
@@ -186,6 +188,7 @@ def test_delivery_writes_the_summary_account_pages_and_csvs(tmp_path: Path) -> N
         "accounts.csv",
         "digital_path.csv",
         "prospects.csv",
+        "suggested_accounts.csv",
         "identification_by_country.csv",
         "drop_reasons.csv",
         "untagged_pages.csv",
@@ -212,6 +215,7 @@ def test_accounts_csv_has_the_documented_columns_highest_score_first(tmp_path: P
             "top_topics",
             "intent_score",
             "matched_by",
+            "score_history",
         ]
     )
     assert [(row[0], row[1], row[9]) for row in rows] == [
@@ -283,7 +287,7 @@ def test_redelivering_a_window_removes_pages_of_accounts_no_longer_in_it(tmp_pat
     folder = Path(result.location).parent
     assert [p.name for p in (folder / "accounts").iterdir()] == ["ACME-001.html"]
     assert "ACME-002" not in (folder / "index.html").read_text(encoding="utf-8")
-    assert [p.name for p in tmp_path.iterdir()] == [folder.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [folder.name, "index.html"]
 
 
 def test_csv_cells_a_spreadsheet_would_evaluate_are_written_as_text(tmp_path: Path) -> None:
@@ -600,7 +604,7 @@ def test_two_runs_delivering_one_window_at_once_both_succeed_and_leave_one_whole
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(sink.deliver, reports))
 
-    [folder] = tmp_path.iterdir()  # one window folder, no copy left beside it
+    [folder] = [path for path in tmp_path.iterdir() if path.is_dir()]  # one window folder, no copy left beside it
     pages = sorted(page.name for page in (folder / "accounts").iterdir())
     assert pages in (["ACME-001.html"], ["ACME-001.html", "ACME-002.html"])  # one delivery, whole
     assert len(_read_csv(folder / "accounts.csv")) == len(pages) + 1
@@ -615,4 +619,58 @@ def test_a_copy_left_by_a_killed_delivery_is_removed_by_the_next(tmp_path: Path)
 
     _deliver(tmp_path, _report(TWO_ACCOUNTS))
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name, "index.html"]
+
+
+def test_the_windows_index_lists_every_window_newest_first_and_each_summary_links_it(tmp_path: Path) -> None:
+    sink = FileReportSink(tmp_path)
+    earlier = dataclasses.replace(
+        _report([_account("A-1", "Early Co", 30)]), window_start=date(2026, 10, 19), window_end=date(2026, 11, 1)
+    )
+    sink.deliver(earlier)
+    sink.deliver(_report(TWO_ACCOUNTS))
+
+    index = _open(tmp_path / "index.html")
+    rows = _rows(index.by_id("windows"))[1:]
+    assert [row.split()[0:3] for row in rows] == [
+        ["2026-11-02", "to", "2026-11-15"],
+        ["2026-10-19", "to", "2026-11-01"],
+    ]
+    assert "Northwind" in rows[0] and "85" in rows[0]
+    assert [link.attrs["href"] for link in index.find_all("a")] == [
+        "2026-11-02_2026-11-15/index.html",
+        "2026-10-19_2026-11-01/index.html",
+    ]
+    summary = _open(tmp_path / "2026-10-19_2026-11-01" / "index.html")
+    assert "../index.html" in [link.attrs["href"] for link in summary.find_all("a")]
+
+
+def test_each_account_shows_its_score_over_the_last_windows_in_its_page_and_the_csv(tmp_path: Path) -> None:
+    ends = [date(2026, 10, 4), date(2026, 10, 18), date(2026, 11, 1), END]
+    history = pd.DataFrame(
+        {
+            "account_id": ["ACME-001"] * 4 + ["ACME-002"] * 4,
+            "window_end": ends * 2,
+            "intent_score": [0.0, 12.4, 40.0, 85.0, 30.0, 30.0, 0.0, 40.0],
+        }
+    )
+    folder = _deliver(tmp_path, dataclasses.replace(_report(TWO_ACCOUNTS), score_history=history))
+
+    header, *rows = _read_csv(folder / "accounts.csv")
+    series = {row[0]: row[header.index("score_history")] for row in rows}
+    assert series == {"ACME-001": "0;12;40;85", "ACME-002": "30;30;0;40"}
+    page = _open(folder / "accounts" / "ACME-001.html").by_id("history")
+    chart = page.find_all("svg")[0].text
+    assert "Intent score over the last report windows" in chart and "18 Oct" in chart and "15 Nov" in chart
+
+
+def test_csv_times_are_iso_8601_utc_and_rates_are_rounded(tmp_path: Path) -> None:
+    countries = pd.DataFrame(
+        {"country": ["ALL", "US"], "visits": [3, 3], "identified_visits": [1, 1], "rate": [1 / 3] * 2}
+    )
+    folder = _deliver(tmp_path, _report(TWO_ACCOUNTS, summary=_summary(countries=countries)))
+
+    header, *rows = _read_csv(folder / "accounts.csv")
+    assert {row[header.index("last_seen")] for row in rows} == {"2026-11-12T16:30:00Z"}
+    header, *rows = _read_csv(folder / "identification_by_country.csv")
+    assert [row[header.index("rate")] for row in rows] == ["0.3333", "0.3333"]

@@ -25,6 +25,7 @@ from enrichment.intent import (
     surge_scores,
 )
 from enrichment.scoring import ScoringWeights
+from enrichment.trend import TREND_MIN_CHANGE
 
 WINDOW_START, WINDOW_END = dt.date(2026, 10, 1), dt.date(2026, 10, 14)
 WINDOW_DAYS = 14
@@ -430,3 +431,22 @@ def test_a_window_without_account_activity_assesses_to_no_accounts() -> None:
     assessed = assess([], NORTHWIND_BASELINE)
     assert assessed.empty
     assert assessed.columns.tolist()[-len(ASSESSMENT_COLUMNS) :] == ASSESSMENT_COLUMNS
+
+
+def test_a_score_jump_at_the_same_stage_is_a_movement_not_steady() -> None:
+    previous = accounts_frame(("JUMPED", "decision", 40.0), ("DROPPED", "decision", 60.0), ("NUDGED", "decision", 50.0))
+    current = accounts_frame(("JUMPED", "decision", 62.0), ("DROPPED", "decision", 30.0), ("NUDGED", "decision", 53.0))
+    moved = movements(current, previous, seen_before=set())
+    assert dict(zip(moved["account_id"], moved["movement"])) == {
+        "JUMPED": "score_rose",
+        "DROPPED": "score_fell",
+        "NUDGED": "steady",
+    }
+
+
+def test_a_change_of_exactly_the_trend_threshold_counts_as_a_movement() -> None:
+    previous = accounts_frame(("UP", "awareness", 10.0), ("DOWN", "awareness", 10.0))
+    current = accounts_frame(
+        ("UP", "awareness", 10.0 + TREND_MIN_CHANGE), ("DOWN", "awareness", 10.0 - TREND_MIN_CHANGE)
+    )
+    assert movements(current, previous, seen_before=set())["movement"].tolist() == ["score_rose", "score_fell"]

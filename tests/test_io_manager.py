@@ -31,6 +31,7 @@ DOWNSTREAM = [
     "account_hits",
     "prospect_days",
     "prospect_topics",
+    "prospect_pages",
     "traffic_counts",
 ]
 

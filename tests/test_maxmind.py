@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from mmdb_writer import MMDBWriter
+from netaddr import IPSet
 
 from connectors.maxmind import LOOKUP_COLUMNS, MaxMindDatabaseError, MaxMindDatabases
 from enrichment.resolution import classify, classify_lookups
@@ -151,6 +153,42 @@ def test_isp_wins_over_asn(maxmind_test_dir: Path) -> None:
     assert row["sources"] == "GeoIP2-ISP;GeoLite2-ASN"
 
 
+def test_a_record_with_only_an_asn_gives_the_asn_and_nothing_else(maxmind_test_dir: Path) -> None:
+    # ISP JSON: ::64.17.248.0/118 has autonomous_system_number 33224 and no other key.
+    with open_only(maxmind_test_dir, "GeoIP2-ISP") as isp_only:
+        row = resolve(isp_only, "64.17.248.1")
+        findings = isp_only.explain("64.17.248.1")
+    assert (row["asn"], row["network"], row["sources"]) == (33224, "64.17.248.0/22", "GeoIP2-ISP")
+    assert all(pd.isna(row[column]) for column in ("organization", "isp", "as_organization", "domain"))
+    assert (row["classification"], row["reason"]) == ("unknown", "no_organization")
+    assert findings == [("GeoIP2-ISP", "network=64.17.248.0/22"), ("GeoIP2-ISP", "asn=33224")]
+
+
+def ipv4_only_asn_database(directory: Path) -> Path:
+    """A GeoLite2-ASN file with an IPv4 search tree (MaxMind's are IPv6 trees holding IPv4)."""
+    writer = MMDBWriter(ip_version=4, database_type="GeoLite2-ASN", int_type="uint32")
+    writer.insert_network(
+        IPSet(["198.51.100.0/24"]),
+        {"autonomous_system_number": 64500, "autonomous_system_organization": "Example Transit"},
+    )
+    path = directory / "GeoLite2-ASN.mmdb"
+    writer.to_db_file(str(path))
+    return path
+
+
+def test_an_ipv4_only_database_answers_ipv4_and_has_no_record_for_ipv6(tmp_path: Path) -> None:
+    ipv4_only_asn_database(tmp_path)
+    with MaxMindDatabases.from_directory(tmp_path) as databases:
+        # c633:6407:: starts with the bits of 198.51.100.7: an IPv4 tree must not be walked with it.
+        rows = databases.lookup(["198.51.100.7", "c633:6407::", "2001:db8::7", "203.0.113.9"]).set_index("ip")
+        findings = databases.explain("c633:6407::")
+    assert (rows.loc["198.51.100.7", "asn"], rows.loc["198.51.100.7", "network"]) == (64500, "198.51.100.0/24")
+    for no_record in ("c633:6407::", "2001:db8::7", "203.0.113.9"):
+        assert pd.isna(rows.loc[no_record, "sources"])
+        assert rows.loc[no_record, "database_epoch"] == databases.build_epochs["GeoLite2-ASN"]
+    assert findings == [("GeoLite2-ASN", "no record")]
+
+
 def test_columns_and_types(maxmind_test_dir: Path) -> None:
     with open_only(maxmind_test_dir, "GeoIP2-ISP") as isp_only:
         lookups = isp_only.lookup(["1.128.0.1"])
@@ -275,6 +313,18 @@ def test_wrong_database_type(maxmind_test_dir: Path) -> None:
     with pytest.raises(MaxMindDatabaseError) as error:
         MaxMindDatabases.open({"GeoIP2-ISP": city})
     assert str(error.value).startswith(f"{city} is a GeoIP2-City database, expected GeoIP2-ISP")
+
+
+def test_a_file_named_for_one_edition_but_of_another_names_the_file_and_both_types(
+    tmp_path: Path, maxmind_test_dir: Path
+) -> None:
+    misnamed = tmp_path / "GeoIP2-ISP.mmdb"
+    misnamed.symlink_to(maxmind_test_dir / "GeoLite2-ASN-Test.mmdb")
+    with pytest.raises(MaxMindDatabaseError) as error:
+        MaxMindDatabases.from_directory(tmp_path)
+    assert str(error.value) == (
+        f"{misnamed} is a GeoLite2-ASN database, expected GeoIP2-ISP; check which file is configured for GeoIP2-ISP"
+    )
 
 
 def test_unsupported_edition(maxmind_test_dir: Path) -> None:

@@ -34,6 +34,7 @@ TABLES = [
     "account_hits",
     "prospect_days",
     "prospect_topics",
+    "prospect_pages",
     "traffic_counts",
     "account_activity",
     "digital_paths",
@@ -87,6 +88,7 @@ def _reports(workspace: Path) -> dict[str, str]:
     return {
         f"{folder.name}/{name}": (folder / name).read_text(encoding="utf-8-sig")
         for folder in sorted((workspace / "reports").iterdir())
+        if folder.is_dir()
         for name in REPORT_FILES
     }
 

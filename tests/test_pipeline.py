@@ -56,7 +56,7 @@ privacy: {{allow_demo_salt: true}}
 
 
 def _latest_report_dir(demo_run: dict[str, object]) -> Path:
-    return sorted((Path(demo_run["root"]) / "reports").iterdir())[-1]
+    return sorted(path for path in (Path(demo_run["root"]) / "reports").iterdir() if path.is_dir())[-1]
 
 
 def test_demo_exits_cleanly_and_says_where_the_reports_are(demo_run) -> None:
@@ -117,6 +117,15 @@ def test_the_demo_shows_an_account_moving_up_a_stage_and_one_surging_with_reason
         assert accounts.loc[name, "explanation"], name
     summary = (_latest_report_dir(demo_run) / "index.html").read_text(encoding="utf-8")
     assert "stage advanced" in summary.lower() and "surging" in summary.lower()
+
+
+def test_the_latest_report_shows_each_accounts_score_over_the_last_windows(demo_run) -> None:
+    report = _latest_report_dir(demo_run)
+    accounts = pd.read_csv(report / "accounts.csv", encoding="utf-8-sig").set_index("account_id")
+    series = accounts["score_history"].str.split(";")
+    assert (series.str.len() == 6).all()  # report.history_windows
+    assert (series.str[-1].astype(int) == accounts["intent_score"].round().astype(int)).all()
+    assert "index.html" in [path.name for path in report.parent.iterdir()]  # every window, listed
 
 
 def test_the_demo_passes_every_check_that_fails_a_run_and_says_why_it_warns(demo_run) -> None:

@@ -108,5 +108,5 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
         assert not frame.astype(str).apply(lambda column: column.str.contains("67.199.70.", regex=False)).any().any(), (
             table
         )
-    for table in ("prospect_days", "prospect_topics"):
+    for table in ("prospect_days", "prospect_topics", "prospect_pages"):
         assert "Wayne Enterprises" not in set(store.read(table)["organization"].dropna()), table

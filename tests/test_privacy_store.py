@@ -335,6 +335,7 @@ def test_forgetting_a_network_leaves_no_trace_of_it(warehouse: Warehouse) -> Non
         "account_hits": 2,
         "prospect_days": 0,
         "prospect_topics": 0,
+        "prospect_pages": 0,
         "account_activity": 0,
         "digital_paths": 2,
     }

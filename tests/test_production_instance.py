@@ -45,6 +45,7 @@ DAILY_ASSETS = {
     "account_hits",
     "prospect_days",
     "prospect_topics",
+    "prospect_pages",
     "traffic_counts",
 }
 FIRST_DAY = dt.date(2025, 6, 2)  # a fixed past Monday: its partitions exist whatever today is

@@ -25,6 +25,7 @@ TABLES = [
     "account_hits",
     "prospect_days",
     "prospect_topics",
+    "prospect_pages",
     "traffic_counts",
     "account_activity",
     "digital_paths",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pandas as pd
 import pytest
 
-from enrichment.summary import WindowSummary, count_traffic, prospect_activity, summarize_window
+from enrichment.scoring import ScoringWeights
+from enrichment.summary import WindowSummary, count_traffic, prospect_activity, suggested_accounts, summarize_window
 
 WINDOW = {"window_start": dt.date(2026, 10, 1), "window_end": dt.date(2026, 10, 14)}
 
@@ -23,6 +25,12 @@ COMPANIES = {
     "10.9.9.9": (None, None, None, None, "unknown", None),  # no MaxMind record at all
 }
 TOPICS = {"/pricing": "pricing", "/docs/api": "integrations;developers", "/support/sso": "authentication"}
+# path: (stage, content_type)
+STAGES = {
+    "/pricing": ("decision", "pricing"),
+    "/docs/api": ("consideration", "docs"),
+    "/support/sso": ("decision", None),
+}
 
 
 def attributed(*hits: tuple[str, str, str, str]) -> pd.DataFrame:
@@ -37,6 +45,8 @@ def attributed(*hits: tuple[str, str, str, str]) -> pd.DataFrame:
         timestamp=pd.to_datetime(frame["timestamp"], utc=True),
         path=frame["url"],
         topics=frame["url"].map(TOPICS),
+        stage=frame["url"].map(lambda url: STAGES.get(url, (None, None))[0]),
+        content_type=frame["url"].map(lambda url: STAGES.get(url, (None, None))[1]),
         excluded_from_intent=frame["url"] == "/support/sso",  # customers asking for help: no buying signal
     )
 
@@ -64,10 +74,12 @@ def summarize(hits: pd.DataFrame, drops: pd.DataFrame) -> WindowSummary:
     prospects = [prospect_activity(day) for day in days]
     return summarize_window(
         pd.concat([count_traffic(day) for day in days], ignore_index=True),
-        pd.concat([companies for companies, _ in prospects], ignore_index=True),
-        pd.concat([topics for _, topics in prospects], ignore_index=True),
+        pd.concat([prospect.days for prospect in prospects], ignore_index=True),
+        pd.concat([prospect.topics for prospect in prospects], ignore_index=True),
+        pd.concat([prospect.pages for prospect in prospects], ignore_index=True),
         drops,
         **WINDOW,
+        weights=ScoringWeights(),
     )
 
 
@@ -112,6 +124,7 @@ def test_prospects_are_identified_companies_not_on_the_list(summary: WindowSumma
         "organization",
         "domain",
         "country",
+        "intent_score",
         "visits",
         "pageviews",
         "top_topics",
@@ -120,7 +133,7 @@ def test_prospects_are_identified_companies_not_on_the_list(summary: WindowSumma
     assert prospects["organization"].tolist() == [
         "Wayne Enterprises",
         "Initech",
-    ]  # most visits first; no ISP, no account
+    ]  # highest intent first; no ISP, no account
     wayne = prospects.iloc[0]
     assert wayne[["domain", "country", "visits", "pageviews"]].tolist() == ["wayne.example", "US", 2, 3]
     assert wayne["top_topics"] == "developers (1); integrations (1); pricing (1)"  # support is no interest
@@ -134,3 +147,39 @@ def test_a_window_without_companies_has_no_prospects() -> None:
     assert summary.prospects.empty
     assert summary.identification_by_country["rate"].tolist() == [0.0, 0.0]
     assert summary.funnel["hits"].tolist() == [3, 3, 3, 0, 0]
+
+
+def test_prospects_are_scored_like_accounts_so_a_pricing_reader_outranks_a_busier_browser() -> None:
+    hits = attributed(
+        ("2026-10-14 09:00", "203.0.113.9", "/pricing", "i1"),  # Initech: one pricing page, on the last day
+        ("2026-10-02 10:00", "192.0.2.7", "/docs/api", "w1"),  # Wayne: docs, three visits, long ago
+        ("2026-10-02 11:00", "192.0.2.7", "/docs/api", "w2"),
+        ("2026-10-03 10:00", "192.0.2.99", "/docs/api", "w3"),
+    )
+    prospects = summarize(hits, DROPS.head(0)).prospects.set_index("organization")
+
+    assert prospects.index.tolist() == ["Initech", "Wayne Enterprises"]
+    assert prospects.loc["Initech", "intent_score"] == pytest.approx(100 * (1 - math.exp(-12 / 40)), abs=0.05)
+    # The same page on one day counts once; the k-th day of a page earns 1/k (enrichment.scoring).
+    wayne_points = 3 * 0.5 ** (11 / 7) + 3 * 0.5 ** (12 / 7) / 2
+    assert prospects.loc["Wayne Enterprises", "intent_score"] == pytest.approx(
+        100 * (1 - math.exp(-wayne_points / 40)), abs=0.05
+    )
+
+
+def test_suggested_accounts_are_prospects_with_intent_in_the_target_list_columns() -> None:
+    prospects = pd.DataFrame(
+        {
+            "organization": ["Wayne Enterprises", "Initech", "Idle Corp", "Initech"],
+            "domain": ["wayne.example", None, "idle.example", None],
+            "country": ["US", None, "DE", "FR"],
+            "intent_score": [52.0, 20.0, 0.0, 10.0],
+        }
+    )
+    suggested = suggested_accounts(prospects)
+
+    assert suggested.columns.tolist() == ["account_id", "name", "domains", "aliases", "ip_ranges", "crm_id", "owner"]
+    assert suggested[["account_id", "name", "domains"]].values.tolist() == [
+        ["WAYNE-EXAMPLE", "Wayne Enterprises", "wayne.example"],
+        ["INITECH", "Initech", ""],  # once, though seen from two countries; no intent, no suggestion
+    ]

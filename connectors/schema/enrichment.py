@@ -98,6 +98,18 @@ PROSPECT_TOPICS = daily_table(
     sa.Column("pageviews", sa.BigInteger, nullable=False),
 )
 
+PROSPECT_PAGES = daily_table(
+    "prospect_pages",
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("organization", sa.Text, **personal(Personal.ORGANIZATION)),
+    sa.Column("domain", sa.Text),
+    sa.Column("country", sa.Text),
+    sa.Column("path", sa.Text),
+    sa.Column("stage", sa.Text, nullable=False),
+    sa.Column("content_type", sa.Text),
+    sa.Column("pageviews", sa.BigInteger, nullable=False),
+)
+
 TRAFFIC_COUNTS = daily_table(
     "traffic_counts",
     sa.Column("day", sa.Date, nullable=False),

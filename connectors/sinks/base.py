@@ -37,6 +37,8 @@ class WindowReport:
         previous_stage, furthest_stage, previous_score, intent_score, score_change``),
         including ``gone_quiet`` accounts, active then and not now.
     content_performance: which pages, topics, referrers and campaigns reached target accounts.
+    score_history: each account's intent score in each of the last windows, this one included
+        (``account_id, window_end, intent_score``; see ``enrichment.trend.score_history``).
     expected_identification: the identification rate (0..1, like the summary's ``rate``)
         expected per country code, as a ``(low, high)`` band; key ``"*"`` for every other country.
     min_visits_per_country: countries with fewer visits are shown but not judged against a band.
@@ -51,6 +53,7 @@ class WindowReport:
     untagged_pages: pd.DataFrame | None = None
     movements: pd.DataFrame | None = None
     content_performance: ContentPerformance | None = None
+    score_history: pd.DataFrame | None = None
     expected_identification: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     min_visits_per_country: int = 1
 

@@ -118,6 +118,26 @@ def topics_chart(path: pd.DataFrame) -> Chart | None:
         )
 
 
+def score_history_chart(history: pd.DataFrame) -> Chart | None:
+    """One account's intent score over its last windows (``window_end, intent_score``); None for one window."""
+    if len(history) < 2:
+        return None
+    history = history.sort_values("window_end")
+    with _style():
+        figure, axes = _figure(COLUMN_WIDTH, 2.0, left=0.45, right=0.15, top=0.15, bottom=0.35)
+        positions = np.arange(len(history))
+        axes.plot(positions, history["intent_score"], color=BAR_COLOUR, marker="o", markersize=4)
+        axes.set_xticks(positions, [f"{end.day} {end:%b}" for end in history["window_end"]])
+        axes.set_ylim(0, 100)
+        axes.set_ylabel("score")
+        axes.grid(axis="y", color=GRID)
+        axes.set_axisbelow(True)
+        return Chart(
+            _inline_svg(figure, "score-history", "Intent score over the last report windows"),
+            f"The intent score of each of the last {len(history)} windows, by the day each window ends.",
+        )
+
+
 def funnel_chart(steps: Sequence[tuple[str, int, float | None]]) -> Chart | None:
     """The identification funnel, from all hits to target accounts: ``(label, hits, share of all hits)`` per step."""
     if not steps:

@@ -1,12 +1,14 @@
 """The file sink, the embedded default: one folder of HTML pages and CSV files per report window.
 
+    <directory>/index.html           every window, newest first (rewritten at each delivery)
     <directory>/<window_start>_<window_end>/
         index.html                   the summary: accounts ranked by intent score with their movement
                                      since the previous window, the identification funnel and rate by
                                      country, prospects, content performance, untagged pages
-        accounts/<account_id>.html   one page per account: its score and why, pages per day by stage,
-                                     topics, its digital path visit by visit
-        accounts.csv  digital_path.csv  prospects.csv
+        accounts/<account_id>.html   one page per account: its score and why, its score over the last
+                                     windows, pages per day by stage, topics, its digital path visit by visit
+        accounts.csv  digital_path.csv  prospects.csv  suggested_accounts.csv (prospects that showed
+        intent, in config/target_accounts.csv's columns, ready to paste)
         identification_by_country.csv  drop_reasons.csv  untagged_pages.csv
 
 Organisation names, URLs and referrers come from logs and MaxMind records, so they are
@@ -32,7 +34,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from connectors.processes import process_alive
 from connectors.sinks.base import SinkResult, WindowReport
-from connectors.sinks.charts import STAGE_COLOURS, daily_stages_chart, funnel_chart, identification_chart, topics_chart
+from connectors.sinks.charts import (
+    STAGE_COLOURS,
+    daily_stages_chart,
+    funnel_chart,
+    identification_chart,
+    score_history_chart,
+    topics_chart,
+)
 from enrichment.content import ContentPerformance
 from enrichment.quality import (
     ABOVE,
@@ -43,7 +52,8 @@ from enrichment.quality import (
     WITHIN,
     judge_countries,
 )
-from enrichment.summary import UNKNOWN_COUNTRY
+from enrichment.summary import UNKNOWN_COUNTRY, suggested_accounts
+from enrichment.trend import HISTORY_COLUMNS, history_text
 
 ACCOUNTS_CSV_COLUMNS = [
     "account_id",
@@ -57,6 +67,7 @@ ACCOUNTS_CSV_COLUMNS = [
     "top_topics",
     "intent_score",
     "matched_by",
+    "score_history",
 ]
 PATH_CSV_COLUMNS = [
     "account_id",
@@ -70,6 +81,7 @@ PATH_CSV_COLUMNS = [
     "referrer",
 ]
 UNTAGGED_PAGES_SHOWN = 50
+RATE_DIGITS = 4  # a rate of 0..1 to a hundredth of a percent
 CONTENT_ROWS_SHOWN = 20
 # The score's story, from scoring and the comparison with the previous window: optional, so
 # that reports built without them still render.
@@ -91,6 +103,8 @@ MOVEMENT_LABELS = {
     "new": "new",
     "returning": "returning",
     "stage_receded": "stage receded",
+    "score_rose": "score rose",
+    "score_fell": "score fell",
     "gone_quiet": "gone quiet",
     "steady": "steady",
 }
@@ -109,6 +123,7 @@ FUNNEL_LABELS = {
     "target_account": "From a target account",
 }
 
+_WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
 _SAFE_PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 # A spreadsheet evaluates a cell starting with one of these as a formula (CSV injection).
@@ -165,6 +180,7 @@ class FileReportSink:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _swap_in(staging, folder)
+        write_windows_index(self.directory)
         return SinkResult(
             sink=self.name,
             location=str(folder / "index.html"),
@@ -201,6 +217,34 @@ def _remove_abandoned_copies(folder: Path) -> None:
             shutil.rmtree(copy, ignore_errors=True)
 
 
+def write_windows_index(directory: Path) -> Path:
+    """Write ``<directory>/index.html``: every report window in ``directory``, newest first, linked."""
+    windows = []
+    for folder in directory.iterdir():
+        dates = _WINDOW_FOLDER.fullmatch(folder.name)
+        if dates is None or not folder.is_dir():
+            continue
+        accounts = pd.read_csv(folder / "accounts.csv", encoding="utf-8-sig", usecols=["name", "intent_score"])
+        top = accounts.iloc[0] if len(accounts) else None  # accounts.csv is ranked, highest intent first
+        windows.append(
+            {
+                "folder": folder.name,
+                "start": dates[1],
+                "end": dates[2],
+                "accounts": len(accounts),
+                "top_account": None if top is None else str(top["name"]).removeprefix("'"),
+                "top_score": None if top is None else top["intent_score"],
+            }
+        )
+    windows.sort(key=lambda window: (window["end"], window["start"]), reverse=True)
+    target = directory / "index.html"
+    # Written aside and renamed: a reader (or a concurrent delivery) never sees half a page.
+    staging = target.with_name(f".index.html.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    _render(staging, "windows.html.j2", windows=windows)
+    staging.replace(target)
+    return target
+
+
 def account_page_name(account_id: str) -> str:
     """The file name (without ``.html``) of an account's page.
 
@@ -216,7 +260,9 @@ def account_page_name(account_id: str) -> str:
 
 def _write_report(report: WindowReport, folder: Path) -> int:
     """Write every file of the report into ``folder``; returns the number of account pages."""
+    history = report.score_history if report.score_history is not None else pd.DataFrame(columns=HISTORY_COLUMNS)
     accounts = _ranked(_with_score_story(report.accounts))
+    accounts["score_history"] = accounts["account_id"].map(history_text(history))
     untagged = report.untagged_pages.sort_values("hits", ascending=False, kind="stable")
     summary = report.summary
     (folder / "accounts").mkdir(parents=True)
@@ -225,6 +271,7 @@ def _write_report(report: WindowReport, folder: Path) -> int:
     path = report.path.sort_values(["account_id", "timestamp"], kind="stable")
     _write_csv(path[PATH_CSV_COLUMNS], folder / "digital_path.csv")
     _write_csv(summary.prospects, folder / "prospects.csv")
+    _write_csv(suggested_accounts(summary.prospects), folder / "suggested_accounts.csv")
     _write_csv(summary.identification_by_country, folder / "identification_by_country.csv")
     _write_csv(summary.drop_reasons, folder / "drop_reasons.csv")
     _write_csv(untagged, folder / "untagged_pages.csv")
@@ -233,8 +280,10 @@ def _write_report(report: WindowReport, folder: Path) -> int:
     ranked = [{**account, "page": account_page_name(str(account["account_id"]))} for account in _records(accounts)]
     _render(folder / "index.html", "summary.html.j2", **window, **_summary_context(report, ranked, untagged))
     paths = dict(tuple(path.groupby("account_id", sort=False)))
+    histories = dict(tuple(history.groupby("account_id", sort=False)))
     for account in ranked:
         context = _account_context(account, paths.get(account["account_id"], path.head(0)), report)
+        context["history_chart"] = score_history_chart(histories.get(account["account_id"], history.head(0)))
         _render(folder / "accounts" / f"{account['page']}.html", "account.html.j2", **window, **context)
     return len(ranked)
 
@@ -364,7 +413,17 @@ def _render(target: Path, template: str, **context: Any) -> None:
 
 def _write_csv(frame: pd.DataFrame, target: Path) -> None:
     # The byte-order mark makes Excel read the file as UTF-8 (Cyrillic names stay readable).
-    _formulas_as_text(frame).to_csv(target, index=False, encoding="utf-8-sig")
+    _formulas_as_text(_plain_values(frame)).to_csv(target, index=False, encoding="utf-8-sig")
+
+
+def _plain_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy with times as ISO 8601 UTC (``2026-11-03T09:00:00Z``) and rates to ``RATE_DIGITS`` digits."""
+    times = frame.select_dtypes(include=["datetimetz"]).columns
+    rates = [column for column in frame.columns if column == "rate" or column.endswith("_rate")]
+    return frame.assign(
+        **{column: frame[column].dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ") for column in times},
+        **{column: pd.to_numeric(frame[column]).round(RATE_DIGITS) for column in rates},
+    )
 
 
 def _formulas_as_text(frame: pd.DataFrame) -> pd.DataFrame:

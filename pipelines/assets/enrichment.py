@@ -30,6 +30,9 @@ from pipelines.resources import IntentRulesResource, MaxMindResource
 WEAK_CONFIDENCE = 0.7
 
 
+ATTRIBUTION_OUTPUTS = ("account_hits", "prospect_days", "prospect_topics", "prospect_pages", "traffic_counts")
+
+
 def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: QualitySettings) -> list[AssetsDefinition]:
     band = quality.identification_rate
 
@@ -154,6 +157,10 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
             "prospect_topics": AssetOut(
                 group_name="matching", description="Per company not on the account list: the day's page views by topic."
             ),
+            "prospect_pages": AssetOut(
+                group_name="matching",
+                description="Per company not on the account list: the day's pages with a funnel stage, to score it as accounts are.",
+            ),
             "traffic_counts": AssetOut(
                 group_name="matching",
                 description="The day's hits and visits counted by country and classification: all that is kept of people at home, on mobile or behind a VPN.",
@@ -177,9 +184,7 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         busy the site, while the accounts sales follows keep every hit for their digital path.
         """
         salt = rules.salt()
-        outputs: dict[str, Days] = {
-            name: {} for name in ("account_hits", "prospect_days", "prospect_topics", "traffic_counts")
-        }
+        outputs: dict[str, Days] = {name: {} for name in ATTRIBUTION_OUTPUTS}
         for day, hits in clean_hits.items():
             attributed = attribute_hits(
                 hits, ip_companies[day], account_matches[day], page_tags[day], visitor_salt=salt
@@ -187,7 +192,10 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
             outputs["account_hits"][day] = attributed[
                 (attributed["classification"] == "company") & attributed["account_id"].notna()
             ]
-            outputs["prospect_days"][day], outputs["prospect_topics"][day] = prospect_activity(attributed)
+            prospects = prospect_activity(attributed)
+            outputs["prospect_days"][day] = prospects.days
+            outputs["prospect_topics"][day] = prospects.topics
+            outputs["prospect_pages"][day] = prospects.pages
             outputs["traffic_counts"][day] = count_traffic(attributed)
         account_hits = pd.concat(outputs["account_hits"].values(), ignore_index=True)
         prospect_days = pd.concat(outputs["prospect_days"].values(), ignore_index=True)

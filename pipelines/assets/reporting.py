@@ -20,13 +20,14 @@ from dagster import (
 )
 
 from connectors.sinks.base import WindowReport
-from enrichment.activity import build_account_activity
+from enrichment.activity import build_account_activity, hits_in_window
 from enrichment.content import content_performance
 from enrichment.intent import assess_accounts, movements
 from enrichment.quality import judge_countries, outside_band
-from enrichment.settings import QualitySettings
+from enrichment.settings import QualitySettings, ReportSettings
 from enrichment.summary import summarize_window
 from enrichment.tagging import untagged_pages
+from enrichment.trend import score_history
 from pipelines.checks import partition_check
 from pipelines.metadata import markdown_table
 from pipelines.partitions import Days, report_window, window_bounds
@@ -36,9 +37,12 @@ MOVERS = ["name", "movement", "previous_stage", "furthest_stage", "score_change"
 
 
 def build_reporting_assets(
-    partitions: DailyPartitionsDefinition, window_days: int, baseline_weeks: int, quality: QualitySettings
+    partitions: DailyPartitionsDefinition, report: ReportSettings, baseline_weeks: int, quality: QualitySettings
 ) -> list[AssetsDefinition]:
+    window_days = report.window_days
     window = report_window(window_days)
+    # Each account's score over its last windows is computed afresh from their account hits.
+    history_span = report_window(window_days * report.history_windows)
     # The surge baseline, and the previous window inside it, come from the same daily company hits.
     window_with_history = report_window(window_days + 7 * baseline_weeks)
 
@@ -120,9 +124,10 @@ def build_reporting_assets(
 
     @asset(
         ins={
-            "account_hits": AssetIn(partition_mapping=window),
+            "account_hits": AssetIn(partition_mapping=history_span),
             "prospect_days": AssetIn(partition_mapping=window),
             "prospect_topics": AssetIn(partition_mapping=window),
+            "prospect_pages": AssetIn(partition_mapping=window),
             "traffic_counts": AssetIn(partition_mapping=window),
             "hit_drop_counts": AssetIn(partition_mapping=window),
             "page_tags": AssetIn(partition_mapping=window),
@@ -144,6 +149,7 @@ def build_reporting_assets(
         account_hits: Days,
         prospect_days: Days,
         prospect_topics: Days,
+        prospect_pages: Days,
         traffic_counts: Days,
         hit_drop_counts: Days,
         page_tags: Days,
@@ -151,21 +157,39 @@ def build_reporting_assets(
         digital_paths: Days,
         account_movements: Days,
         report_sink: FileReportSinkResource,
+        rules: IntentRulesResource,
     ):
         """The window's summary and one page per account, delivered to the report folder."""
-        account_hits, prospect_days, prospect_topics, traffic_counts, hit_drop_counts, page_tags = map(
-            _every_day, (account_hits, prospect_days, prospect_topics, traffic_counts, hit_drop_counts, page_tags)
+        account_hits, prospect_days, prospect_topics, prospect_pages = map(
+            _every_day, (account_hits, prospect_days, prospect_topics, prospect_pages)
         )
+        traffic_counts, hit_drop_counts, page_tags = map(_every_day, (traffic_counts, hit_drop_counts, page_tags))
         window = context.partition_key
         account_activity, digital_paths = account_activity[window], digital_paths[window]
         account_movements = account_movements[window]
         start, end = window_bounds(window, window_days)
+        history = score_history(
+            account_hits,
+            account_activity["account_id"],
+            window_end=end,
+            window_days=window_days,
+            windows=report.history_windows,
+            weights=rules.scoring_weights(),
+        )
+        account_hits = hits_in_window(account_hits, start, end)
         drops = hit_drop_counts.groupby("reason", as_index=False)["hits"].sum().sort_values("hits", ascending=False)
         summary = summarize_window(
-            traffic_counts, prospect_days, prospect_topics, drops, window_start=start, window_end=end
+            traffic_counts,
+            prospect_days,
+            prospect_topics,
+            prospect_pages,
+            drops,
+            window_start=start,
+            window_end=end,
+            weights=rules.scoring_weights(),
         )
         bands = {country: (band.min, band.max) for country, band in quality.expected_identification.items()}
-        report = WindowReport(
+        window_report = WindowReport(
             window_start=start,
             window_end=end,
             accounts=account_activity,
@@ -176,8 +200,9 @@ def build_reporting_assets(
             content_performance=content_performance(account_hits, account_movements),
             expected_identification=bands,
             min_visits_per_country=quality.min_visits_per_country,
+            score_history=history,
         )
-        result = report_sink.get().deliver(report)
+        result = report_sink.get().deliver(window_report)
         outside = outside_band(
             judge_countries(summary.identification_by_country, bands, quality.min_visits_per_country)
         )
