@@ -27,6 +27,7 @@ from dagster import (
     execute_job,
 )
 
+from connectors.processes import process_alive
 from pipelines.partitions import DAYS_PER_RUN
 
 # The run tags Dagster reads a run's partitions from: one day, or a range of consecutive days.
@@ -165,7 +166,7 @@ def fail_abandoned_runs(instance: DagsterInstance) -> list[str]:
     abandoned = []
     for run in instance.get_runs(filters=RunsFilter(statuses=_IN_PROGRESS)):
         owner_host, _, pid = run.tags.get(CLI_PROCESS_TAG, "").rpartition(":")
-        if owner_host == host and pid.isdigit() and not _alive(int(pid)):
+        if owner_host == host and pid.isdigit() and not process_alive(int(pid)):
             instance.report_run_failed(run, f"the visitor-intent process that ran it (pid {pid}) ended mid-run")
             abandoned.append(run.run_id)
     return abandoned
@@ -206,13 +207,3 @@ def day_tags(first: dt.date, last: dt.date) -> dict[str, str]:
 def _plain(value: Any) -> str:
     """A metadata value on one line (a markdown table is squeezed into its rows)."""
     return " ".join(str(value).split())[:300]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True

@@ -10,6 +10,7 @@ spool, reports and demo data live in a temporary folder (``isolated_project``).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -107,6 +108,13 @@ def postgres_url() -> Iterator[str]:
 
     Outside CI a missing server skips; in CI it fails, since the production path must be tested.
     """
+    with postgres_schema() as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """``postgres_url`` for any fixture scope: a fresh schema while the block runs."""
     import sqlalchemy as sa
 
     base_url = os.environ.get(POSTGRES_URL_ENV_VAR, DEFAULT_POSTGRES_URL)

@@ -11,7 +11,8 @@ per CPU, parsed side by side in worker processes; the days come out as from one 
 An entry is keyed by the file's path, size and modification time and the read options,
 so a rewritten or growing log is parsed again; building an entry removes the entries of
 the file's older versions only. Entries are built under a temporary name and renamed into
-place, so a crash never leaves a half-written day behind.
+place, so a crash never leaves a half-written day behind; the next build removes what a killed
+process left under such a name.
 
 The entries are a catalogue of every log the spool holds and the days each one covers
 (``catalogue``): a day is built from every log that holds it, including logs spooled by
@@ -55,6 +56,7 @@ from connectors.hits.formats import UnknownLogFormat
 from connectors.hits.lines import Segment, segments
 from connectors.hits.reader import read_hits, resolve_format
 from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES, UNKNOWN_FORMAT
+from connectors.processes import process_alive
 
 # Formats whose every line is a record on its own (no header, no directives), so a plain
 # file can be cut anywhere between lines and its parts parsed in parallel.
@@ -231,7 +233,8 @@ class HitSpool:
             yield manifest_file.parent, manifest
 
     def _build(self, path: Path, options: ReadOptions, entry: Path) -> None:
-        partial = self.directory / f".{entry.name}.partial-{uuid.uuid4().hex[:8]}"
+        self._remove_abandoned_builds()
+        partial = self.directory / f".{entry.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         partial.mkdir(parents=True)
         manifest: dict = {"source": str(path.resolve())}
         try:
@@ -255,6 +258,13 @@ class HitSpool:
         (partial / _MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
         self._replace_older_versions(source, partial, entry)
         self._remember_first_day(SpooledLog.from_manifest(entry, manifest).days)
+
+    def _remove_abandoned_builds(self) -> None:
+        """Remove entries still being built by processes that died (killed mid-parse): nothing else would."""
+        for partial in self.directory.glob(".*.partial-*"):
+            owner = partial.name.rpartition(".partial-")[2].partition("-")[0]
+            if owner.isdigit() and not process_alive(int(owner)):
+                shutil.rmtree(partial, ignore_errors=True)
 
     def _marked_first_day(self) -> dt.date | None:
         mark_file = self.directory / _FIRST_DAY

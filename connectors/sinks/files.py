@@ -32,6 +32,7 @@ from typing import Any
 import pandas as pd
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from connectors.processes import process_alive
 from connectors.sinks.base import SinkResult, WindowReport
 from connectors.sinks.charts import (
     STAGE_COLOURS,
@@ -212,18 +213,8 @@ def _remove_abandoned_copies(folder: Path) -> None:
     """Remove copies of ``folder`` left by deliveries whose process died (killed mid-write, or mid-swap)."""
     for copy in folder.parent.glob(f".{folder.name}.*"):
         kind, _, owner = copy.name.removeprefix(f".{folder.name}.").partition("-")
-        if kind == "old" or (kind == "partial" and not _process_alive(int(owner.split("-")[0]))):
+        if kind == "old" or (kind == "partial" and not process_alive(int(owner.split("-")[0]))):
             shutil.rmtree(copy, ignore_errors=True)
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
 
 
 def write_windows_index(directory: Path) -> Path:

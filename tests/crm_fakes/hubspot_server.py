@@ -84,6 +84,7 @@ class FakeHubSpot:
         self.index_new_notes = True
         self.unindexed_notes: set[str] = set()
         self._faults: list[_Fault] = []
+        self._after: list[tuple[str, Callable[[], None]]] = []
         # The server is threaded (a slow answer must not hold up the client's retry): one change at a time.
         self._lock = threading.Lock()
         self._ids = itertools.count(9001)
@@ -138,6 +139,10 @@ class FakeHubSpot:
         headers = {"Retry-After": retry_after} if retry_after is not None else {}
         self.fail_next(path_suffix, 429, body, headers=headers, times=times)
 
+    def after_next(self, path_suffix: str, action: Callable[[], None]) -> None:
+        """Call ``action`` once the next request whose path ends with ``path_suffix`` changed the state, before answering."""
+        self._after.append((path_suffix, action))
+
     # --- what tests read ------------------------------------------------------------
 
     def calls(self, path_suffix: str = "") -> list[RecordedRequest]:
@@ -178,6 +183,10 @@ class FakeHubSpot:
             return self._answer(request, 404, _error(f"no route for {request.path}", "OBJECT_NOT_FOUND"))
         with self._lock:
             status, answer = route(body)
+            after = [hook for hook in self._after if request.path.endswith(hook[0])]
+            self._after = [hook for hook in self._after if hook not in after]
+        for _, action in after:
+            action()
         return self._answer(request, status, answer)
 
     def _take_fault(self, path: str) -> _Fault | None:
