@@ -351,7 +351,7 @@ def _forget(args: argparse.Namespace) -> int:
 def _no_hits(args: argparse.Namespace, hit_sources) -> int:
     """Nothing to run: fine when the files hold no records (a freshly rotated log), an error otherwise."""
     summaries = {
-        path: hit_sources.spool.summary(path, source.options())
+        path: hit_sources.spool.summary(path, hit_sources.read_options(source))
         for source in hit_sources.sources
         for path in source.files()
     }
