@@ -68,6 +68,14 @@ class RetentionResult:
 
 
 @dataclass(frozen=True)
+class Parties:
+    """Who a forget is about, as the reports and CRMs know them: accounts and organization names."""
+
+    account_ids: list[str]
+    organizations: list[str]
+
+
+@dataclass(frozen=True)
 class ForgetResult:
     """Rows deleted, per table that could hold something about the forgotten party."""
 
@@ -169,6 +177,28 @@ def forget(warehouse: Warehouse, *, network: str | None = None, organization: st
         }
         forgotten.drop(connection)
     return ForgetResult(deleted)
+
+
+def forgotten_parties(warehouse: Warehouse, *, network: str | None = None, organization: str | None = None) -> Parties:
+    """The target accounts and organizations whose rows ``forget`` would remove: what they
+    were delivered as in the report folders and CRMs. Ask before forgetting in the warehouse."""
+    matched = _known_addresses(warehouse, "account_matches", "ip", "organization", "account_id")
+    resolved = _known_addresses(warehouse, "ip_companies", "ip", "organization")
+    if network is not None:
+        overlapping = _overlapping(parse_network(network))
+        chosen = [row for row in matched + resolved if any(map(overlapping, ip_networks_in(row[0])))]
+    else:
+        wanted = _comparable(organization or "")
+        chosen = [row for row in matched + resolved if row[1] and _comparable(row[1]) == wanted]
+    accounts = {row[2] for row in chosen if len(row) > 2 and row[2]}
+    names = {row[1] for row in chosen if row[1]} | ({organization} if organization else set())
+    return Parties(sorted(accounts), sorted(names))
+
+
+def _known_addresses(warehouse: Warehouse, table: str, *columns: str) -> list[tuple]:
+    declared = warehouse.table(table)
+    with warehouse.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.select(*(declared.c[c] for c in columns)).distinct())]
 
 
 # --- retention --------------------------------------------------------------------------
