@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +99,7 @@ def forget_in_reports(
     return ForgottenInReports(pages, csv_rows, summary_rows)
 
 
-def _drop_csv_rows(path: Path, forgotten) -> pd.DataFrame:
+def _drop_csv_rows(path: Path, forgotten: Callable[[pd.DataFrame], pd.Series]) -> pd.DataFrame:
     """Rewrite the CSV without the rows ``forgotten`` selects; returns those rows."""
     if not path.exists():
         return pd.DataFrame()
