@@ -31,20 +31,21 @@ NO_LIMIT = {
 FILES = [
     (
         "spooled logs (`spool_directory`)",
-        "every parsed hit: IP addresses, URLs, referrers, user agents, visitor ids",
+        "every parsed hit: IP addresses, scrubbed URLs and referrers, user agents, visitor ids",
         "until every day in the file is past the raw-IP limit; `forget` removes them all",
         "`privacy.raw_ip_retention_days`",
     ),
     (
         "report folders (`report.directory`)",
         "organization names (prospects), and per account its visits: visit ids, times, URLs, referrers",
-        "until you delete them",
-        "–",
+        f"{PrivacySettings().report_retention_days} days after the window's last day, then removed; "
+        "`forget` removes the forgotten accounts and organizations",
+        "`privacy.report_retention_days`",
     ),
     (
         "CRM records and notes",
         "none: company-level figures, page paths, topics, stages and scores",
-        "as the CRM keeps them",
+        "as the CRM keeps them; `forget` removes the forgotten accounts' notes and figures",
         "–",
     ),
 ]

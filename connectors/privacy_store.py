@@ -68,6 +68,14 @@ class RetentionResult:
 
 
 @dataclass(frozen=True)
+class Parties:
+    """Who a forget is about, as the reports and CRMs know them: accounts and organization names."""
+
+    account_ids: list[str]
+    organizations: list[str]
+
+
+@dataclass(frozen=True)
 class ForgetResult:
     """Rows deleted, per table that could hold something about the forgotten party."""
 
@@ -169,6 +177,28 @@ def forget(warehouse: Warehouse, *, network: str | None = None, organization: st
         }
         forgotten.drop(connection)
     return ForgetResult(deleted)
+
+
+def forgotten_parties(warehouse: Warehouse, *, network: str | None = None, organization: str | None = None) -> Parties:
+    """The target accounts and organizations whose rows ``forget`` would remove: what they
+    were delivered as in the report folders and CRMs. Ask before forgetting in the warehouse."""
+    matched = _distinct_rows(warehouse, "account_matches", "ip", "organization", "account_id")
+    resolved = [(ip, name, None) for ip, name in _distinct_rows(warehouse, "ip_companies", "ip", "organization")]
+    if network is not None:
+        overlapping = _overlapping(parse_network(network))
+        chosen = [row for row in matched + resolved if any(map(overlapping, ip_networks_in(row[0])))]
+    else:
+        wanted = _comparable(organization or "")
+        chosen = [row for row in matched + resolved if row[1] and _comparable(row[1]) == wanted]
+    accounts = {account_id for _, _, account_id in chosen if account_id}
+    names = {name for _, name, _ in chosen if name} | ({organization} if organization else set())
+    return Parties(sorted(accounts), sorted(names))
+
+
+def _distinct_rows(warehouse: Warehouse, table: str, *columns: str) -> list[tuple]:
+    declared = warehouse.table(table)
+    with warehouse.engine.connect() as connection:
+        return [tuple(row) for row in connection.execute(sa.select(*(declared.c[c] for c in columns)).distinct())]
 
 
 # --- retention --------------------------------------------------------------------------

@@ -77,6 +77,9 @@ class ScrubRules:
         return any(fnmatchcase(folded, pattern.casefold()) for pattern in self.allowed_parameters)
 
 
+DEFAULT_SCRUB_RULES = ScrubRules()
+
+
 @dataclass(frozen=True)
 class ScrubbedUrl:
     """A URL as it may be stored, and the names of the parameters taken out of it."""

@@ -16,9 +16,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enrichment.activity import CRM_FIGURES
+from enrichment.content import UTM_PARAMETERS
 from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
 from enrichment.intent import IntentSettings
 from enrichment.scoring import ScoringWeights
+from enrichment.scrubbing import DEFAULT_ALLOWED_PARAMETERS
 
 DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[1] / "config" / "settings.yaml"
 SETTINGS_ENV_VAR = "VISITOR_INTENT_SETTINGS"
@@ -114,8 +116,17 @@ class PrivacySettings(_Strict):
     # the one before it, which movements compare with) need 56 days of them.
     visitor_key_retention_days: int = Field(default=60, ge=1)
     quarantine_retention_days: int = Field(default=30, ge=1)  # then quarantined lines' raw text is removed
+    report_retention_days: int = Field(default=90, ge=1)  # then a report window's folder is removed
+    # Query parameters kept in page and referrer URLs (shell patterns such as utm_*); every
+    # other one is dropped when a log is read, and only its name is counted.
+    allowed_query_parameters: list[str] = Field(default_factory=lambda: list(DEFAULT_ALLOWED_PARAMETERS))
     # Only the demo may key visitors with the public demo salt; real runs need VISITOR_INTENT_VISITOR_SALT.
     allow_demo_salt: bool = False
+
+    def kept_query_parameters(self) -> tuple[str, ...]:
+        """The allowed parameters plus those the pipeline itself reads (the content report's utm
+        parameters), so that no allow-list can starve a report. Taxonomy rules see no query string."""
+        return tuple(dict.fromkeys([*self.allowed_query_parameters, *UTM_PARAMETERS]))
 
 
 class HubSpotSettings(_Strict):

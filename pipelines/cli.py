@@ -332,26 +332,29 @@ def _resolve(args: argparse.Namespace) -> int:
 
 
 def _forget(args: argparse.Namespace) -> int:
-    from connectors.hits.spool import HitSpool
-    from connectors.privacy_store import forget
-    from connectors.warehouse import Warehouse
-    from pipelines.resources import warehouse_url
+    from pipelines.forgetting import forget_everywhere
 
-    settings = _settings(args)
-    result = forget(Warehouse(warehouse_url(settings)), network=args.network, organization=args.organization)
-    # Spooled logs are parsed copies of whole files: drop them all rather than edit them.
-    spooled = HitSpool(settings.path(settings.spool_directory)).clear()
-    args.out(f"forgot {args.network or args.organization!r}: {sum(result.deleted.values())} rows")
-    for table, rows in sorted(result.deleted.items()):
+    result = forget_everywhere(_settings(args), network=args.network, organization=args.organization)
+    deleted, reports = result.warehouse.deleted, result.reports
+    args.out(f"forgot {args.network or args.organization!r}: {sum(deleted.values())} rows")
+    for table, rows in sorted(deleted.items()):
         args.out(f"  {table}: {rows}")
-    args.out(f"  spooled logs removed: {spooled}")
-    return 0
+    args.out(f"  spooled logs removed: {result.spooled_logs}")
+    args.out(
+        f"  reports: {reports.account_pages} account pages, {reports.csv_rows} CSV rows, "
+        f"{reports.summary_rows} summary rows removed"
+    )
+    for crm in result.crms:
+        args.out(f"  {crm.sink}: {crm.accounts} accounts, {crm.notes_deleted} notes, {crm.records_cleared} records")
+        for account_id, why in sorted(crm.failures.items()):
+            print(f"error: {crm.sink} still holds {account_id}: {why} (run forget again)", file=sys.stderr)
+    return 1 if any(crm.failures for crm in result.crms) else 0
 
 
 def _no_hits(args: argparse.Namespace, hit_sources) -> int:
     """Nothing to run: fine when the files hold no records (a freshly rotated log), an error otherwise."""
     summaries = {
-        path: hit_sources.spool.summary(path, source.options())
+        path: hit_sources.spool.summary(path, hit_sources.read_options(source))
         for source in hit_sources.sources
         for path in source.files()
     }

@@ -37,6 +37,7 @@ from enrichment.intent import IntentSettings
 from enrichment.matching import TargetAccount, load_target_accounts
 from enrichment.privacy import VISITOR_SALT_ENV_VAR, visitor_salt
 from enrichment.scoring import ScoringWeights
+from enrichment.scrubbing import DEFAULT_ALLOWED_PARAMETERS
 from enrichment.settings import Settings
 from enrichment.tagging import Taxonomy, load_taxonomy
 from pipelines.storage import WarehouseIOManager, WarehouseResource
@@ -61,24 +62,33 @@ class HitSource(Config):
             found.update(p for p in anchor.glob(str(Path(pattern).relative_to(anchor))) if p.is_file())
         return sorted(found)
 
-    def options(self) -> ReadOptions:
+    def options(self, allowed_query_parameters: tuple[str, ...]) -> ReadOptions:
         return ReadOptions(
             log_format=self.log_format,
             column_mapping=ColumnMapping(**self.column_mapping) if self.column_mapping else None,
             trust_forwarded_for=self.trust_forwarded_for,
             timezone=self.timezone,
+            allowed_query_parameters=allowed_query_parameters,
         )
 
 
 class HitSourcesResource(ConfigurableResource):
-    """Every configured hit source, parsed once into the spool; a day is read from every log the spool holds."""
+    """Every configured hit source, parsed once into the spool; a day is read from every log the spool holds.
+
+    Urls and referrers keep only ``allowed_query_parameters`` (``privacy.kept_query_parameters``).
+    """
 
     sources: list[HitSource]
     spool_directory: str
+    allowed_query_parameters: list[str] = list(DEFAULT_ALLOWED_PARAMETERS)
 
     @property
     def spool(self) -> HitSpool:
         return HitSpool(Path(self.spool_directory))
+
+    def read_options(self, source: HitSource) -> ReadOptions:
+        """How the spool reads ``source``'s files."""
+        return source.options(tuple(self.allowed_query_parameters))
 
     def all_files(self) -> list[Path]:
         return sorted({path for source in self.sources for path in source.files()})
@@ -92,14 +102,14 @@ class HitSourcesResource(ConfigurableResource):
             path
             for source in self.sources
             for path in source.files()
-            if path.stat().st_size and not self.spool.holds(path, source.options())
+            if path.stat().st_size and not self.spool.holds(path, self.read_options(source))
         ]
 
     def spool_sources(self) -> Iterator[SpooledLog]:
         """Spool each configured file (parsing only those new or changed since): its catalogue entry."""
         for source in self.sources:
             for path in source.files():
-                yield self.spool.spool(path, source.options())
+                yield self.spool.spool(path, self.read_options(source))
 
     def days(self) -> frozenset[dt.date]:
         """The UTC days with hits in the configured files."""
@@ -335,7 +345,9 @@ def resources_from_settings(
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "hit_sources": HitSourcesResource(
-            sources=sources, spool_directory=str(settings.path(settings.spool_directory))
+            sources=sources,
+            spool_directory=str(settings.path(settings.spool_directory)),
+            allowed_query_parameters=list(settings.privacy.kept_query_parameters()),
         ),
         "maxmind": maxmind,
         "rules": IntentRulesResource(

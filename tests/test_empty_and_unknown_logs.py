@@ -148,7 +148,7 @@ def test_daily_ingestion_reads_the_good_file_and_names_the_unreadable_one(
         list(build_definitions(settings).assets),
         partition_key=DAY.isoformat(),
         resources=resources_from_settings(settings),
-        selection=["clean_hits", "hit_drop_counts", "quarantined_lines"],
+        selection=["clean_hits", "hit_drop_counts", "quarantined_lines", "removed_query_parameters"],
     )
 
     assert result.success

@@ -30,3 +30,10 @@ def test_every_tagged_column_is_in_the_inventory_with_how_long_it_is_kept() -> N
         assert row is not None, f"{column.table.name}.{column.name}"
     assert "| `quarantined_lines` | `raw`: log lines as written" in render_inventory()
     assert "30 days, then addresses cut to their network (/24, /48); 30 days, then removed" in render_inventory()
+
+
+def test_the_report_folders_are_listed_with_their_retention_setting() -> None:
+    [row] = [line for line in render_inventory().splitlines() if line.startswith("| report folders")]
+
+    assert "90 days after the window's last day, then removed" in row
+    assert row.endswith("| `privacy.report_retention_days` |")

@@ -13,7 +13,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from connectors.crm.ledger import Attempt, DeliveryLedger, DeliveryStatus
-from connectors.migrations import SchemaVersionError, alembic_config, current_revision, ensure_current, head_revision
+from connectors.migrations import (
+    SchemaVersionError,
+    alembic_config,
+    current_revision,
+    ensure_current,
+    head_revision,
+)
 from connectors.schema import WAREHOUSE
 from connectors.schema.reporting import DELIVERY_STATUSES
 from connectors.warehouse import Warehouse, data_columns
@@ -21,6 +27,7 @@ from connectors.warehouse import Warehouse, data_columns
 DAYS = ("2026-10-05", "2026-10-06")
 # Declared since: the release before the schema never wrote them.
 ADDED_SINCE = {"ip_companies": {"confidence", "rules_version", "mobile_country_code", "mobile_network_code"}}
+TABLES_ADDED_SINCE = {"removed_query_parameters", "prospect_pages"}
 
 
 @pytest.fixture
@@ -84,10 +91,8 @@ def _in_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[sorted(range(len(keys)), key=keys.__getitem__)].reset_index(drop=True)
 
 
-# Tables later revisions created: the release before the schema never had them.
-CREATED_SINCE = {"prospect_pages"}
 DAILY_TABLES = [
-    table for table in WAREHOUSE.sorted_tables if "partition_key" in table.c and table.name not in CREATED_SINCE
+    table for table in WAREHOUSE.sorted_tables if "partition_key" in table.c and table.name not in TABLES_ADDED_SINCE
 ]
 
 
@@ -111,6 +116,22 @@ def test_a_warehouse_written_before_the_schema_keeps_every_row_and_value(engine:
     assert ledger.entries("hubspot", dt.date(2026, 10, 6))["ACME-001"].intent_score == 72.5
     assert current_revision(engine) == head_revision()
     assert ensure_current(engine) is False
+
+
+def test_a_warehouse_at_the_first_revision_gains_the_removed_parameter_counts_and_keeps_its_rows(
+    engine: sa.Engine,
+) -> None:
+    with engine.connect() as connection:
+        command.upgrade(alembic_config(connection), "0001")
+    Warehouse(engine).replace_partition("hit_drop_counts", pd.DataFrame({"reason": ["bot"], "hits": [3]}), DAYS[0])
+
+    assert ensure_current(engine) is True
+
+    warehouse = Warehouse(engine)
+    counts = pd.DataFrame({"day": [dt.date(2026, 10, 5)], "parameter": ["email"], "hits": [2]})
+    warehouse.replace_partition("removed_query_parameters", counts, DAYS[0])
+    assert warehouse.read("removed_query_parameters", [DAYS[0]]).to_dict("records") == counts.to_dict("records")
+    assert warehouse.read("hit_drop_counts")["hits"].tolist() == [3]
 
 
 def test_the_migrated_warehouse_is_exactly_the_declared_schema(engine: sa.Engine) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from dagster import materialize
+from dagster import AssetSelection, materialize
 
 from connectors.warehouse import Warehouse
 from demo.hits import write_sample_hits
@@ -17,7 +17,7 @@ from demo.mmdb import build_demo_database
 from enrichment.settings import PrivacySettings
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.cli import main
-from pipelines.resources import HitSourcesResource
+from pipelines.resources import FileReportSinkResource, HitSourcesResource
 from pipelines.storage import WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -66,6 +66,43 @@ def _full_addresses(warehouse: Warehouse, table: str) -> dict[str, set[str]]:
     return found
 
 
+def privacy_resources(store: Warehouse, settings: Path) -> dict:
+    return {
+        "warehouse": WarehouseResource(url=str(store.engine.url)),
+        "hit_sources": HitSourcesResource(sources=[], spool_directory=str(settings.parent / "spool")),
+        "report_sink": FileReportSinkResource(directory=str(settings.parent / "reports")),
+    }
+
+
+def test_report_windows_older_than_the_limit_are_removed_and_an_overdue_one_fails_the_check(warehouse) -> None:
+    store, settings = warehouse
+    reports = settings.parent / "reports"
+    [window] = [folder.name for folder in reports.iterdir()]
+    window_end = dt.date.fromisoformat(window.split("_")[1])
+    age = (dt.datetime.now(dt.UTC).date() - window_end).days
+    keeping, pruning = PrivacySettings(report_retention_days=age), PrivacySettings(report_retention_days=age - 1)
+
+    kept = materialize(build_privacy_assets(keeping), resources=privacy_resources(store, settings))
+    overdue = materialize(
+        build_privacy_assets(pruning),
+        resources=privacy_resources(store, settings),
+        selection=AssetSelection.all_asset_checks(),
+    )
+    pruned = materialize(build_privacy_assets(pruning), resources=privacy_resources(store, settings))
+
+    assert (
+        kept.asset_materializations_for_node("personal_data_retention")[0].metadata["report windows removed"].value == 0
+    )
+    [check] = overdue.get_asset_check_evaluations()
+    assert not check.passed and check.metadata["overdue report windows"].value == window
+    assert (
+        pruned.asset_materializations_for_node("personal_data_retention")[0].metadata["report windows removed"].value
+        == 1
+    )
+    assert [check.passed for check in pruned.get_asset_check_evaluations()] == [True]
+    assert not (reports / window).exists()
+
+
 def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
     store, settings = warehouse
     spool = settings.parent / "spool"
@@ -73,16 +110,12 @@ def test_no_raw_ip_older_than_the_limit_remains(warehouse) -> None:
     retention_days = (dt.datetime.now(dt.UTC).date() - dt.date(2026, 11, 11)).days
     cutoff = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=retention_days)).isoformat()
 
-    hit_sources = HitSourcesResource(sources=[], spool_directory=str(spool))
     limits = PrivacySettings(
         raw_ip_retention_days=retention_days,
         visitor_key_retention_days=retention_days,
         quarantine_retention_days=retention_days,
     )
-    result = materialize(
-        build_privacy_assets(limits),
-        resources={"warehouse": WarehouseResource(url=str(store.engine.url)), "hit_sources": hit_sources},
-    )
+    result = materialize(build_privacy_assets(limits), resources=privacy_resources(store, settings))
 
     assert result.success
     assert [check.passed for check in result.get_asset_check_evaluations()] == [True]
@@ -99,6 +132,11 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
     lines: list[str] = []
 
     assert "Wayne Enterprises" in set(store.read("prospect_days")["organization"])
+    report_files = [path for path in (settings.parent / "reports").rglob("*") if path.is_file()]
+    assert [path.name for path in report_files if "Wayne Enterprises" in path.read_text()] == [
+        "index.html",
+        "prospects.csv",
+    ]
 
     assert main(["--settings", str(settings), "forget", "--organization", "Wayne Enterprises"], out=lines.append) == 0
 
@@ -110,3 +148,4 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
         )
     for table in ("prospect_days", "prospect_topics", "prospect_pages"):
         assert "Wayne Enterprises" not in set(store.read(table)["organization"].dropna()), table
+    assert not [path for path in report_files if "Wayne Enterprises" in path.read_text()]

@@ -12,7 +12,7 @@ import pytest
 import connectors.hits.spool as spool_module
 from connectors.hit_sources import read_day
 from connectors.hits import read_hits
-from connectors.hits.spool import HitSpool
+from connectors.hits.spool import HitSpool, ReadOptions
 
 LINE = '64.124.10.{n} - - [{day}/Oct/2026:{hour}:00:00 +0000] "GET /page/{n} HTTP/1.1" 200 512 "-" "Mozilla/5.0 Firefox/128.0"'
 D5, D6, D7 = dt.date(2026, 10, 5), dt.date(2026, 10, 6), dt.date(2026, 10, 7)
@@ -165,3 +165,24 @@ def test_a_changed_log_replaces_its_own_copy_only_and_the_first_day_never_moves_
     spool.purge(older_than=D6)  # retention drops the old log's copy
     assert [log.source for log in spool.catalogue()] == [str(recent.resolve())]
     assert spool.first_day() == D5  # partitions keep their first day
+
+
+def test_a_spooled_day_holds_only_allowed_parameters_and_a_new_allow_list_reads_the_log_again(tmp_path: Path) -> None:
+    lines = [
+        LINE.replace("/page/{n}", "/page/{n}?utm_source=mail&email=jane%40example.com&ref=x").format(
+            n=n, day="05", hour="10"
+        )
+        for n in range(1, 41)
+    ]
+    log = _log(tmp_path / "access.log", lines)
+    # Cut into parts parsed by worker processes: they scrub with the same allow-list.
+    spool = HitSpool(tmp_path / "spool", workers=2, min_segment_bytes=1)
+    campaigns_only = ReadOptions(allowed_query_parameters=("utm_*",))
+
+    hits, _ = spool.read_day(log, dt.date(2026, 10, 5), campaigns_only)
+    with_ref, _ = spool.read_day(log, dt.date(2026, 10, 5), ReadOptions(allowed_query_parameters=("utm_*", "ref")))
+
+    assert hits["url"].tolist() == [f"/page/{n}?utm_source=mail" for n in range(1, 41)]
+    assert set(hits["removed_parameters"]) == {"email;ref"}
+    assert with_ref["url"].tolist() == [f"/page/{n}?utm_source=mail&ref=x" for n in range(1, 41)]
+    assert len(_entries(tmp_path / "spool")) == 1  # the entry read with the old allow-list is gone

@@ -3,6 +3,11 @@
 Parsers only cut a line into raw field texts. Everything that can be done per column
 (timestamps, IP checks, URL reduction, statuses) happens here, once per distinct value:
 logs repeat the same IPs, URLs and seconds many times.
+
+Every source passes through here, so this is where personal data is scrubbed
+(``enrichment.scrubbing``): urls and referrers keep only allowed query parameters, personal
+data in them and in page titles is masked, and so is the raw text of quarantined lines.
+Nothing unscrubbed reaches the spool, and so nothing reaches the warehouse or a report.
 """
 
 from __future__ import annotations
@@ -30,6 +35,15 @@ from connectors.hits.values import (
     parse_status,
     parse_timestamps,
     resolve_target,
+)
+from enrichment.scrubbing import (
+    DEFAULT_SCRUB_RULES,
+    REMOVED_SEPARATOR,
+    ScrubbedUrl,
+    ScrubRules,
+    mask_personal_data,
+    scrub_raw_line,
+    scrub_url,
 )
 
 # The raw values a parser may extract from a line. "url" is the request target as logged
@@ -116,6 +130,7 @@ class HitAssembler:
         *,
         trust_forwarded_for: bool = False,
         timezone: str = "UTC",
+        scrub_rules: ScrubRules = DEFAULT_SCRUB_RULES,
     ) -> None:
         self.source_file = source_file
         self.fields = fields  # names of the values in each record tuple, from RAW_FIELDS
@@ -126,6 +141,9 @@ class HitAssembler:
         self._forwarded_clients = Memo(leftmost_public_ip)
         self._targets = Memo(resolve_target)
         self._statuses = Memo(parse_status)
+        self.scrub_rules = scrub_rules
+        self._scrubbed_urls = Memo(lambda url: None if url is None else scrub_url(url, scrub_rules))
+        self._masked_texts = Memo(lambda text: None if text is None else mask_personal_data(text))
 
     def build(self, chunk: PendingChunk) -> ParsedChunk:
         """The chunk's hits and quarantine.
@@ -146,6 +164,7 @@ class HitAssembler:
         _apply_targets(columns, self._targets(columns["url"]))
         if columns["status"] is not None:
             columns["status"] = self._statuses(columns["status"])
+        self._scrub(columns)
 
         hits = self._hits_frame(timestamps, columns, record_line_nos)
         reasons = _failures(timestamps, columns, named_clients)
@@ -163,6 +182,18 @@ class HitAssembler:
         for position, name in enumerate(self.fields):
             columns[name] = list(map(itemgetter(position), records))
         return columns
+
+    def _scrub(self, columns: Columns) -> None:
+        """Urls and referrers with only allowed parameters and personal data masked, page titles
+        masked; ``removed_parameters`` names what each hit's url and referrer lost."""
+        urls = self._scrubbed_urls(columns["url"])
+        referrers = self._scrubbed_urls(columns["referrer"]) if columns["referrer"] is not None else [None] * len(urls)
+        columns["url"] = list(map(_scrubbed_text, urls))
+        if columns["referrer"] is not None:
+            columns["referrer"] = list(map(_scrubbed_text, referrers))
+        if columns["page_title"] is not None:
+            columns["page_title"] = self._masked_texts(columns["page_title"])
+        columns["removed_parameters"] = list(map(_removed_names, urls, referrers))
 
     def _client_ips(self, columns: Columns) -> list[str | None]:
         connection = self._canonical_ips(columns["ip"])
@@ -188,9 +219,19 @@ class HitAssembler:
             "source_file": self.source_file,
             "line_no": [line_no for line_no, _, _ in rejected],
             "reason": [reason for _, reason, _ in rejected],
-            "raw": [line[:MAX_RAW_CHARS] for _, _, line in rejected],
+            "raw": [scrub_raw_line(line, self.scrub_rules)[:MAX_RAW_CHARS] for _, _, line in rejected],
         }
         return _frame(values, QUARANTINE_DTYPES, rows)
+
+
+def _scrubbed_text(scrubbed: ScrubbedUrl | None) -> str | None:
+    return None if scrubbed is None else scrubbed.url
+
+
+def _removed_names(url: ScrubbedUrl | None, referrer: ScrubbedUrl | None) -> str | None:
+    """The parameter names taken out of a hit's url and referrer, ";"-separated (None when none were)."""
+    names = [*(url.removed if url else ()), *(referrer.removed if referrer else ())]
+    return REMOVED_SEPARATOR.join(dict.fromkeys(names)) or None
 
 
 def _apply_targets(columns: Columns, targets: list[Target]) -> None:

@@ -16,6 +16,7 @@ from connectors.hits.formats import detect_export_format, detect_format, make_pa
 from connectors.hits.line_parser import LineParser
 from connectors.hits.lines import LineBlock, Segment, line_blocks, open_segment
 from connectors.hits.schema import ParsedChunk
+from enrichment.scrubbing import DEFAULT_SCRUB_RULES, ScrubRules
 
 _FIRST_ERRORS = 5
 
@@ -29,6 +30,7 @@ def read_hits(
     trust_forwarded_for: bool = False,
     timezone: str = "UTC",
     segment: Segment | None = None,
+    scrub_rules: ScrubRules = DEFAULT_SCRUB_RULES,
 ) -> Iterator[ParsedChunk]:
     """Parse ``path`` (plain or compressed) into chunks of at most ``chunk_size`` record lines.
 
@@ -54,6 +56,7 @@ def read_hits(
         parser.timestamp_format,
         trust_forwarded_for=trust_forwarded_for,
         timezone=timezone,
+        scrub_rules=scrub_rules,
     )
     return _read_chunks(path, parser, assembler, chunk_size, segment)
 

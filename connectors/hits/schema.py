@@ -22,6 +22,9 @@ HIT_DTYPES: dict[str, str] = {
     "page_title": "str",
     "source_file": "str",
     "line_no": "int64",
+    # Names of the query parameters scrubbing took out of url and referrer, ";"-separated:
+    # counted per day for marketing, never stored with the hit.
+    "removed_parameters": "str",
 }
 HIT_COLUMNS: list[str] = list(HIT_DTYPES)
 

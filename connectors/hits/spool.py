@@ -57,6 +57,7 @@ from connectors.hits.lines import Segment, segments
 from connectors.hits.reader import read_hits, resolve_format
 from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES, UNKNOWN_FORMAT
 from connectors.processes import process_alive
+from enrichment.scrubbing import DEFAULT_ALLOWED_PARAMETERS, ScrubRules, scrub_raw_line
 
 # Formats whose every line is a record on its own (no header, no directives), so a plain
 # file can be cut anywhere between lines and its parts parsed in parallel.
@@ -64,7 +65,7 @@ SPLITTABLE_FORMATS = frozenset({*APACHE_LAYOUTS, "haproxy", "s3", "aws_alb", "aw
 MIN_SEGMENT_BYTES = 32 * 2**20  # below this a worker process costs more than it saves
 _MANIFEST = "manifest.json"
 _FIRST_DAY = ".first_day"
-_LAYOUT = 3  # part of every entry's key: a spool written in another layout is never read
+_LAYOUT = 4  # part of every entry's key: a spool written in another layout is never read
 _KINDS = {"hits": HIT_DTYPES, "quarantine": QUARANTINE_DTYPES}
 _SCHEMAS = {
     kind: pa.Schema.from_pandas(
@@ -82,12 +83,20 @@ class ReadOptions:
     column_mapping: ColumnMapping | None = None
     trust_forwarded_for: bool = False
     timezone: str = "UTC"  # of times written without a zone
+    # Query parameters kept in urls and referrers (privacy.allowed_query_parameters).
+    allowed_query_parameters: tuple[str, ...] = DEFAULT_ALLOWED_PARAMETERS
 
     def key(self) -> str:
         mapping = self.column_mapping.model_dump() if self.column_mapping else None
         return json.dumps(
-            [self.log_format, mapping, self.trust_forwarded_for, self.timezone], sort_keys=True, default=str
+            [self.log_format, mapping, self.trust_forwarded_for, self.timezone, self.allowed_query_parameters],
+            sort_keys=True,
+            default=str,
         )
+
+    @property
+    def scrub_rules(self) -> ScrubRules:
+        return ScrubRules(self.allowed_query_parameters)
 
 
 @dataclass(frozen=True)
@@ -242,7 +251,7 @@ class HitSpool:
                 # Detected once, so that every segment is read the same way.
                 log_format = resolve_format(path, options.log_format, options.column_mapping)
             except UnknownLogFormat as unknown:
-                manifest |= _spool_unreadable(path, unknown, partial)
+                manifest |= _spool_unreadable(path, unknown, partial, options.scrub_rules)
                 manifest["unreadable"] = unknown.why
             else:
                 options = replace(options, log_format=log_format)
@@ -327,6 +336,7 @@ def _spool_segments(
             "log_format": options.log_format,
             "trust_forwarded_for": options.trust_forwarded_for,
             "timezone": options.timezone,
+            "allowed_query_parameters": list(options.allowed_query_parameters),
             "segment": list(segment),
             "part": part,
             "folder": str(folder),
@@ -393,6 +403,7 @@ def _spool_segment(
             trust_forwarded_for=options.trust_forwarded_for,
             timezone=options.timezone,
             segment=segment,
+            scrub_rules=options.scrub_rules,
         ):
             hit_days = chunk.hits["timestamp"].dt.date
             quarantine, days = chunk.quarantine, _quarantine_days(chunk.quarantine, chunk.hits, previous_day, file_day)
@@ -419,10 +430,13 @@ def _spool_segment(
     return _SpooledSegment(part, counts, previous_day, pd.concat([empty, *leading], ignore_index=True))
 
 
-def _spool_unreadable(path: Path, unknown: UnknownLogFormat, folder: Path) -> dict[str, dict[str, int]]:
+def _spool_unreadable(
+    path: Path, unknown: UnknownLogFormat, folder: Path, scrub_rules: ScrubRules
+) -> dict[str, dict[str, int]]:
     """One quarantined row for a file whose format cannot be told, on the file's modification day."""
     day = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC).date().isoformat()
-    row = {"source_file": str(path), "line_no": 0, "reason": UNKNOWN_FORMAT, "raw": unknown.first_line[:MAX_RAW_CHARS]}
+    raw = scrub_raw_line(unknown.first_line, scrub_rules)[:MAX_RAW_CHARS]
+    row = {"source_file": str(path), "line_no": 0, "reason": UNKNOWN_FORMAT, "raw": raw}
     frame = pd.DataFrame([row]).astype(QUARANTINE_DTYPES)
     table = pa.Table.from_pandas(frame, schema=_SCHEMAS["quarantine"], preserve_index=False)
     pq.write_table(table, folder / f"{day}.quarantine.0000.parquet")
@@ -473,7 +487,10 @@ def _worker(spec_json: str) -> int:
     """Entry point of a worker process: spool one segment, leave its result in the folder."""
     spec = json.loads(spec_json)
     options = ReadOptions(
-        log_format=spec["log_format"], trust_forwarded_for=spec["trust_forwarded_for"], timezone=spec["timezone"]
+        log_format=spec["log_format"],
+        trust_forwarded_for=spec["trust_forwarded_for"],
+        timezone=spec["timezone"],
+        allowed_query_parameters=tuple(spec["allowed_query_parameters"]),
     )
     folder = Path(spec["folder"])
     result = _spool_segment(

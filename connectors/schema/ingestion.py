@@ -1,4 +1,5 @@
-"""Ingestion's tables: page views by people, what was dropped, and lines that could not be parsed."""
+"""Ingestion's tables: page views by people, what was dropped, lines that could not be parsed,
+and which query parameters scrubbing removed."""
 
 from __future__ import annotations
 
@@ -41,4 +42,12 @@ QUARANTINED_LINES = daily_table(
     sa.Column("reason", sa.Text, nullable=False),
     # Null once the quarantine's retention has passed: the file, line and reason stay.
     sa.Column("raw", sa.Text, **personal(Personal.RAW_LINE)),
+)
+
+# Names only (personal data in a name is masked), never values: what marketing may ask to allow.
+REMOVED_QUERY_PARAMETERS = daily_table(
+    "removed_query_parameters",
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("parameter", sa.Text, nullable=False),
+    sa.Column("hits", sa.BigInteger, nullable=False),
 )

@@ -4,7 +4,9 @@ Parsing and cleaning are one step. Every parsed hit of a day is already on disk 
 spool (Parquet, one file per day and log); storing it again in the warehouse would write
 each hit twice, bots and static files included, for no reader: what is set aside is
 counted by reason in ``hit_drop_counts``, and unparseable lines keep their file and line
-number in ``quarantined_lines``.
+number in ``quarantined_lines``. Hits arrive scrubbed (``connectors.hits.chunks``): the
+names of the query parameters taken out of them are counted per day in
+``removed_query_parameters``, so marketing sees what the allow-list removes.
 """
 
 import datetime as dt
@@ -24,6 +26,7 @@ from dagster import (
 
 from enrichment.cleaning import BOT_BEHAVIOUR, BOT_USER_AGENT, clean_hits, drop_counts
 from enrichment.quality import rate_outside
+from enrichment.scrubbing import removed_parameter_counts
 from enrichment.settings import QualitySettings
 from pipelines.checks import partition_check, record_check, selected
 from pipelines.metadata import markdown_table
@@ -66,6 +69,10 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
                 group_name="ingestion",
                 description="Log lines that could not be parsed, with source file, line number and reason.",
             ),
+            "removed_query_parameters": AssetOut(
+                group_name="ingestion",
+                description="Query parameters not on privacy.allowed_query_parameters: hits per removed name and day.",
+            ),
         },
         partitions_def=partitions,
         backfill_policy=ranged_backfills(),
@@ -93,13 +100,16 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         log format cannot be told is named in the metadata (and quarantined as line 0), and the
         other files are read as usual.
         """
-        kept, drops, quarantined = {}, {}, {}
+        kept, drops, quarantined, removed = {}, {}, {}, {}
         files, unreadable, lines, parsed = set(), {}, 0, 0
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         for day, batch in hit_sources.read_days(days):
             key = day.isoformat()
+            removed[key] = removed_parameter_counts(batch.hits["removed_parameters"]).assign(day=day)
             cleaned = clean_hits(
-                batch.hits, office_networks=rules.office_networks, max_pages_per_minute=rules.max_pages_per_minute
+                batch.hits.drop(columns="removed_parameters"),
+                office_networks=rules.office_networks,
+                max_pages_per_minute=rules.max_pages_per_minute,
             )
             drops[key] = drop_counts(cleaned)
             kept[key] = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
@@ -129,6 +139,7 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
                 {"dropped": int(all_drops["hits"].sum()), "drop reasons": markdown_table(all_drops)},
             ),
             "quarantined_lines": (quarantined, {"reasons": markdown_table(_reasons(quarantined.values()))}),
+            "removed_query_parameters": (removed, {"removed parameters": markdown_table(_removed(removed.values()))}),
         }
         for name, (frames, metadata) in outputs.items():
             if selected(context, name):
@@ -164,3 +175,10 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
 def _reasons(quarantined) -> pd.DataFrame:
     reasons = pd.concat([frame["reason"] for frame in quarantined], ignore_index=True)
     return reasons.value_counts().rename_axis("reason").reset_index(name="lines")
+
+
+def _removed(counts) -> pd.DataFrame:
+    """Hits per removed parameter name over the run's days, most first."""
+    every_day = pd.concat(counts, ignore_index=True)
+    totals = every_day.groupby("parameter", as_index=False)["hits"].sum()
+    return totals.sort_values(["hits", "parameter"], ascending=[False, True], ignore_index=True)
