@@ -7,8 +7,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from connectors.migrations import head_revision
 from pipelines.cli import main
 from pipelines.resources import DATABASE_URL_ENV_VAR
+
+HEAD = head_revision()
 
 
 def test_db_upgrade_brings_a_new_warehouse_to_this_release_and_says_so(
@@ -27,10 +30,10 @@ def test_db_upgrade_brings_a_new_warehouse_to_this_release_and_says_so(
     db("upgrade")
 
     assert lines == [
-        "no schema; this release's is 0001: run `visitor-intent db upgrade`",
-        "warehouse upgraded from no schema to 0001",
-        "0001 (this release's schema)",
-        "warehouse already at 0001",
+        f"no schema; this release's is {HEAD}: run `visitor-intent db upgrade`",
+        f"warehouse upgraded from no schema to {HEAD}",
+        f"{HEAD} (this release's schema)",
+        f"warehouse already at {HEAD}",
     ]
     engine = sa.create_engine(database_url)
     assert "clean_hits" in sa.inspect(engine).get_table_names()

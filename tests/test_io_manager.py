@@ -23,7 +23,7 @@ from pipelines.storage import WarehouseIOManager, WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 DAY = "2026-11-03"
-INGESTED = ["clean_hits", "hit_drop_counts", "quarantined_lines"]
+INGESTED = ["clean_hits", "hit_drop_counts", "quarantined_lines", "removed_query_parameters"]
 DOWNSTREAM = [
     "ip_companies",
     "page_tags",

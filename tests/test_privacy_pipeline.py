@@ -77,7 +77,7 @@ def privacy_resources(store: Warehouse, settings: Path) -> dict:
 def test_report_windows_older_than_the_limit_are_removed_and_an_overdue_one_fails_the_check(warehouse) -> None:
     store, settings = warehouse
     reports = settings.parent / "reports"
-    [window] = [folder.name for folder in reports.iterdir()]
+    [window] = [folder.name for folder in reports.iterdir() if folder.is_dir()]
     window_end = dt.date.fromisoformat(window.split("_")[1])
     age = (dt.datetime.now(dt.UTC).date() - window_end).days
     keeping, pruning = PrivacySettings(report_retention_days=age), PrivacySettings(report_retention_days=age - 1)
@@ -136,6 +136,7 @@ def test_forget_leaves_no_trace_of_an_organization(warehouse) -> None:
     assert [path.name for path in report_files if "Wayne Enterprises" in path.read_text()] == [
         "index.html",
         "prospects.csv",
+        "suggested_accounts.csv",
     ]
 
     assert main(["--settings", str(settings), "forget", "--organization", "Wayne Enterprises"], out=lines.append) == 0

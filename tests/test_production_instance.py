@@ -47,6 +47,7 @@ DAILY_ASSETS = {
     "prospect_topics",
     "prospect_pages",
     "traffic_counts",
+    "removed_query_parameters",
 }
 FIRST_DAY = dt.date(2025, 6, 2)  # a fixed past Monday: its partitions exist whatever today is
 _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}

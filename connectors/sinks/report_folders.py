@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import escape
 
-from connectors.sinks.files import account_page_name
+from connectors.sinks.files import account_page_name, write_windows_index
 
 _WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
 _ACCOUNT_CSVS = ("accounts.csv", "digital_path.csv")
@@ -65,6 +65,8 @@ def prune_report_windows(directory: Path, kept_from: dt.date) -> int:
     overdue = overdue_windows(directory, kept_from)
     for window in overdue:
         shutil.rmtree(window.folder)
+    if overdue:
+        write_windows_index(directory)  # the index lists only the windows still there
     return len(overdue)
 
 
@@ -90,7 +92,10 @@ def forget_in_reports(
         prospects = _drop_csv_rows(
             window.folder / "prospects.csv", lambda rows: rows["organization"].map(_comparable).isin(wanted)
         )
-        csv_rows += len(prospects)
+        suggested = _drop_csv_rows(
+            window.folder / "suggested_accounts.csv", lambda rows: rows["name"].map(_comparable).isin(wanted)
+        )
+        csv_rows += len(prospects) + len(suggested)
         summary_rows += _drop_summary_rows(
             window.folder / "index.html",
             links=[f'href="accounts/{account_page_name(account_id)}.html"' for account_id in accounts],
