@@ -244,21 +244,26 @@ def match_companies(
 
 def _match_pairs(pairs: pd.DataFrame, accounts: list[TargetAccount], fuzzy_threshold: float) -> pd.DataFrame:
     """Account, method and confidence for each unique (organization, domain) pair."""
-    domain_owners = {domain: account.account_id for account in accounts for domain in account.domains}
     name_owners = {normalize_company_name(account.name): account.account_id for account in accounts}
     alias_owners = {normalize_company_name(a): account.account_id for account in accounts for a in account.aliases}
 
-    registrable = _per_unique(pairs["domain"], registrable_domain)
     names = _per_unique(pairs["organization"], normalize_company_name)
     exact = _first_found(
         [
-            _found(registrable.map(domain_owners), "domain", 1.0),
+            _found(accounts_by_domain(pairs["domain"], accounts), "domain", 1.0),
             _found(names.map(name_owners), "name", EXACT_NAME_CONFIDENCE),
             _found(names.map(alias_owners), "alias", EXACT_NAME_CONFIDENCE),
         ]
     )
     fuzzy = _fuzzy_matches(names[exact["account_id"].isna()].dropna().unique(), accounts, fuzzy_threshold)
     return _first_found([exact, _found(names.map(fuzzy["account_id"]), "fuzzy", names.map(fuzzy["confidence"]))])
+
+
+def accounts_by_domain(domains: pd.Series, accounts: list[TargetAccount]) -> pd.Series:
+    """The account whose domains hold each host's registrable domain (``WWW.News.Contoso.com`` is
+    ``contoso.com``'s); missing when no account's does."""
+    owners = {domain: account.account_id for account in accounts for domain in account.domains}
+    return _per_unique(domains, registrable_domain).map(owners)
 
 
 def _per_unique(values: pd.Series, function: Callable[[str], object]) -> pd.Series:

@@ -10,6 +10,7 @@ import datetime as dt
 import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -85,6 +86,15 @@ class ReportSettings(_Strict):
     every_weeks: int = Field(default=2, ge=2, le=4)
     directory: str = "../.visitor-intent/reports"
     history_windows: int = Field(default=6, ge=2, le=26)
+
+
+class SignalSettings(_Strict):
+    """Trigger events and Company Surge files dropped in a landing folder (``enrichment.signals``)."""
+
+    directory: str | None = None  # not set: no signals
+    max_age_days: int = Field(default=14, ge=1)  # a feed whose newest row is older than this warns
+    # Share of the intent score taken from the signal score; 0 keeps the score the site's own.
+    score_weight: float = Field(default=0.0, ge=0, le=0.5)
 
 
 class Band(_Strict):
@@ -197,6 +207,46 @@ class WebhookSettings(_Strict):
         return self
 
 
+class SlackAlertSettings(_Strict):
+    """Alerts to a Slack channel through an incoming webhook; its URL is the secret: VISITOR_INTENT_SLACK_WEBHOOK_URL."""
+
+    enabled: bool = False
+
+
+class EmailAlertSettings(_Strict):
+    """One email per owner and window over SMTP; the password comes from VISITOR_INTENT_SMTP_PASSWORD."""
+
+    enabled: bool = False
+    host: str | None = None
+    port: int = Field(default=587, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None  # None: the server takes mail without logging in
+    sender: str | None = None  # the From address, e.g. "Visitor Intent <intent@example.com>"
+
+    @model_validator(mode="after")
+    def _server_when_enabled(self) -> EmailAlertSettings:
+        if self.enabled and not (self.host and self.sender):
+            raise ValueError("set `host` and `sender` to enable email alerts")
+        return self
+
+
+class AlertSettings(_Strict):
+    """Alerts to account owners: who they are reached at, and through which sinks."""
+
+    # Owner (as in the target accounts file) -> their email address, or a list of addresses.
+    owners: dict[str, list[str]] = Field(default_factory=dict)
+    report_base_url: str | None = None  # where the HTML reports are served, for links to account pages
+    slack: SlackAlertSettings = SlackAlertSettings()
+    email: EmailAlertSettings = EmailAlertSettings()
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _addresses_as_lists(cls, owners: object) -> object:
+        if not isinstance(owners, dict):
+            return owners
+        return {owner: [addresses] if isinstance(addresses, str) else addresses for owner, addresses in owners.items()}
+
+
 class CrmSettings(_Strict):
     hubspot: HubSpotSettings = HubSpotSettings()
     salesforce: SalesforceSettings = SalesforceSettings()
@@ -221,7 +271,9 @@ class Settings(_Strict):
     scoring: ScoringWeights = ScoringWeights()
     intent: IntentSettings = IntentSettings()
     crm: CrmSettings = CrmSettings()
+    alerts: AlertSettings = AlertSettings()
     privacy: PrivacySettings = PrivacySettings()
+    signals: SignalSettings = SignalSettings()
     base_dir: Path = Path(".")
 
     def path(self, value: str) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import ipaddress
 import json
 import os
 import sys
@@ -91,7 +92,7 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(command=_run)
 
     resolve = commands.add_parser("resolve", help="resolve IPs and show the decision chain")
-    resolve.add_argument("ips", nargs="+", metavar="IP")
+    resolve.add_argument("ips", nargs="+", metavar="IP", help="IPv4 or IPv6 addresses")
     resolve.add_argument("--maxmind-dir", type=Path, metavar="DIR")
     resolve.add_argument("--json", action="store_true", help="one JSON object per line")
     resolve.set_defaults(command=_resolve)
@@ -280,9 +281,15 @@ class Progress:
 def _resolve(args: argparse.Namespace) -> int:
     from connectors.maxmind import MaxMindDatabases
     from enrichment.classification_rules import rules_file
+    from enrichment.errors import ConfigError
     from enrichment.resolution import claim_account_ranges, classify, classify_lookups
     from pipelines.resources import resources_from_settings
 
+    for ip in args.ips:  # a typo is the user's to fix, not a row of "no record"
+        try:
+            ipaddress.ip_address(ip)
+        except ValueError:
+            raise ConfigError(f"{ip!r} is not an IPv4 or IPv6 address") from None
     resources = resources_from_settings(_settings(args))
     databases = MaxMindDatabases.from_directory(args.maxmind_dir) if args.maxmind_dir else resources["maxmind"].open()
     with databases:

@@ -12,11 +12,14 @@ from pathlib import Path
 from dagster import Definitions, JobDefinition, in_process_executor
 
 from enrichment.settings import Settings, load_settings
+from pipelines.alert_resources import ALERT_SECRET_ENV_VARS
+from pipelines.assets.alerts import build_alert_assets
 from pipelines.assets.delivery import build_delivery_assets
 from pipelines.assets.enrichment import build_enrichment_assets
 from pipelines.assets.ingestion import build_ingestion_assets
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.assets.reporting import build_reporting_assets
+from pipelines.assets.signals import build_signal_assets
 from pipelines.partitions import daily_partitions, first_partition_day
 from pipelines.resources import CRM_RESOURCE_KEYS, HitSourcesResource, resources_from_settings
 from pipelines.schedules import build_crm_job, build_jobs, build_retention_schedule, build_schedules, build_spool_job
@@ -32,7 +35,15 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
     assets = [
         *build_ingestion_assets(partitions, settings.quality),
         *build_enrichment_assets(partitions, settings.quality),
-        *build_reporting_assets(partitions, settings.report, settings.intent.baseline_weeks, settings.quality),
+        *build_reporting_assets(
+            partitions, settings.report, settings.intent.baseline_weeks, settings.quality, settings.signals.score_weight
+        ),
+        *build_signal_assets(
+            partitions,
+            settings.report.window_days,
+            settings.path(settings.signals.directory) if settings.signals.directory else None,
+            settings.signals.max_age_days,
+        ),
         *build_privacy_assets(settings.privacy),
     ]
     spool_job = build_spool_job()
@@ -48,6 +59,9 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
         assets += build_delivery_assets(partitions, settings.report.window_days, crm_keys)
         jobs.append(crm_job)
         sensors.append(build_crm_delivery_sensor(crm_job))
+    alert_keys = [key for key in ALERT_SECRET_ENV_VARS if key in resources]
+    if alert_keys:  # owner alerts exist once Slack or email is configured
+        assets += build_alert_assets(partitions, settings.report.window_days, settings.alerts, alert_keys)
     return Definitions(
         assets=assets,
         jobs=jobs,

@@ -17,6 +17,7 @@ from connectors.maxmind import MaxMindDatabaseError
 from connectors.migrations import SchemaVersionError, ensure_current
 from enrichment.classification_rules import default_rules
 from enrichment.errors import ConfigError
+from pipelines.alert_resources import ALERT_SECRET_ENV_VARS, EmailAlertsResource
 from pipelines.resources import CRM_SECRET_ENV_VARS, IntentRulesResource, MaxMindResource
 
 # Mistakes a user can fix from the message alone.
@@ -33,8 +34,8 @@ USER_ERRORS = (
 
 def preflight(resources: Mapping[str, object], *, hits: list[Path] = ()) -> None:
     """Check the log files given, the account list, the taxonomy, the classification rules, the
-    visitor salt, every MaxMind file and each enabled CRM's secrets (set, never read); raise the
-    first user error found. Then bring the warehouse's schema up to date (the first write)."""
+    visitor salt, every MaxMind file and the secrets of each enabled CRM and alert sink (set, never
+    read); raise the first user error found. Then bring the warehouse's schema up to date (the first write)."""
     for path in hits:
         if not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such log file (check the path given to --hits)")
@@ -54,8 +55,24 @@ def preflight(resources: Mapping[str, object], *, hits: list[Path] = ()) -> None
                     f"{variable} is not set: export it before the run (crm.{crm}.enabled is true in the settings), "
                     f"or turn {crm} off there"
                 )
+    _check_alert_secrets(resources)
     # Configured from the environment (EnvVar): resolved as a run would resolve it.
     ensure_current(resources["warehouse"].process_config_and_initialize().get().engine)
+
+
+def _check_alert_secrets(resources: Mapping[str, object]) -> None:
+    """Each enabled alert sink's secret is set (SMTP's only when the server wants a login)."""
+    for key, variables in ALERT_SECRET_ENV_VARS.items():
+        resource = resources.get(key)
+        if resource is None or (isinstance(resource, EmailAlertsResource) and resource.password is None):
+            continue
+        sink = key.removesuffix("_alerts")
+        for variable in variables:
+            if not os.environ.get(variable):
+                raise ConfigError(
+                    f"{variable} is not set: export it before the run (alerts.{sink}.enabled is true in the "
+                    f"settings), or turn {sink} alerts off there"
+                )
 
 
 def user_error(error: BaseException) -> BaseException | None:

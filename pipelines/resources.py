@@ -40,6 +40,7 @@ from enrichment.scoring import ScoringWeights
 from enrichment.scrubbing import DEFAULT_ALLOWED_PARAMETERS
 from enrichment.settings import Settings
 from enrichment.tagging import Taxonomy, load_taxonomy
+from pipelines.alert_resources import alert_resources
 from pipelines.storage import WarehouseIOManager, WarehouseResource
 
 DATABASE_URL_ENV_VAR = "VISITOR_INTENT_DATABASE_URL"
@@ -366,6 +367,7 @@ def resources_from_settings(
         ),
     }
     resources.update(_crm_resources(settings))
+    resources.update(alert_resources(settings))
     return resources
 
 

@@ -1,8 +1,9 @@
 """Run the pipeline over a span of days: the daily job in a few ranged runs, then each report window.
 
 Every run goes through the persistent Dagster instance with ``execute_job`` on a
-reconstructable job, so it is recorded like a run launched from the UI: its partitions,
-materialisations and checks show in the asset catalogue. A run covers several
+reconstructable job, labelled with the code location, so it shows in the run list, under
+its job, and with its partitions, materialisations and checks in the asset catalogue. A
+run covers several
 consecutive days (the daily assets handle each of its days on its own), cut so that the
 frames a run holds until it ends stay bounded; report windows run one per window.
 """
@@ -33,6 +34,16 @@ from pipelines.partitions import DAYS_PER_RUN
 # The run tags Dagster reads a run's partitions from: one day, or a range of consecutive days.
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG, RANGE_END_TAG = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+# The code location's name wherever it is loaded: pyproject's [tool.dagster] (`dagster dev`),
+# the Helm chart's user deployment (a Kubernetes name: no underscores), workspace files, and
+# and the label of the runs below.
+CODE_LOCATION_NAME = "visitor-intent"
+# The tag by which the UI lists a job's runs on the job's page: "<repository>@<location>".
+# `execute_job` runs in this process, with no code location to take it from, so it is set here.
+# (The Timeline only draws runs launched through a code location: the UI, schedules, sensors
+# and backfills.)
+REPOSITORY_LABEL_TAG = ".dagster/repository"
+REPOSITORY_LABEL = f"__repository__@{CODE_LOCATION_NAME}"
 # Which `visitor-intent` process ran a run (host:pid), so that a later one can tell it died.
 CLI_PROCESS_TAG = "visitor-intent/cli-process"
 # A run keeps its days' frames until it ends: about this many hits keep that near 100 MiB.
@@ -173,7 +184,7 @@ def fail_abandoned_runs(instance: DagsterInstance) -> list[str]:
 
 
 def _execute(instance: DagsterInstance, job, tags: dict[str, str], result: SpanResult) -> None:
-    tags = {**tags, CLI_PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}
+    tags = {**tags, REPOSITORY_LABEL_TAG: REPOSITORY_LABEL, CLI_PROCESS_TAG: f"{socket.gethostname()}:{os.getpid()}"}
     with execute_job(job, instance, run_config=_QUIET, tags=tags, raise_on_error=True) as run:
         result.run_ids.append(run.run_id)
         for materialization in run.asset_materializations_for_node("account_reports"):

@@ -59,17 +59,23 @@ class OpenedPage:
 
 def open_page(
     chromium: Path,
-    page: Path,
+    page: Path | str,
     *,
     screenshot: Path | None = None,
     size: tuple[int, int] = (1280, 2400),
+    settle_ms: int = 0,
 ) -> OpenedPage:
-    """Load ``page`` in a fresh headless profile; optionally save a ``size`` (width, height) screenshot."""
+    """Load ``page`` (a file, or a URL) in a fresh headless profile; optionally save a ``size``
+    (width, height) screenshot. ``settle_ms`` gives a single-page app that long (in the
+    browser's virtual time, which waits for its requests) to render before the DOM is taken."""
+    url = page if isinstance(page, str) else page.resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="chromium-profile-") as profile:
         command = [str(chromium), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--window-size={size[0]},{size[1]}"]
         if screenshot is not None:
             command.append(f"--screenshot={screenshot}")
-        command += ["--dump-dom", page.resolve().as_uri()]
+        if settle_ms:
+            command.append(f"--virtual-time-budget={settle_ms}")
+        command += ["--dump-dom", url]
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
     assert done.returncode == 0, f"Chromium exited with {done.returncode}:\n{done.stderr[-2000:]}"
     return OpenedPage(

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -115,8 +116,6 @@ def postgres_url() -> Iterator[str]:
 @contextlib.contextmanager
 def postgres_schema() -> Iterator[str]:
     """``postgres_url`` for any fixture scope: a fresh schema while the block runs."""
-    import sqlalchemy as sa
-
     base_url = os.environ.get(POSTGRES_URL_ENV_VAR, DEFAULT_POSTGRES_URL)
     schema = f"vi_test_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(base_url)
@@ -135,6 +134,44 @@ def postgres_schema() -> Iterator[str]:
         with admin.begin() as connection:
             connection.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
         admin.dispose()
+
+
+@pytest.fixture
+def dagster_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.URL]:
+    """A fresh database for Dagster's storage, named to deploy/dagster.yaml through DAGSTER_PG_*.
+
+    Depends on `postgres_url`, which skips (outside CI) or fails (in CI) without a server;
+    that URL's own schema is left to the warehouse.
+    """
+    server = sa.engine.make_url(postgres_url).set(query={})
+    name = f"vi_dagster_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    for variable, value in {
+        "DAGSTER_PG_HOST": server.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(server.port or 5432),
+        "DAGSTER_PG_DB": name,
+        "DAGSTER_PG_USERNAME": server.username or "postgres",
+        "DAGSTER_PG_PASSWORD": server.password or "",
+    }.items():
+        monkeypatch.setenv(variable, value)
+    try:
+        yield server.set(database=name)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@pytest.fixture
+def production_dagster_home(dagster_database: sa.URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A DAGSTER_HOME holding deploy/dagster.yaml, as a deployment sets it up."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(PROJECT_ROOT / "deploy" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -71,6 +71,14 @@ def test_a_wrong_database_type_is_a_one_line_error(tmp_path: Path, maxmind_test_
     assert "GeoIP2-ISP-Test.mmdb" in error and "GeoIP2-ISP" in error and "Traceback" not in error
 
 
+def test_resolve_refuses_what_is_not_an_ip_in_one_line(maxmind_test_dir: Path, capsys) -> None:
+    code, lines = _run("resolve", "--maxmind-dir", str(maxmind_test_dir), "89.160.20.112", "not-an-ip")
+
+    assert code == 2
+    assert lines == []  # nothing resolved before the mistake was reported
+    assert capsys.readouterr().err.splitlines() == ["error: 'not-an-ip' is not an IPv4 or IPv6 address"]
+
+
 def test_inspect_log_counts_lines_by_outcome(sample_hits_dir: Path) -> None:
     code, lines = _run("inspect-log", "--json", str(sample_hits_dir / "aws-elb-classic_matomo-elb.log"))
 

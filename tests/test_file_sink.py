@@ -19,6 +19,7 @@ from connectors.sinks.base import WindowReport
 from connectors.sinks.charts import OUTSIDE_BAND_COLOUR, pageviews_by_day_and_stage
 from connectors.sinks.files import ACCOUNTS_CSV_COLUMNS, CONTENT_ROWS_SHOWN, FileReportSink
 from enrichment.content import ContentPerformance
+from enrichment.signals import SIGNAL_COLUMNS
 from enrichment.summary import WindowSummary
 from tests.browser import Element, parse_dom
 
@@ -216,6 +217,9 @@ def test_accounts_csv_has_the_documented_columns_highest_score_first(tmp_path: P
             "intent_score",
             "matched_by",
             "score_history",
+            "trigger_events",
+            "surge_topics",
+            "signal_score",
         ]
     )
     assert [(row[0], row[1], row[9]) for row in rows] == [
@@ -674,3 +678,47 @@ def test_csv_times_are_iso_8601_utc_and_rates_are_rounded(tmp_path: Path) -> Non
     assert {row[header.index("last_seen")] for row in rows} == {"2026-11-12T16:30:00Z"}
     header, *rows = _read_csv(folder / "identification_by_country.csv")
     assert [row[header.index("rate")] for row in rows] == ["0.3333", "0.3333"]
+
+
+def test_account_pages_and_the_summary_show_trigger_events_and_surging_topics(tmp_path: Path) -> None:
+    signals = pd.DataFrame(
+        [
+            [
+                "ACME-001",
+                "event",
+                date(2026, 11, 10),
+                "funding",
+                "Series C <raised>",
+                "https://news.example/c",
+                None,
+                None,
+            ],
+            ["ACME-001", "surge", date(2026, 11, 9), None, None, None, "Route Optimization", 82.0],
+            ["ACME-001", "surge", date(2026, 11, 9), None, None, None, "Fleet Management", 55.0],
+        ],
+        columns=SIGNAL_COLUMNS,
+    )
+    northwind = {**_account("ACME-001", "Northwind", 85), "trigger_events": 1, "signal_score": 52.0}
+    northwind["surge_topics"] = "Route Optimization 82"
+    contoso = {**_account("ACME-002", "Contoso", 40), "trigger_events": 0, "surge_topics": "", "signal_score": 0.0}
+    report = dataclasses.replace(_report([northwind, contoso]), signals=signals)
+
+    folder = _deliver(tmp_path, report)
+
+    page = _open(folder / "accounts" / "ACME-001.html").by_id("signals")
+    assert _rows(page) == [
+        "Date Type Event",
+        "2026-11-10 funding Series C <raised>",
+        "Topic Score Week of",
+        "Route Optimization surging 82 2026-11-09",
+        "Fleet Management 55 2026-11-09",
+    ]
+    assert 'href="https://news.example/c"' in (folder / "accounts" / "ACME-001.html").read_text(encoding="utf-8")
+    assert (
+        "No trigger events or Company Surge topics"
+        in _open(folder / "accounts" / "ACME-002.html").by_id("signals").text
+    )
+    accounts = _rows(_open(folder / "index.html").by_id("accounts"))
+    assert "Signals" in accounts[0] and "1 event · Route Optimization 82" in accounts[1]
+    rows = _read_csv(folder / "accounts.csv")
+    assert rows[1][-3:] == ["1", "Route Optimization 82", "52.0"]

@@ -686,3 +686,17 @@ def test_a_long_path_is_cut_to_the_newest_visits_with_a_pointer_to_the_full_repo
         in body
     )
     assert body.endswith("ref vi0123</p>")
+
+
+def test_the_note_shows_the_accounts_signals_in_one_line_in_both_forms():
+    signals = {"trigger_events": 2, "surge_topics": "Route Optimization 82; Fleet Management 71", "signal_score": 79.4}
+    path = pd.DataFrame([page("ACME", "2026-11-03 10:00", "/pricing")])
+
+    html = render_note(account("ACME", **signals), path, trend=Trend.RISING, marker="vi0123")
+    text = render_note(account("ACME", **signals), path, trend=Trend.RISING, marker="vi0123", form="text")
+    without = render_note(account("ACME"), path, trend=Trend.RISING, marker="vi0123", form="text")
+
+    line = "2 trigger events · surging on Route Optimization 82; Fleet Management 71 · signal score 79"
+    assert f"<p><strong>Signals:</strong> {line}</p>" in html
+    assert f"\nSignals: {line}\n" in text
+    assert "Signals" not in without

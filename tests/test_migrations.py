@@ -26,8 +26,11 @@ from connectors.warehouse import Warehouse, data_columns
 
 DAYS = ("2026-10-05", "2026-10-06")
 # Declared since: the release before the schema never wrote them.
-ADDED_SINCE = {"ip_companies": {"confidence", "rules_version", "mobile_country_code", "mobile_network_code"}}
-TABLES_ADDED_SINCE = {"removed_query_parameters", "prospect_pages"}
+ADDED_SINCE = {
+    "ip_companies": {"confidence", "rules_version", "mobile_country_code", "mobile_network_code"},
+    "account_activity": {"trigger_events", "surge_topics", "signal_score"},  # 0004
+}
+TABLES_ADDED_SINCE = {"removed_query_parameters", "prospect_pages", "account_signals"}
 
 
 @pytest.fixture

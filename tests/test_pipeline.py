@@ -15,6 +15,7 @@ from enrichment.settings import DEFAULT_SETTINGS_FILE, load_settings
 from pipelines.cli import main
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
+DEMO_SIGNALS = Path(__file__).resolve().parents[1] / "demo" / "signals"
 CHECKS = [
     ("quarantined_lines", "parse_error_rate"),
     ("hit_drop_counts", "bot_share"),
@@ -22,6 +23,7 @@ CHECKS = [
     ("ip_companies", "maxmind_database_age"),
     ("account_activity", "accounts_have_evidence"),
     ("account_reports", "identification_by_country"),
+    ("account_signals", "signal_feeds_fresh"),
 ]
 
 
@@ -42,6 +44,7 @@ spool_directory: spool
 cleaning: {{office_networks: [212.0.10.0/28]}}
 report: {{directory: reports}}
 privacy: {{allow_demo_salt: true}}
+signals: {{directory: {DEMO_SIGNALS}}}
 """,
         encoding="utf-8",
     )
@@ -126,6 +129,25 @@ def test_the_latest_report_shows_each_accounts_score_over_the_last_windows(demo_
     assert (series.str.len() == 6).all()  # report.history_windows
     assert (series.str[-1].astype(int) == accounts["intent_score"].round().astype(int)).all()
     assert "index.html" in [path.name for path in report.parent.iterdir()]  # every window, listed
+
+
+def test_the_demo_shows_trigger_events_and_surging_topics_beside_the_site_score(demo_run) -> None:
+    report = _latest_report_dir(demo_run)
+    accounts = pd.read_csv(report / "accounts.csv", encoding="utf-8-sig").set_index("name")
+    northwind = accounts.loc["Northwind Logistics Inc."]
+    assert northwind["trigger_events"] == 1  # the Series C; the hiring news is from the window before
+    assert northwind["surge_topics"] == "Route Optimization 82; Fleet Management 71"
+    assert northwind["signal_score"] > 0
+    stored = demo_run["warehouse"].read("account_activity", ["2026-11-15"]).set_index("name")
+    assert not stored["explanation"].str.contains("signals").any()  # weight 0: the score is the site's
+    page = (report / "accounts" / "ACME-001.html").read_text(encoding="utf-8")
+    assert "Northwind Logistics raises a Series C" in page and "https://news.example/northwind-series-c" in page
+    assert "Route Optimization" in page
+    summary = (report / "index.html").read_text(encoding="utf-8")
+    assert "1 event · Route Optimization 82" in summary
+    # Wayne is no target account; Fabrikam's and Umbrella Health's signals are from earlier windows.
+    window = demo_run["warehouse"].read("account_signals", ["2026-11-15"])
+    assert set(window["account_id"]) == {"ACME-001", "ACME-002", "ACME-005"}
 
 
 def test_the_demo_passes_every_check_that_fails_a_run_and_says_why_it_warns(demo_run) -> None:

@@ -112,6 +112,25 @@ def test_an_unset_crm_token(workspace: Path, capsys) -> None:
     _one_line_error(code, lines, workspace, "HUBSPOT_ACCESS_TOKEN", "export")
 
 
+@pytest.mark.parametrize(
+    ("alerts", "variable"),
+    [
+        ({"slack": {"enabled": True}}, "VISITOR_INTENT_SLACK_WEBHOOK_URL"),
+        (
+            {"email": {"enabled": True, "host": "smtp.example.com", "username": "u", "sender": "a@example.com"}},
+            "VISITOR_INTENT_SMTP_PASSWORD",
+        ),
+    ],
+)
+def test_an_unset_alert_secret(workspace: Path, capsys, monkeypatch, alerts: dict, variable: str) -> None:
+    monkeypatch.delenv(variable, raising=False)
+    _settings(workspace, alerts=alerts)
+
+    code, lines = _run(workspace, capsys=capsys)
+
+    _one_line_error(code, lines, workspace, variable, "export")
+
+
 def test_a_missing_log_file(workspace: Path, capsys) -> None:
     missing = workspace / "acess.log"
     code = main(["--settings", str(workspace / "settings.yaml"), "run", "--hits", str(missing)], out=lambda _: None)

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-import shutil
-import uuid
+import subprocess
+import sys
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 import yaml
-from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus
-from dagster._core.run_coordinator import QueuedRunCoordinator
+from dagster import AssetKey, DagsterEventType, DagsterInstance, DagsterRunStatus, QueuedRunCoordinator
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, PostgresScheduleStorage
 
 from connectors.warehouse import Warehouse
@@ -29,6 +29,7 @@ from demo.mmdb import build_demo_database
 from enrichment.settings import load_settings
 from pipelines.definitions import build_definitions
 from pipelines.resources import DATABASE_URL_ENV_VAR, resources_from_settings
+from pipelines.runner import CODE_LOCATION_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 INSTANCE_FILE = PROJECT_ROOT / "deploy" / "dagster.yaml"
@@ -54,46 +55,8 @@ _QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @pytest.fixture
-def dagster_database(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.URL]:
-    """A fresh database for Dagster's storage, named to deploy/dagster.yaml through DAGSTER_PG_*.
-
-    Depends on `postgres_url`, which skips (outside CI) or fails (in CI) without a server;
-    that URL's own schema is left to the warehouse.
-    """
-    server = sa.engine.make_url(postgres_url).set(query={})
-    name = f"vi_dagster_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    for variable, value in {
-        "DAGSTER_PG_HOST": server.host or "127.0.0.1",
-        "DAGSTER_PG_PORT": str(server.port or 5432),
-        "DAGSTER_PG_DB": name,
-        "DAGSTER_PG_USERNAME": server.username or "postgres",
-        "DAGSTER_PG_PASSWORD": server.password or "",
-    }.items():
-        monkeypatch.setenv(variable, value)
-    try:
-        yield server.set(database=name)
-    finally:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-
-@pytest.fixture
-def dagster_home(dagster_database: sa.URL, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A DAGSTER_HOME holding deploy/dagster.yaml, as a deployment sets it up."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(INSTANCE_FILE, home / "dagster.yaml")
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    return home
-
-
-@pytest.fixture
-def instance(dagster_home: Path) -> Iterator[DagsterInstance]:
-    loaded = DagsterInstance.from_config(str(dagster_home))
+def instance(production_dagster_home: Path) -> Iterator[DagsterInstance]:
+    loaded = DagsterInstance.from_config(str(production_dagster_home))
     try:
         yield loaded
     finally:
@@ -141,9 +104,9 @@ def test_failed_runs_are_retried_and_stuck_runs_are_caught(instance: DagsterInst
 
 
 @pytest.mark.postgres
-def test_the_web_server_can_read_the_storage(dagster_home: Path) -> None:
+def test_the_web_server_can_read_the_storage(production_dagster_home: Path) -> None:
     """dagster-webserver tunes the storage's connections first; with psycopg 3 that closed them."""
-    web_instance = DagsterInstance.from_config(str(dagster_home))
+    web_instance = DagsterInstance.from_config(str(production_dagster_home))
     try:
         web_instance.optimize_for_webserver(statement_timeout=15_000, pool_recycle=3600, max_overflow=20)
         for _ in range(2):  # the second query reuses a pooled connection
@@ -156,7 +119,7 @@ def test_the_web_server_can_read_the_storage(dagster_home: Path) -> None:
 @pytest.mark.postgres
 def test_a_daily_partition_is_recorded_in_postgres(
     instance: DagsterInstance,
-    dagster_home: Path,
+    production_dagster_home: Path,
     dagster_database: sa.URL,
     postgres_url: str,
     tmp_path: Path,
@@ -202,7 +165,7 @@ report: {{directory: reports}}
     assert {"parse_error_rate", "identification_rate", "maxmind_database_age"} <= checks
 
     # Another process (the web server, the daemon) sees the same run through its own instance.
-    other = DagsterInstance.from_config(str(dagster_home))
+    other = DagsterInstance.from_config(str(production_dagster_home))
     try:
         assert other.get_run_by_id(result.run_id).status == DagsterRunStatus.SUCCESS
         assert other.get_materialized_partitions(AssetKey("ip_companies")) == {day}
@@ -226,7 +189,7 @@ report: {{directory: reports}}
         engine.dispose()
     assert status == "SUCCESS"
     assert materializations == len(DAILY_ASSETS)
-    assert not list(dagster_home.glob("*.db")) and not (dagster_home / "history").exists()
+    assert not list(production_dagster_home.glob("*.db")) and not (production_dagster_home / "history").exists()
     assert len(Warehouse(postgres_url).read("ip_companies", [day])) > 0
 
 
@@ -252,7 +215,10 @@ def test_the_helm_values_mirror_the_instance_file() -> None:
     for helm_key, instance_key in [
         ("startTimeoutSeconds", "start_timeout_seconds"),
         ("cancelTimeoutSeconds", "cancel_timeout_seconds"),
+        ("maxRuntimeSeconds", "max_runtime_seconds"),
         ("pollIntervalSeconds", "poll_interval_seconds"),
+        # Resuming needs the k8s_job_executor; our jobs run in one process (in_process_executor).
+        ("maxResumeRunAttempts", "max_resume_run_attempts"),
     ]:
         assert daemon["runMonitoring"][helm_key] == monitoring[instance_key], helm_key
     assert values["telemetry"] == instance["telemetry"] == {"enabled": False}
@@ -270,5 +236,33 @@ def test_the_helm_values_mirror_the_instance_file() -> None:
     assert importlib.util.find_spec("pipelines.definitions") is not None
     assert {"name": "visitor-intent-secrets"} in deployment["envSecrets"]
     assert deployment["env"]["VISITOR_INTENT_SETTINGS"].startswith("/opt/visitor-intent/config/")
-    mounts = {mount["name"] for mount in deployment["volumeMounts"]}
-    assert mounts == {volume["name"] for volume in deployment["volumes"]}
+    mounts = {mount["name"]: mount for mount in deployment["volumeMounts"]}
+    assert set(mounts) == {volume["name"] for volume in deployment["volumes"]}
+    # The spool the README's cluster settings name: writable, since uid 10001 can't create it.
+    assert mounts["spool"]["mountPath"] == "/data/spool" and not mounts["spool"].get("readOnly")
+    assert not mounts["reports"].get("readOnly")
+
+
+def test_the_code_location_has_one_name_everywhere() -> None:
+    values = yaml.safe_load(HELM_VALUES_FILE.read_text(encoding="utf-8"))
+    pyproject = tomllib.loads((PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    (deployment,) = values["dagster-user-deployments"]["deployments"]
+
+    assert deployment["name"] == pyproject["tool"]["dagster"]["code_location_name"] == CODE_LOCATION_NAME
+    assert f"location_name: {CODE_LOCATION_NAME}" in (PROJECT_ROOT / "deploy" / "README.md").read_text(encoding="utf-8")
+
+
+def test_an_unset_image_tag_stops_the_release(tmp_path: Path) -> None:
+    script = PROJECT_ROOT / "deploy" / "release_values.py"
+    values = yaml.safe_load(HELM_VALUES_FILE.read_text(encoding="utf-8"))
+    assert values["dagster-user-deployments"]["deployments"][0]["image"]["tag"] == "replace-me"
+
+    for tag in ("replace-me", "latest", ""):
+        refused = subprocess.run([sys.executable, script, tag], capture_output=True, text=True, check=False)
+        assert refused.returncode == 2, tag
+        assert refused.stdout == "" and refused.stderr.startswith("error: image tag"), tag
+
+    written = subprocess.run([sys.executable, script, "0a1b2c3"], capture_output=True, text=True, check=True)
+    release = yaml.safe_load(written.stdout)
+    assert release["dagster-user-deployments"]["deployments"][0]["image"]["tag"] == "0a1b2c3"
+    assert {**release, "dagster-user-deployments": None} == {**values, "dagster-user-deployments": None}

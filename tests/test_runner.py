@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-from dagster import DagsterInstance, DagsterRunStatus
+from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
@@ -52,9 +52,8 @@ def test_consecutive_days_share_a_run_up_to_a_week_and_a_budget_of_hits() -> Non
     ]
 
 
-def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> None:
-    """Each day must fit in memory on its own: nothing of a finished run may stay alive."""
-    log = write_sample_hits(tmp_path / "hits" / "access.log", start=D(2026, 11, 2), days=2)
+def _settings_file(tmp_path: Path) -> Path:
+    """Settings reading ``hits/*.log`` and ``maxmind`` under ``tmp_path``, writing there too."""
     build_demo_database(tmp_path / "maxmind")
     (tmp_path / "settings.yaml").write_text(
         yaml.safe_dump(
@@ -71,12 +70,22 @@ def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> Non
             }
         )
     )
+    return tmp_path / "settings.yaml"
+
+
+def _run_span(settings_file: Path, instance: DagsterInstance):
+    span = Span(resources_from_settings(load_settings(settings_file))["hit_sources"].days())
+    return run_span(instance, RunTarget(str(settings_file)), span, window_days=14)
+
+
+def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> None:
+    """Each day must fit in memory on its own: nothing of a finished run may stay alive."""
+    log = write_sample_hits(tmp_path / "hits" / "access.log", start=D(2026, 11, 2), days=2)
+    settings_file = _settings_file(tmp_path)
     monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
-    settings = load_settings(tmp_path / "settings.yaml")
-    span = Span(resources_from_settings(settings)["hit_sources"].days())
 
     with DagsterInstance.get() as instance:
-        result = run_span(instance, RunTarget(str(tmp_path / "settings.yaml")), span, window_days=14)
+        result = _run_span(settings_file, instance)
         runs = [instance.get_run_by_id(run_id) for run_id in result.run_ids]
 
     # Both days in one run, through the persistent instance; then the window.
@@ -94,3 +103,21 @@ def test_a_run_leaves_none_of_its_frames_in_memory(tmp_path, monkeypatch) -> Non
         and (frame["source_file"] == str(log)).any()
     ]
     assert left == []
+
+
+def test_runs_show_under_the_code_locations_jobs(tmp_path, monkeypatch) -> None:
+    """The UI lists a job's runs on its page by the job's name and its location's label."""
+    write_sample_hits(tmp_path / "hits" / "access.log", start=D(2026, 11, 2), days=1)
+    settings_file = _settings_file(tmp_path)
+    monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
+
+    with DagsterInstance.get() as instance:
+        result = _run_span(settings_file, instance)
+        label = {".dagster/repository": "__repository__@visitor-intent"}
+        listed = {
+            job: {run.run_id for run in instance.get_runs(filters=RunsFilter(job_name=job, tags=label))}
+            for job in ("daily_hits_job", "report_window_job")
+        }
+        [daily_run_id, window_run_id] = result.run_ids
+
+    assert daily_run_id in listed["daily_hits_job"] and window_run_id in listed["report_window_job"]

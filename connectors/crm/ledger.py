@@ -13,6 +13,9 @@ it before creating one. An unchanged payload of a ``delivered`` row is not sent 
 Forgetting an account (``connectors.crm.forget``) drops its rows once the CRM holds
 nothing of it any more.
 
+Owner alerts (``connectors.alerts.delivery``) keep each alert and digest they sent here too,
+under sink names of their own (``slack:hot``, ``email:digest``).
+
 The table is declared in ``connectors.schema`` with the rest of the warehouse and created
 on first use; it works on SQLite and PostgreSQL (SQLAlchemy Core).
 Error texts are stored as given: callers pass texts that are already free of secrets.

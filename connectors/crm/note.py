@@ -102,10 +102,25 @@ def _figures(account: Mapping[str, Any], trend: Trend, marker: str, report_url: 
         "last_visit": _minute(account["last_seen"]),
         "top_topics": account["top_topics"],
         "top_pages": account["top_pages"],
+        "signals": _signals_line(account),
         "account_id": str(account["account_id"]),
         "marker": marker,
         "report_url": report_url,
     }
+
+
+def _signals_line(account: Mapping[str, Any]) -> str | None:
+    """``"2 trigger events · surging on Cloud Security 82; Data Warehousing 71 · signal score 74"``,
+    or None without signals. Company-level only: the events' titles stay in the report."""
+    events, topics = account.get("trigger_events"), account.get("surge_topics")
+    parts = []
+    if events and not pd.isna(events):
+        parts.append(f"{int(events)} trigger event{'s' if events != 1 else ''}")
+    if topics and not pd.isna(topics):
+        parts.append(f"surging on {topics}")
+    if parts and account.get("signal_score") is not None:
+        parts.append(f"signal score {round(account['signal_score'])}")
+    return " · ".join(parts) or None
 
 
 def _visits(path: pd.DataFrame) -> list[_Visit]:

@@ -75,7 +75,7 @@ def account_windows(
         previous = row["previous_score"] if story else delivered.get(account_id)
         trend = intent_trend(row["intent_score"], previous)
         marker = note_marker(account_id, report.window_end)
-        url = report_url(report_base_url, account_id, report)
+        url = report_url(report_base_url, account_id, report.window_start, report.window_end)
         note = (
             ""
             if note_max_chars is None
@@ -130,11 +130,11 @@ def field_mapping(fields: Mapping[str, str], crm: str) -> dict[str, str]:
     return dict(fields)
 
 
-def report_url(report_base_url: str | None, account_id: str, report: WindowReport) -> str | None:
+def report_url(report_base_url: str | None, account_id: str, window_start: dt.date, window_end: dt.date) -> str | None:
     """Where the file sink's page for this account and window is served, when that is configured."""
     if not report_base_url:
         return None
-    folder = f"{report.window_start.isoformat()}_{report.window_end.isoformat()}"
+    folder = f"{window_start.isoformat()}_{window_end.isoformat()}"
     return f"{report_base_url.rstrip('/')}/{folder}/accounts/{account_page_name(account_id)}.html"
 
 

@@ -36,6 +36,23 @@ ACCOUNT_ACTIVITY = daily_table(
     sa.Column("movement", sa.Text),
     sa.Column("explanation", sa.Text),
     sa.Column("top_contributions", sa.Text),
+    sa.Column("trigger_events", sa.BigInteger),
+    sa.Column("surge_topics", sa.Text),
+    sa.Column("signal_score", sa.Double),
+)
+
+# Trigger events and Company Surge topics per target account in the window (company-level
+# facts from the landing folder: no personal data).
+ACCOUNT_SIGNALS = daily_table(
+    "account_signals",
+    sa.Column("account_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("date", sa.Date, nullable=False),
+    sa.Column("type", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("source_url", sa.Text),
+    sa.Column("topic", sa.Text),
+    sa.Column("composite_score", sa.Double),
 )
 
 DIGITAL_PATHS = daily_table(

@@ -39,6 +39,9 @@ class WindowReport:
     content_performance: which pages, topics, referrers and campaigns reached target accounts.
     score_history: each account's intent score in each of the last windows, this one included
         (``account_id, window_end, intent_score``; see ``enrichment.trend.score_history``).
+    signals: the window's trigger events and Company Surge topics per account
+        (``enrichment.signals.SIGNAL_COLUMNS``); the account rows may carry their summary,
+        ``trigger_events``, ``surge_topics`` and ``signal_score``.
     expected_identification: the identification rate (0..1, like the summary's ``rate``)
         expected per country code, as a ``(low, high)`` band; key ``"*"`` for every other country.
     min_visits_per_country: countries with fewer visits are shown but not judged against a band.
@@ -54,6 +57,7 @@ class WindowReport:
     movements: pd.DataFrame | None = None
     content_performance: ContentPerformance | None = None
     score_history: pd.DataFrame | None = None
+    signals: pd.DataFrame | None = None
     expected_identification: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     min_visits_per_country: int = 1
 

@@ -52,6 +52,7 @@ from enrichment.quality import (
     WITHIN,
     judge_countries,
 )
+from enrichment.signals import ACCOUNT_SIGNAL_COLUMNS, SIGNAL_COLUMNS, SURGING_SCORE
 from enrichment.summary import UNKNOWN_COUNTRY, suggested_accounts
 from enrichment.trend import HISTORY_COLUMNS, history_text
 
@@ -68,6 +69,7 @@ ACCOUNTS_CSV_COLUMNS = [
     "intent_score",
     "matched_by",
     "score_history",
+    *ACCOUNT_SIGNAL_COLUMNS,
 ]
 PATH_CSV_COLUMNS = [
     "account_id",
@@ -96,6 +98,7 @@ SCORE_STORY_COLUMNS = [
     "movement",
     "explanation",
     "top_contributions",
+    *ACCOUNT_SIGNAL_COLUMNS,
 ]
 # Most worth a salesperson's attention first: the order of the movers table.
 MOVEMENT_LABELS = {
@@ -281,8 +284,14 @@ def _write_report(report: WindowReport, folder: Path) -> int:
     _render(folder / "index.html", "summary.html.j2", **window, **_summary_context(report, ranked, untagged))
     paths = dict(tuple(path.groupby("account_id", sort=False)))
     histories = dict(tuple(history.groupby("account_id", sort=False)))
+    signals = report.signals if report.signals is not None else pd.DataFrame(columns=SIGNAL_COLUMNS)
+    signals_by_account = dict(tuple(signals.groupby("account_id", sort=False)))
     for account in ranked:
         context = _account_context(account, paths.get(account["account_id"], path.head(0)), report)
+        # Without signals in the window, pages show no empty Signals section.
+        context["signals"] = (
+            _signals(signals_by_account.get(account["account_id"], signals.head(0))) if len(signals) else None
+        )
         context["history_chart"] = score_history_chart(histories.get(account["account_id"], history.head(0)))
         _render(folder / "accounts" / f"{account['page']}.html", "account.html.j2", **window, **context)
     return len(ranked)
@@ -310,6 +319,7 @@ def _summary_context(report: WindowReport, accounts: list[dict[str, Any]], untag
         "accounts": accounts,
         # Without a previous window to compare with, the ranking has no movement column.
         "compared": any(account["movement"] is not None for account in accounts),
+        "with_signals": report.signals is not None and len(report.signals) > 0,
         "movers": None if report.movements is None else _movers(report.movements, pages),
         "countries": _records(countries),
         "bands": bool(report.expected_identification),
@@ -385,6 +395,15 @@ def _account_context(account: dict[str, Any], path: pd.DataFrame, report: Window
         "contributions": _listed(account["top_contributions"]),
         "top_pages": _listed(account["top_pages"]),
         "visits": _visits(path),
+    }
+
+
+def _signals(signals: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """An account's ``events`` (newest first) and ``surge`` topics (highest score first, ``surging`` marked)."""
+    surge = signals[signals["kind"] == "surge"]
+    return {
+        "events": _records(signals[signals["kind"] == "event"]),
+        "surge": _records(surge.assign(surging=surge["composite_score"] >= SURGING_SCORE)),
     }
 
 

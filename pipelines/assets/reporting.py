@@ -25,6 +25,7 @@ from enrichment.content import content_performance
 from enrichment.intent import assess_accounts, movements
 from enrichment.quality import judge_countries, outside_band
 from enrichment.settings import QualitySettings, ReportSettings
+from enrichment.signals import account_signal_summary, explain_weight, with_signals
 from enrichment.summary import summarize_window
 from enrichment.tagging import untagged_pages
 from enrichment.trend import score_history
@@ -37,7 +38,11 @@ MOVERS = ["name", "movement", "previous_stage", "furthest_stage", "score_change"
 
 
 def build_reporting_assets(
-    partitions: DailyPartitionsDefinition, report: ReportSettings, baseline_weeks: int, quality: QualitySettings
+    partitions: DailyPartitionsDefinition,
+    report: ReportSettings,
+    baseline_weeks: int,
+    quality: QualitySettings,
+    signal_weight: float,
 ) -> list[AssetsDefinition]:
     window_days = report.window_days
     window = report_window(window_days)
@@ -47,11 +52,11 @@ def build_reporting_assets(
     window_with_history = report_window(window_days + 7 * baseline_weeks)
 
     @multi_asset(
-        ins={"account_hits": AssetIn(partition_mapping=window_with_history)},
+        ins={"account_hits": AssetIn(partition_mapping=window_with_history), "account_signals": AssetIn()},
         outs={
             "account_activity": AssetOut(
                 group_name="reporting",
-                description=f"Per target account over the {window_days} days up to the partition day: visits, pages, topics, furthest stage, intent score, surge, level and why.",
+                description=f"Per target account over the {window_days} days up to the partition day: visits, pages, topics, furthest stage, intent score, surge, level and why, with its signals (trigger events, surging topics, signal score).",
             ),
             "digital_paths": AssetOut(
                 group_name="reporting",
@@ -72,8 +77,10 @@ def build_reporting_assets(
             )
         ],
     )
-    def account_activity(context: AssetExecutionContext, account_hits: Days, rules: IntentRulesResource):
-        """What each target account read in the report window, scored and judged for intent."""
+    def account_activity(
+        context: AssetExecutionContext, account_hits: Days, account_signals: Days, rules: IntentRulesResource
+    ):
+        """What each target account read in the report window, scored and judged for intent, beside its signals."""
         account_hits = _every_day(account_hits)
         start, end = window_bounds(context.partition_key, window_days)
         previous_start, previous_end = start - dt.timedelta(days=window_days), start - dt.timedelta(days=1)
@@ -84,8 +91,10 @@ def build_reporting_assets(
         )
         before_previous = account_hits[account_hits["timestamp"] < pd.Timestamp(previous_start, tz="UTC")]
         seen_before = set(before_previous["account_id"].dropna())
+        signals = account_signal_summary(account_signals[context.partition_key])
+        site_scores = current.accounts.set_index("account_id")["intent_score"]
         assessed = assess_accounts(
-            current.accounts,
+            with_signals(current.accounts, signals, signal_weight),
             window_hits=account_hits,
             baseline_hits=account_hits,
             previous_accounts=previous.accounts,
@@ -95,8 +104,11 @@ def build_reporting_assets(
             weights=weights,
             settings=rules.intent_settings(),
         )
+        assessed["explanation"] = explain_weight(
+            assessed["explanation"], assessed["account_id"].map(site_scores), assessed["signal_score"], signal_weight
+        )
         moves = movements(current.accounts, previous.accounts, seen_before)
-        top = assessed[["name", "intent_score", "level", "surge", "furthest_stage", "movement"]]
+        top = assessed[["name", "intent_score", "signal_score", "level", "surge", "furthest_stage", "movement"]]
         yield Output(
             {context.partition_key: assessed},
             "account_activity",
@@ -156,6 +168,7 @@ def build_reporting_assets(
         account_activity: Days,
         digital_paths: Days,
         account_movements: Days,
+        account_signals: Days,
         report_sink: FileReportSinkResource,
         rules: IntentRulesResource,
     ):
@@ -166,7 +179,7 @@ def build_reporting_assets(
         traffic_counts, hit_drop_counts, page_tags = map(_every_day, (traffic_counts, hit_drop_counts, page_tags))
         window = context.partition_key
         account_activity, digital_paths = account_activity[window], digital_paths[window]
-        account_movements = account_movements[window]
+        account_movements, account_signals = account_movements[window], account_signals[window]
         start, end = window_bounds(window, window_days)
         history = score_history(
             account_hits,
@@ -201,6 +214,7 @@ def build_reporting_assets(
             expected_identification=bands,
             min_visits_per_country=quality.min_visits_per_country,
             score_history=history,
+            signals=account_signals,
         )
         result = report_sink.get().deliver(window_report)
         outside = outside_band(

@@ -1,0 +1,1 @@
+"""Alerts to account owners: Slack messages and email, each alert sent once (``delivery``)."""

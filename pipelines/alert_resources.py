@@ -1,0 +1,59 @@
+"""Resources of the alert sinks (Slack, email); their secrets only ever come from the environment."""
+
+from __future__ import annotations
+
+from dagster import ConfigurableResource, EnvVar
+
+from connectors.alerts.slack import WEBHOOK_ENV_VAR, SlackWebhook
+from connectors.alerts.smtp import PASSWORD_ENV_VAR, SmtpMailer
+from enrichment.settings import Settings
+
+# The environment variables holding each alert sink's secrets (only ever read through EnvVar).
+ALERT_SECRET_ENV_VARS = {"slack_alerts": (WEBHOOK_ENV_VAR,), "email_alerts": (PASSWORD_ENV_VAR,)}
+
+
+class SlackAlertsResource(ConfigurableResource):
+    """A Slack channel's incoming webhook; the URL is the secret (VISITOR_INTENT_SLACK_WEBHOOK_URL)."""
+
+    webhook_url: str
+
+    def client(self) -> SlackWebhook:
+        return SlackWebhook(self.webhook_url)
+
+
+class EmailAlertsResource(ConfigurableResource):
+    """An SMTP server; the password only ever comes from VISITOR_INTENT_SMTP_PASSWORD."""
+
+    host: str
+    port: int
+    security: str
+    sender: str
+    username: str | None = None
+    password: str | None = None
+
+    def mailer(self) -> SmtpMailer:
+        return SmtpMailer(
+            self.host,
+            self.port,
+            sender=self.sender,
+            security=self.security,
+            username=self.username,
+            password=self.password,
+        )
+
+
+def alert_resources(settings: Settings) -> dict[str, ConfigurableResource]:
+    """One resource per enabled alert sink."""
+    alerts, resources = settings.alerts, {}
+    if alerts.slack.enabled:
+        resources["slack_alerts"] = SlackAlertsResource(webhook_url=EnvVar(WEBHOOK_ENV_VAR))
+    if alerts.email.enabled:
+        resources["email_alerts"] = EmailAlertsResource(
+            host=alerts.email.host,
+            port=alerts.email.port,
+            security=alerts.email.security,
+            sender=alerts.email.sender,
+            username=alerts.email.username,
+            password=EnvVar(PASSWORD_ENV_VAR) if alerts.email.username else None,
+        )
+    return resources
