@@ -6,7 +6,7 @@ export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 HOST   ?= 127.0.0.1
 PORT   ?= 3000
 
-.PHONY: demo test ui clean chromium
+.PHONY: demo test ui clean chromium mutation
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(BIN)/.installed chromium  ## lint, check formatting, run the test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# Not in CI: a run takes minutes per module. MODULES="cleaning intent" limits it.
+mutation: $(BIN)/.installed  ## do the tests notice a wrong rule in enrichment/? (tools/mutation.py)
+	$(BIN)/python tools/mutation.py $(MODULES)
 
 ui: $(BIN)/.installed $(DAGSTER_HOME)/dagster.yaml  ## the Dagster UI on http://$(HOST):$(PORT) (make ui HOST=0.0.0.0 PORT=8080)
 	$(BIN)/dagster dev --host $(HOST) --port $(PORT)

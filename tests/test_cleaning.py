@@ -48,12 +48,16 @@ def _reasons(*hits: dict[str, object], **options: object) -> list[str | None]:
         (_hit(ip="203.0.113.9"), "private_address"),  # documentation (TEST-NET-3)
         (_hit(ip="224.0.0.251"), "private_address"),  # multicast
         (_hit(ip="fe80::1"), "private_address"),
+        (_hit(ip="unknown"), "private_address"),  # a log line that names no client
+        (_hit(ip=None), "private_address"),
         (_hit(ip="212.0.10.3"), "own_office"),
         (_hit(method="HEAD"), "not_a_page"),
+        (_hit(status=400), "not_a_page"),  # the first error status
         (_hit(status=404), "not_a_page"),
         (_hit(status=503), "not_a_page"),
         (_hit(status=301), "not_a_page"),  # the redirect's target is the page view
         (_hit(status=302), "not_a_page"),
+        (_hit(status=300), "not_a_page"),  # the first redirect status
         (_hit(url="/static/app.js?v=3"), "static_asset"),
         (_hit(url="/img/Logo.PNG"), "static_asset"),
         (_hit(url="/robots.txt"), "static_asset"),
@@ -78,6 +82,8 @@ def test_noise_is_dropped_with_its_reason(hit: dict[str, object], reason: str) -
         _hit(status=None, method=None),  # exports often carry neither
         _hit(status=304),
         _hit(url="/whitepapers/route-planning.pdf"),  # content people read, not a static file
+        _hit(url="/learn/css"),  # a page named like a file type has no extension
+        _hit(url="/pricing?ref=logo.png"),  # the query string is not the path
         _hit(ip="2a00:1450:4001:80b::200e"),
     ],
 )
@@ -120,6 +126,22 @@ def test_more_than_the_limit_within_60_seconds_is_a_bot() -> None:
     ]
     reasons = _reasons(*at_the_limit, *one_over, *over_a_full_minute, max_pages_per_minute=30)
     assert reasons == [None] * 30 + ["bot_behaviour"] * 31 + [None] * 31
+
+
+def test_by_default_more_than_30_pages_a_minute_is_a_bot() -> None:
+    reasons = _reasons(*_pages_per_second(30, "67.199.70.8"), *_pages_per_second(31, "67.199.70.9"))
+    assert reasons == [None] * 30 + ["bot_behaviour"] * 31
+
+
+def test_a_limit_of_one_page_a_minute_is_allowed_but_zero_is_a_mistake() -> None:
+    assert _reasons(*_pages_per_second(2, "67.199.70.8"), max_pages_per_minute=1) == ["bot_behaviour"] * 2
+    with pytest.raises(ValueError, match="max_pages_per_minute must be at least 1, not 0"):
+        _reasons(_hit(), max_pages_per_minute=0)
+
+
+def test_an_office_network_may_be_written_with_any_of_its_addresses() -> None:
+    cleaned = clean_hits(_hits(_hit(ip="212.0.10.3")), office_networks=["212.0.10.1/28"])
+    assert cleaned["drop_reason"].tolist() == ["own_office"]
 
 
 def test_the_limit_counts_each_browser_behind_an_address_apart() -> None:

@@ -127,6 +127,16 @@ def test_a_new_account_surges_on_strong_reading_but_not_on_the_bare_minimum() ->
     assert surges.loc["NORTHWIND", "surge_reason"] == "0.71 pages/day, none in its 12-week baseline"
 
 
+def test_a_surge_exactly_at_the_threshold_is_surging() -> None:
+    # Numbers exact in binary: baseline 0.5 pages/day, window 2.5, prior 0.5: ratio 3, surge 75.
+    settings = IntentSettings(surge_prior_pages_per_day=0.5, surge_threshold=75)
+    baseline = hits(*daily("NORTHWIND", BASELINE_START, 42, ["/blog/last-mile"]))
+    current = hits(*daily("NORTHWIND", WINDOW_START, 7, sorted(set(PAGES) - {"/careers"})))
+    surge = surge_of(current, baseline, settings).loc["NORTHWIND"]
+    assert (surge["current_rate"], surge["baseline_rate"], surge["surge"]) == (2.5, 0.5, 75.0)
+    assert surge["surging"]
+
+
 def test_one_long_visit_or_reloading_a_page_is_never_a_surge() -> None:
     one_visit = daily("NORTHWIND", WINDOW_START, 1, list(PAGES) * 3)
     reloads = daily("CONTOSO", WINDOW_START, 2, ["/pricing"] * 10)
@@ -411,6 +421,20 @@ def test_a_warm_account_that_surges_is_explained_as_hot_because_of_the_surge() -
     assert explain_accounts(accounts, contributions, topics, surge, SETTINGS).tolist() == [
         "Hot: score 55.0 ≥ 40 while surging. Surging: 4.0× its 12-week baseline (2.0 pages/day vs 0.5)."
         " Top pages: /docs/api (12.5). Top topics: integrations (12.5)."
+    ]
+
+
+def test_topics_that_earned_no_points_are_not_named_in_the_explanation() -> None:
+    accounts = pd.DataFrame(
+        {"account_id": ["A"], "intent_score": [26.8], "furthest_stage": ["consideration"], "level": ["cold"]}
+    ).assign(mqa=False)
+    no_surge = pd.DataFrame({"account_id": ["A"], "surging": [False], "surge_reason": ["too little reading"]})
+    contributions = pd.DataFrame({"account_id": ["A"], "path": ["/docs/api"], "points": [12.5]})
+    topics = pd.DataFrame(
+        {"account_id": ["A", "A"], "topic": ["integrations", "careers"], "points": [12.5, 0.0], "score": [26.8, 0.0]}
+    )
+    assert explain_accounts(accounts, contributions, topics, no_surge, SETTINGS).tolist() == [
+        "Cold: score 26.8 < 40. Top pages: /docs/api (12.5). Top topics: integrations (12.5)."
     ]
 
 

@@ -119,6 +119,17 @@ def test_the_ip_range_wins_over_the_name(accounts: list[TargetAccount]) -> None:
     assert (match["account_id"], match["matched_by"]) == ("ACME-005", "ip_range")
 
 
+def test_with_a_single_account_an_unrelated_company_stays_a_prospect() -> None:
+    # With one account, an unrelated name's zero score is still that account's best score.
+    only_initech = [TargetAccount(account_id="INITECH", name="Initech")]
+    matches = match_companies(
+        _companies(("64.124.10.5", "Wayne Enterprises", None), ("63.245.60.5", "Initech Solutions", None)),
+        only_initech,
+    )
+    assert pd.isna(matches["account_id"].iloc[0])
+    assert matches["account_id"].iloc[1] == "INITECH"
+
+
 def test_the_longest_prefix_wins_when_ranges_nest() -> None:
     parent = TargetAccount(account_id="P", name="Parent Group", ip_ranges=(ipaddress.ip_network("10.0.0.0/8"),))
     child = TargetAccount(account_id="C", name="Child Unit", ip_ranges=(ipaddress.ip_network("10.1.2.0/24"),))
@@ -247,3 +258,10 @@ def test_an_unquoted_comma_is_reported(tmp_path: Path) -> None:
     path = _write(tmp_path, "A-1,Northwind Logistics, Inc.,northwind-logistics.com,,,,\n")
     with pytest.raises(ConfigError, match=r"accounts\.csv:2: more values than columns"):
         load_target_accounts(path)
+
+
+def test_the_crm_record_and_owner_are_kept_and_blanks_are_missing(tmp_path: Path) -> None:
+    path = _write(tmp_path, "A-1,Acme,acme.com,,,0015g00000Xyz,Maria Lopez\nA-2,Globex,, ,, , \n")
+    acme, globex = load_target_accounts(path)
+    assert (acme.crm_id, acme.owner) == ("0015g00000Xyz", "Maria Lopez")
+    assert (globex.crm_id, globex.owner) == (None, None)

@@ -145,6 +145,16 @@ def test_contributions_explain_a_score_by_page() -> None:
     assert contributions["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7) / 2, 3.0, 16.0])
 
 
+def test_pages_that_earned_no_points_are_not_top_pages() -> None:
+    account_hits = hits(
+        ("A", "2026-10-14 09:00", "/pricing"),
+        ("A", "2026-10-14 09:10", "/careers"),  # excluded from intent
+        ("A", "2026-10-14 09:20", "/somewhere-untagged"),  # no stage
+    )
+    contributions = score_contributions(account_hits, window_end=WINDOW_END, weights=ScoringWeights())
+    assert contributions["path"].tolist() == ["/pricing"]
+
+
 def test_topic_scores_apply_the_same_formula_to_each_topics_pages() -> None:
     account_hits = hits(
         ("A", "2026-10-14 09:00", "/product/fleet-tracker"),  # fleet-tracking and telematics
