@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from crawlerdetect import CrawlerDetect
 
+from enrichment.addresses import NOT_IPV4, in_networks, ipv4_integers
+
 PRIVATE_ADDRESS = "private_address"
 OWN_OFFICE = "own_office"
 NOT_A_PAGE = "not_a_page"
@@ -70,6 +72,27 @@ BURST_WINDOW = np.timedelta64(60, "s")
 
 _MACHINE_FILES = re.compile(r"^/(?:robots\.txt|sitemap[\w-]*\.xml|\.well-known/)", re.IGNORECASE)
 _MISSING_USER_AGENTS = frozenset({"", "-"})  # log formats write "-" for an absent header
+# The IPv4 networks that are not public unicast: what ``ipaddress`` calls not global, and multicast.
+_NOT_PUBLIC_IPV4 = [
+    ipaddress.IPv4Network(network)
+    for network in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.0.2.0/24",
+        "192.168.0.0/16",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "224.0.0.0/4",
+        "240.0.0.0/4",
+    )
+]
+# Mixed, and mixed differently by each Python release (IANA's table changed): asked address by address.
+_ASK_IPADDRESS_IPV4 = [ipaddress.IPv4Network("192.0.0.0/24")]
 
 
 def clean_hits(
@@ -88,8 +111,8 @@ def clean_hits(
     offices = [ipaddress.ip_network(network, strict=False) for network in office_networks]
     extensions = frozenset(extension.lower().lstrip(".") for extension in static_extensions)
     checks = [
-        (PRIVATE_ADDRESS, hits["ip"].isna() | _per_unique(hits["ip"], lambda ip: not _is_public(ip))),
-        (OWN_OFFICE, _per_unique(hits["ip"], lambda ip: _in_any(ip, offices))),
+        (PRIVATE_ADDRESS, hits["ip"].isna() | _not_public(hits["ip"])),
+        (OWN_OFFICE, _in_offices(hits["ip"], offices)),
         (NOT_A_PAGE, _not_a_page(hits)),
         (STATIC_ASSET, _per_unique(hits["url"], lambda url: _is_static(url, extensions))),
         (BOT_USER_AGENT, _bot_user_agents(hits["user_agent"])),
@@ -115,6 +138,28 @@ def _per_unique(values: pd.Series, test: Callable[[str], bool]) -> pd.Series:
     # factorize codes a missing value -1, which picks the False appended at the end.
     verdicts = np.array([*map(test, distinct), False], dtype=bool)
     return pd.Series(verdicts[codes], index=values.index)
+
+
+def _not_public(ips: pd.Series) -> pd.Series:
+    """Whether each IP is not a public unicast address (False where it is missing)."""
+    codes, distinct = pd.factorize(ips)
+    integers = ipv4_integers(distinct)
+    verdicts = in_networks(integers, _NOT_PUBLIC_IPV4)
+    ask = (integers == NOT_IPV4) | in_networks(integers, _ASK_IPADDRESS_IPV4)
+    verdicts[ask] = [not _is_public(ip) for ip in distinct[ask]]
+    return pd.Series(np.append(verdicts, False)[codes], index=ips.index)
+
+
+def _in_offices(ips: pd.Series, offices: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> pd.Series:
+    """Whether each IP is in one of ``offices`` (False where it is missing)."""
+    if not offices:
+        return pd.Series(False, index=ips.index)
+    codes, distinct = pd.factorize(ips)
+    integers = ipv4_integers(distinct)
+    verdicts = in_networks(integers, [network for network in offices if network.version == 4])
+    other = integers == NOT_IPV4
+    verdicts[other] = [_in_any(ip, offices) for ip in distinct[other]]
+    return pd.Series(np.append(verdicts, False)[codes], index=ips.index)
 
 
 def _is_public(ip: str) -> bool:

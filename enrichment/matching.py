@@ -43,6 +43,7 @@ from anyascii import anyascii
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from rapidfuzz import fuzz, process
 
+from enrichment.addresses import NOT_IPV4, ipv4_integers
 from enrichment.errors import ConfigError
 from enrichment.legal_forms import without_cyrillic_legal_forms, without_legal_forms
 from enrichment.names import name_words
@@ -299,6 +300,19 @@ def _accounts_by_ip_range(ips: pd.Series, accounts: list[TargetAccount]) -> pd.S
     if not owners:
         return pd.Series(None, index=ips.index, dtype="str")
     prefix_lengths = sorted({network.prefixlen for network in owners}, reverse=True)
+    distinct = ips.dropna().unique()
+    integers = ipv4_integers(distinct)
+    found = np.full(len(distinct), None, dtype=object)
+    for length in prefix_lengths:  # longest prefix first: the first range found wins
+        # IPv4 addresses as integers: an address is in a /length range when their top bits agree.
+        ranges = {
+            int(network.network_address) >> (32 - length): account_id
+            for network, account_id in owners.items()
+            if network.version == 4 and network.prefixlen == length
+        }
+        still_open = (integers != NOT_IPV4) & (found == None)  # noqa: E711 - element-wise
+        if ranges and still_open.any():
+            found[still_open] = [ranges.get(top) for top in (integers[still_open] >> (32 - length)).tolist()]
 
     def owner(ip: str) -> str | None:
         try:
@@ -312,7 +326,9 @@ def _accounts_by_ip_range(ips: pd.Series, accounts: list[TargetAccount]) -> pd.S
                     return owners[network]
         return None
 
-    return _per_unique(ips, owner)
+    other = integers == NOT_IPV4
+    found[other] = [owner(ip) for ip in distinct[other]]
+    return ips.map(dict(zip(distinct, found)))
 
 
 def _fuzzy_matches(names: Iterable[str], accounts: list[TargetAccount], threshold: float) -> pd.DataFrame:

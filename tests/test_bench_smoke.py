@@ -34,16 +34,12 @@ def _postgres_reachable() -> bool:
         engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def bench_output(tmp_path_factory: pytest.TempPathFactory) -> str:
-    work = tmp_path_factory.mktemp("bench")
-    postgres = _postgres_reachable()
+def _bench(work: Path, *arguments: str) -> str:
+    """The bench's stdout at a small size (it must succeed)."""
     command = [
         sys.executable,
         "-m",
         "bench.run",
-        "--hits",
-        "10000",
         "--networks",
         "2000",
         "--naive-sample",
@@ -52,9 +48,7 @@ def bench_output(tmp_path_factory: pytest.TempPathFactory) -> str:
         "--workdir",
         str(work),
         "--memory-check",
-        "--memory-hits",
-        "15000",
-        *(["--postgres", "--postgres-url", POSTGRES_URL] if postgres else []),
+        *arguments,
     ]
     completed = subprocess.run(
         command,
@@ -70,9 +64,22 @@ def bench_output(tmp_path_factory: pytest.TempPathFactory) -> str:
     print(completed.stdout)
     print(completed.stderr, file=sys.stderr)
     assert completed.returncode == 0, completed.stderr[-2000:]
+    return completed.stdout
+
+
+@pytest.fixture(scope="module")
+def bench_output(tmp_path_factory: pytest.TempPathFactory) -> str:
+    postgres = _postgres_reachable()
     if not postgres:
         print("PostgreSQL not reachable: the bench ran without --postgres")
-    return completed.stdout
+    postgres_arguments = ["--postgres", "--postgres-url", POSTGRES_URL] if postgres else []
+    return _bench(tmp_path_factory.mktemp("bench"), "--hits", "10000", "--memory-hits", "15000", *postgres_arguments)
+
+
+@pytest.fixture(scope="module")
+def replay_output(tmp_path_factory: pytest.TempPathFactory, sample_hits_dir: Path) -> str:
+    # The replay reads the real log in ../shared (sample_hits_dir skips, or fails in CI, without it).
+    return _bench(tmp_path_factory.mktemp("replay"), "--shape", "replay", "--hits", "8000", "--memory-hits", "12000")
 
 
 def _row(output: str, label: str) -> str:
@@ -141,3 +148,19 @@ def test_tree_walk_bench_prints_both_timings_and_the_ratio_for_every_database(
     ]
     assert all(len(row.split("|")) == 8 for row in rows)
     assert re.fullmatch(r"bench database: the walk is [\d.]+x the loop's speed \(threshold 1.5x\): .+", lines[-1])
+
+
+def test_the_replay_shape_spreads_a_real_log_over_many_days_and_visitors(replay_output: str) -> None:
+    data = next(line for line in replay_output.splitlines() if line.startswith("- data: 8,000 hits"))
+    days, ips = re.search(r"over (\d+) day\(s\) from [\d-]+, ([\d,]+) unique IPs", data).groups()
+    assert int(days) >= 10
+    assert int(ips.replace(",", "")) > 520  # the source has 520 addresses
+    assert "replayed from apache-combined_basjes-hackers-access.log" in data
+    assert "27 user agents" in data  # the source's own, every one of them
+
+
+def test_the_replay_shape_is_checked_against_the_multi_day_targets(replay_output: str) -> None:
+    assert "FAILED" not in _row(replay_output, "(a) pipeline end to end, SQLite")
+    assert "≤ 0.5" in _row(replay_output, "pipeline / GoAccess wall")
+    assert "≤ 350 at 1,000,000" in _row(replay_output, "pipeline peak RSS MiB at 8,000 hits")
+    assert "≤ 1.5" in _row(replay_output, "peak RSS 12,000 / 8,000 hits")
