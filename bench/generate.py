@@ -10,7 +10,7 @@ stays flat at 10M:
   come once or twice); about a third of the hits come from bots (crawlers and tools with
   their own user agent from hosting and search-engine networks, plus scrapers posing as
   browsers);
-- pages are Zipf-distributed over the demo site's URLs (`demo.hits`, which match
+- pages are Zipf-distributed over the demo site's URLs (`demo.site`, which match
   ``config/taxonomy.yaml``) and a long tail of blog posts, with campaign parameters on
   some landings; browsers also fetch static files;
 - hits are spread over ``ceil(N / 1M)`` UTC days (at least one) in time order, so a daily
@@ -36,15 +36,28 @@ from pathlib import Path
 
 import numpy as np
 
-from demo import hits as demo_hits
 from demo.mmdb import DEMO_DATABASE_NAME, DemoNetwork, build_demo_database, load_demo_networks
+from demo.site import (
+    APP,
+    ASSETS,
+    CAREERS,
+    DEVELOPER,
+    FAVICON,
+    MARKETING,
+    MISSING,
+    RU_AWARENESS,
+    RU_CONSIDERATION,
+    SCANNER_PROBES,
+    SITE,
+    UNTAGGED,
+)
+from demo.visitors import DESKTOP, GOOGLEBOT, MOBILE, SCRIPTS, UPTIME_MONITOR
 
 HITS_PER_DAY = 1_000_000
 DEFAULT_NETWORKS = 100_000
 DEFAULT_SEED = 42
 FIRST_DAY = dt.date(2026, 9, 7)
 CHUNK_LINES = 200_000
-SITE = demo_hits.SITE
 
 BOT_SHARE = 1 / 3  # of hits
 BOT_VISITOR_SHARE = 0.04  # of visitors: few bots, many hits each
@@ -58,21 +71,21 @@ VISITOR_ZIPF = 0.8
 PAGE_ZIPF = 1.1
 
 _BOT_USER_AGENTS = (
-    *demo_hits.GOOGLEBOT,
+    *GOOGLEBOT,
     "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
     "Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)",
     "Mozilla/5.0 (compatible; AhrefsBot/7.0; +http://ahrefs.com/robot/)",
     "Mozilla/5.0 (compatible; SemrushBot/7~bl; +http://www.semrush.com/bot.html)",
     "Mozilla/5.0 (compatible; DotBot/1.2; +https://opensiteexplorer.org/dotbot; help@moz.com)",
     "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)",
-    demo_hits.UPTIME_MONITOR,
-    *demo_hits.SCRIPTS,
+    UPTIME_MONITOR,
+    *SCRIPTS,
     "Wget/1.21.4",
     "Apache-HttpClient/4.5.14 (Java/17.0.9)",
 )
 _STATIC = (
-    *(asset for asset, _ in demo_hits.ASSETS),
-    demo_hits.FAVICON[0],
+    *(asset for asset, _ in ASSETS),
+    FAVICON[0],
     "/static/fonts/inter-var.woff2",
     "/img/hero-routes.webp",
     "/static/vendor.js",
@@ -355,15 +368,15 @@ class _Site:
                     "/",
                     "/pricing",
                     "/product/route-optimizer",
-                    *demo_hits.MARKETING,
-                    *demo_hits.DEVELOPER,
-                    *demo_hits.RU_AWARENESS,
-                    *demo_hits.RU_CONSIDERATION,
+                    *MARKETING,
+                    *DEVELOPER,
+                    *RU_AWARENESS,
+                    *RU_CONSIDERATION,
                     "/ru/pricing",
-                    *demo_hits.CAREERS,
-                    *demo_hits.APP,
-                    *demo_hits.UNTAGGED,
-                    *demo_hits.MISSING,
+                    *CAREERS,
+                    *APP,
+                    *UNTAGGED,
+                    *MISSING,
                 )
             )
         )
@@ -376,12 +389,12 @@ class _Site:
         campaign_first = static_first + len(_STATIC)
         landings = pages[:_LANDINGS]
         campaign_urls = [page + campaign for page in landings for campaign in _CAMPAIGNS]
-        crawler_extra = ["/robots.txt", "/sitemap.xml", *demo_hits.SCANNER_PROBES]
+        crawler_extra = ["/robots.txt", "/sitemap.xml", *SCANNER_PROBES]
         self.crawler_first = campaign_first + len(campaign_urls)
         self.urls = np.array([*pages, *_STATIC, *campaign_urls, *crawler_extra], dtype=object)
         self.static_first, self.campaign_first = static_first, campaign_first
         self.n_campaigns = len(campaign_urls)
-        missing = set(demo_hits.MISSING) | set(demo_hits.SCANNER_PROBES)
+        missing = set(MISSING) | set(SCANNER_PROBES)
         self.url_missing = np.array([u in missing for u in self.urls.tolist()])
         self.statuses = np.array(["200", "304", "404", "301", "500"], dtype=object)
         self.sizes = np.array([str(s) for s in rng.integers(300, 80_000, 4_096).tolist()], dtype=object)
@@ -428,7 +441,7 @@ class _Site:
 
 def _user_agents(rng: np.random.Generator, browsers: int) -> np.ndarray:
     """``browsers`` browser user agents (real templates, varied build numbers), then the bots'."""
-    templates = (*demo_hits.DESKTOP, *demo_hits.MOBILE)
+    templates = (*DESKTOP, *MOBILE)
     agents = []
     for n in range(browsers):
         template = templates[n % len(templates)]
