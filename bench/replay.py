@@ -28,7 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.generate import CHUNK_LINES, FIRST_DAY, Generated, _addresses_in, _clock
+from bench.generate import CHUNK_LINES, FIRST_DAY, Generated
+from bench.log_lines import clf_clock
+from bench.visitor_addresses import addresses_in
 from demo.mmdb import DEMO_DATABASE_NAME, build_demo_database, load_demo_networks
 
 SOURCE_LOG = (
@@ -75,7 +77,7 @@ def generate_replay(
     rng = np.random.default_rng(seed)
     demo_networks = load_demo_networks(extra_networks=networks, seed=seed)
     v4 = [n for n in demo_networks if n.network.version == 4]
-    pool = np.unique(_addresses_in(rng, v4, max(MIN_UNIQUE_IPS, int(hits * IP_SHARE))))
+    pool = np.unique(addresses_in(rng, v4, max(MIN_UNIQUE_IPS, int(hits * IP_SHARE))))
     pool = pool[rng.permutation(len(pool))]
     stats = _write(out_dir, hits, _read_source(source), pool)
     generated = Generated(
@@ -134,7 +136,7 @@ def _write(out_dir: Path, hits: int, source: dict[str, np.ndarray], pool: np.nda
             address = (source["visitor"][line] + round_ * visitors) % len(pool)
             seconds = first_second + ((round_ + source["offset"][line]) * round_seconds).astype(np.int64)
             ips = np.array([socket.inet_ntoa(int(a).to_bytes(4, "big")) for a in pool[address].tolist()], dtype=object)
-            log.write("".join((ips + source["head"][line] + _clock(seconds) + source["tail"][line]).tolist()))
+            log.write("".join((ips + source["head"][line] + clf_clock(seconds) + source["tail"][line]).tolist()))
             np.add.at(hit_counts, address, 1)
             bot_hits += int(source["is_bot"][line].sum())
     used = np.flatnonzero(hit_counts)

@@ -65,7 +65,7 @@ def arm(stage: str) -> None:
             setattr(warehouse, name, _kill_after(original, calls=KILLED_WRITE, counted=_of_killed_table))
     elif stage == "report_writing":
         summary_page = lambda target, template, **context: template == "summary.html.j2"  # noqa: E731
-        files._render = _kill_after(files._render, calls=1, counted=summary_page)
+        files.render_page = _kill_after(files.render_page, calls=1, counted=summary_page)
     else:
         raise SystemExit(f"unknown stage {stage!r}")
 

@@ -17,7 +17,8 @@ import pandas as pd
 
 from connectors.sinks.base import WindowReport
 from connectors.sinks.charts import OUTSIDE_BAND_COLOUR, pageviews_by_day_and_stage
-from connectors.sinks.files import ACCOUNTS_CSV_COLUMNS, CONTENT_ROWS_SHOWN, FileReportSink
+from connectors.sinks.files import ACCOUNTS_CSV_COLUMNS, FileReportSink
+from connectors.sinks.report_pages import CONTENT_ROWS_SHOWN
 from enrichment.content import ContentPerformance
 from enrichment.signals import SIGNAL_COLUMNS
 from enrichment.summary import WindowSummary

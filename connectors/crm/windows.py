@@ -18,7 +18,7 @@ import pandas as pd
 from connectors.crm.ledger import DeliveryLedger
 from connectors.crm.note import NoteForm, note_marker, render_note
 from connectors.sinks.base import WindowReport
-from connectors.sinks.files import account_page_name
+from connectors.sinks.report_pages import account_page_name
 from enrichment.activity import CRM_FIGURES
 from enrichment.matching import registrable_domain
 from enrichment.trend import intent_trend

@@ -19,7 +19,8 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import escape
 
-from connectors.sinks.files import account_page_name, write_windows_index
+from connectors.sinks.report_pages import account_page_name
+from connectors.sinks.windows_index import write_windows_index
 
 _WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
 _ACCOUNT_CSVS = ("accounts.csv", "digital_path.csv")
