@@ -42,13 +42,14 @@ def time_naive(mmdb: str, sample: list[str]) -> float:
 
 def time_project_resolution(mmdb_dir: str, ips: list[str]) -> float:
     """The project's per-unique-IP resolution: merged lookup and classification (opening not timed)."""
+    from connectors.config_files import default_rules
     from connectors.maxmind import MaxMindDatabases
     from enrichment.resolution import classify_lookups
 
     with MaxMindDatabases.from_directory(Path(mmdb_dir)) as databases:
-        classify_lookups(databases.lookup(ips[:1000]))  # warm up
+        classify_lookups(databases.lookup(ips[:1000]), default_rules())  # warm up
         started = time.perf_counter()
-        classified = classify_lookups(databases.lookup(ips))
+        classified = classify_lookups(databases.lookup(ips), default_rules())
         elapsed = time.perf_counter() - started
     assert len(classified) == len(ips)
     return elapsed

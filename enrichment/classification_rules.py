@@ -1,9 +1,9 @@
-"""The classification rules file (config/classification_rules.yaml) and its ASN table: read, checked, compiled.
+"""The classification rules file (config/classification_rules.yaml) and its ASN table: checked and compiled.
 
 The file is an ordered list of rules (signal, condition, class, reason code, confidence)
-with the vocabularies its word signals use; `enrichment.resolution` applies it. A mistake
-stops the run with one ConfigError naming the file, the line and the field, like the
-settings and the account list.
+with the vocabularies its word signals use; `connectors.config_files` reads it and
+`enrichment.resolution` applies it. A mistake stops the run with one ConfigError naming
+the file, the line and the field, like the settings and the account list.
 """
 
 from __future__ import annotations
@@ -11,20 +11,15 @@ from __future__ import annotations
 import csv
 import functools
 import io
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
+from enrichment.errors import ConfigError, field_error, first_error, yaml_mapping
 from enrichment.names import name_words
-from enrichment.settings import settings_file
-
-DEFAULT_RULES_FILE = Path(__file__).resolve().parents[1] / "config" / "classification_rules.yaml"
 
 
 class Classification(StrEnum):
@@ -266,54 +261,40 @@ def _steps(rules: Sequence[Rule]) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-def load_classification_rules(path: Path | None = None) -> ClassificationRules:
-    """Read, check and compile a rules file and the ASN table it names (relative to the file)."""
-    path = Path(path or DEFAULT_RULES_FILE)
-    raw, text = read_yaml_mapping(path, "classification rules file", "a mapping with version, vocabularies and rules")
+def parse_rules_file(text: str, source: Path) -> RulesFile:
+    """Validate a rules file's text; the ASN table it names is read by the caller (`compile_rules`)."""
+    raw = yaml_mapping(text, source, "a mapping with version, vocabularies and rules")
     try:
         parsed = RulesFile(**raw)
     except ValidationError as error:
-        first = error.errors()[0]
-        raise _error(path, text, first["loc"], first["msg"]) from None
-    _check_references(parsed, path, text)
+        raise first_error(error, text, source) from None
+    _check_references(parsed, source, text)
+    return parsed
+
+
+def asn_table_path(parsed: RulesFile, source: Path) -> Path:
+    """Where the ASN table of a rules file is: its ``asn_categories``, relative to the file."""
+    return source.parent / parsed.asn_categories
+
+
+def compile_rules(parsed: RulesFile, asns: dict[int, AsnCategory]) -> ClassificationRules:
+    """The rules of a checked rules file, with their vocabularies compiled and its ASN table."""
     vocabularies = {
         name: Vocabulary.compile([str(e) for e in entries]) for name, entries in parsed.vocabularies.items()
     }
-    asn_file = Path(parsed.asn_categories)
-    asns = load_asn_categories(asn_file if asn_file.is_absolute() else path.parent / asn_file)
     return ClassificationRules(parsed.version, parsed.rules, vocabularies, asns)
-
-
-def rules_file() -> Path:
-    """The rules file in use: classification_rules.yaml beside the settings file (as the taxonomy
-    and the account list are), else the one shipped in config/."""
-    beside_settings = settings_file().parent / DEFAULT_RULES_FILE.name
-    return beside_settings if beside_settings.is_file() else DEFAULT_RULES_FILE
-
-
-@functools.lru_cache(maxsize=4)
-def _cached_rules(path: Path, stamps: tuple[int, ...]) -> ClassificationRules:
-    return load_classification_rules(path)
-
-
-def default_rules() -> ClassificationRules:
-    """The rules file in use (`rules_file`), read again whenever it or its ASN table changes on disk."""
-    path = rules_file()
-    files = (path, path.parent / "asn_categories.csv")
-    stamps = tuple(os.stat(file).st_mtime_ns if file.exists() else 0 for file in files)
-    return _cached_rules(path, stamps)
 
 
 def _check_references(parsed: RulesFile, path: Path, text: str) -> None:
     """Values a rule tests must be values its signal can have; word signals name vocabularies."""
     if POOL_VOCABULARY not in parsed.vocabularies:
-        raise _error(path, text, ("vocabularies",), f"a `{POOL_VOCABULARY}` vocabulary is needed (pool words)")
+        raise field_error(text, path, ("vocabularies",), f"a `{POOL_VOCABULARY}` vocabulary is needed (pool words)")
     for number, rule in enumerate(parsed.rules):
         for signal, condition in rule.tests():
             where = ("rules", number, "condition") if signal == rule.signal else ("rules", number, "also", signal)
             problem = _condition_problem(signal, condition, parsed.vocabularies)
             if problem:
-                raise _error(path, text, where, problem)
+                raise field_error(text, path, where, problem)
 
 
 def _condition_problem(signal: str, condition: Condition, vocabularies: dict[str, list[str]]) -> str | None:
@@ -326,12 +307,6 @@ def _condition_problem(signal: str, condition: Condition, vocabularies: dict[str
     if unknown:
         return f"{signal} cannot be {', '.join(unknown)}; it can be {', '.join(allowed)}"
     return None
-
-
-def _error(path: Path, text: str, loc: Sequence[int | str], message: str) -> ConfigError:
-    # pydantic names fields by alias ("class", "is", "in"); the YAML has the same keys.
-    field = ".".join(str(part) for part in loc)
-    return ConfigError(f"{path}:{yaml_line(yaml.compose(text), tuple(loc))}: field `{field}`: {message}")
 
 
 # --- the ASN table ----------------------------------------------------------------------------------
@@ -350,12 +325,9 @@ class _AsnRow(_Strict):
         return category
 
 
-def load_asn_categories(path: Path) -> dict[int, AsnCategory]:
+def parse_asn_categories(text: str, path: Path) -> dict[int, AsnCategory]:
     """The ASN table: ``#`` lines are its header (sources, date), then ``asn,category,name`` rows."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: ASN category table not found") from None
+    lines = text.splitlines()
     numbered = [(n, line) for n, line in enumerate(lines, start=1) if line.strip() and not line.startswith("#")]
     if not numbered or numbered[0][1].replace(" ", "") != "asn,category,name":
         raise ConfigError(f"{path}:{numbered[0][0] if numbered else 1}: the header must be asn,category,name")

@@ -1,4 +1,7 @@
-"""Mistakes in the files users edit (settings, taxonomy, account list): the error and where it is."""
+"""Mistakes in the files users edit (settings, taxonomy, account list): the error and where it is.
+
+These work on a file's text; reading the file is `connectors.config_files`' job.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 
 class ConfigError(Exception):
@@ -27,18 +31,28 @@ def yaml_line(node: yaml.Node, loc: tuple[int | str, ...]) -> int:
     return node.start_mark.line + 1
 
 
-def read_yaml_mapping(path: Path, kind: str, shape: str) -> tuple[dict[str, Any], str]:
-    """A YAML file that must hold a mapping, and its text (for line numbers); one ConfigError otherwise.
+def yaml_mapping(text: str, source: Path, shape: str) -> dict[str, Any]:
+    """The mapping a YAML document holds; one ConfigError naming ``source`` otherwise.
 
-    ``kind`` names the file for messages ("settings file"); ``shape`` says what the top level holds.
+    ``shape`` says what the top level holds ("a mapping of settings").
     """
     try:
-        text = Path(path).read_text(encoding="utf-8")
         raw: Any = yaml.safe_load(text)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: {kind} not found") from None
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+        raise ConfigError(f"{source}: not valid YAML: {error}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected {shape} at the top level")
-    return raw, text
+        raise ConfigError(f"{source}: expected {shape} at the top level")
+    return raw
+
+
+def field_error(text: str, source: Path, loc: tuple[int | str, ...], message: str) -> ConfigError:
+    """A ConfigError at field ``loc`` of a YAML document: file, line and dotted field."""
+    field = ".".join(str(part) for part in loc)
+    return ConfigError(f"{source}:{yaml_line(yaml.compose(text), loc)}: field `{field}`: {message}")
+
+
+def first_error(error: ValidationError, text: str, source: Path) -> ConfigError:
+    """The first validation error of a YAML document as one ConfigError (pydantic names fields
+    by alias, as the YAML does)."""
+    first = error.errors()[0]
+    return field_error(text, source, tuple(first["loc"]), first["msg"])

@@ -23,13 +23,14 @@ matched. An organisation that merely *contains* an account's name ("Initech Solu
 for "Initech") does match, with confidence 0.9. Unmatched companies are prospects:
 ``account_id``, ``matched_by`` and ``confidence`` are missing.
 
-``load_target_accounts`` makes sure every id, domain, IP range and normalised name or
+``parse_target_accounts`` makes sure every id, domain, IP range and normalised name or
 alias points to one account only, so the exact methods are never ambiguous.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -159,17 +160,12 @@ def _require_identifying(name: str) -> None:
         raise ValueError(f"{name!r} is only a legal form or punctuation, so it cannot identify a company")
 
 
-def load_target_accounts(path: Path) -> list[TargetAccount]:
-    """Read and validate the account list; any mistake raises one ConfigError naming line and field.
+def parse_target_accounts(text: str, path: Path) -> list[TargetAccount]:
+    """Validate the account list's text; any mistake raises one ConfigError naming line and field.
 
     Account ids, domains, IP ranges and normalised names/aliases must each identify one account.
     """
-    path = Path(path)
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as file:  # utf-8-sig: spreadsheet exports start with a BOM
-            accounts = [(line, _account(row, path, line)) for line, row in _rows(file, path)]
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: target account list not found") from None
+    accounts = [(line, _account(row, path, line)) for line, row in _rows(io.StringIO(text, newline=""), path)]
     _check_one_account_per_key(accounts, path)
     return [account for _, account in accounts]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from enrichment.classification_rules import ANONYMITY_FLAGS, Classification, ClassificationRules, Rule, default_rules
+from enrichment.classification_rules import ANONYMITY_FLAGS, Classification, ClassificationRules, Rule
 from enrichment.evidence import Facts, flag, present, text
 from enrichment.matching import TargetAccount, match_companies
 from enrichment.people import looks_like_a_person
@@ -62,23 +62,21 @@ class Decision:
     rules_version: str = ""
 
 
-def classify(record: Mapping[str, object], rules: ClassificationRules | None = None) -> Decision:
+def classify(record: Mapping[str, object], rules: ClassificationRules) -> Decision:
     """Classify one merged lookup (a row of `MaxMindDatabases.lookup`, or any mapping
-    with some of its fields) by ``rules`` (default: the shipped rules file)."""
-    rules = rules or default_rules()
+    with some of its fields) by ``rules``."""
     decision, company = _decide(record, rules)
     if company is not None and looks_like_a_person(company, text(record.get("network"))):
         return _a_person(decision, company)
     return decision
 
 
-def classify_lookups(lookups: pd.DataFrame, rules: ClassificationRules | None = None) -> pd.DataFrame:
+def classify_lookups(lookups: pd.DataFrame, rules: ClassificationRules) -> pd.DataFrame:
     """``lookups`` with ``classification``, ``reason``, ``confidence`` and ``rules_version`` columns added.
 
     Decided once per distinct record; a row's network is looked at only where it can
     tell whether a company's name is a person's.
     """
-    rules = rules or default_rules()
     present_fields = [name for name in (*VALUE_FIELDS, *ANONYMITY_FLAGS) if name in lookups.columns]
     groups, first_rows = distinct_rows([lookups[name] for name in present_fields], len(lookups))
     outcomes: dict[tuple[str, str, float], int] = {}  # (classification, reason, confidence) -> its number

@@ -2,6 +2,7 @@
 
 Relative paths in the file are resolved against the folder that holds the file, so a
 settings file can be copied elsewhere together with its taxonomy and account list.
+`connectors.config_files.load_settings` reads the file.
 """
 
 from __future__ import annotations
@@ -13,18 +14,14 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from enrichment.activity import CRM_FIGURES
 from enrichment.content import UTM_PARAMETERS
-from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
+from enrichment.errors import first_error, yaml_mapping
 from enrichment.intent import IntentSettings
 from enrichment.scoring import ScoringWeights
 from enrichment.scrubbing import DEFAULT_ALLOWED_PARAMETERS
-
-DEFAULT_SETTINGS_FILE = Path(__file__).resolve().parents[1] / "config" / "settings.yaml"
-SETTINGS_ENV_VAR = "VISITOR_INTENT_SETTINGS"
 
 
 class _Strict(BaseModel):
@@ -139,14 +136,19 @@ class PrivacySettings(_Strict):
         return tuple(dict.fromkeys([*self.allowed_query_parameters, *UTM_PARAMETERS]))
 
 
-class HubSpotSettings(_Strict):
-    """HubSpot delivery. The token comes from HUBSPOT_ACCESS_TOKEN, never from this file."""
+class _SinkSettings(_Strict):
+    """What every CRM sink takes."""
 
     enabled: bool = False
+    dry_run_dir: str | None = None  # write the requests to files instead of sending them
+    report_base_url: str | None = None  # where the HTML reports are served, for links in what is delivered
+
+
+class HubSpotSettings(_SinkSettings):
+    """HubSpot delivery. The token comes from HUBSPOT_ACCESS_TOKEN, never from this file."""
+
     api_version: str = "2026-09"
     create_missing_companies: bool = False
-    dry_run_dir: str | None = None  # write the requests to files instead of sending them
-    report_base_url: str | None = None  # where the HTML reports are served, for links in notes
 
 
 def _known_crm_figures(fields: dict[str, str] | None) -> dict[str, str] | None:
@@ -157,15 +159,14 @@ def _known_crm_figures(fields: dict[str, str] | None) -> dict[str, str] | None:
     return fields
 
 
-class SalesforceSettings(_Strict):
+class SalesforceSettings(_SinkSettings):
     """Salesforce delivery. Client id and secret come from SALESFORCE_CLIENT_ID / SALESFORCE_CLIENT_SECRET."""
 
-    enabled: bool = False
     instance_url: str | None = None  # the org's My Domain, e.g. https://acme.my.salesforce.com
     api_version: str = "v68.0"
     domain_field: str = "Website_Domain__c"  # a unique text field holding the bare domain
     account_fields: dict[str, str] | None = None  # figure -> Account field; None: the Web_Intent_*__c defaults
-    dry_run_dir: str | None = None
+    task_status: str = "Completed"  # the Status of the Task logged per account and window
 
     @field_validator("account_fields")
     @classmethod
@@ -179,13 +180,11 @@ class SalesforceSettings(_Strict):
         return self
 
 
-class Bitrix24Settings(_Strict):
+class Bitrix24Settings(_SinkSettings):
     """Bitrix24 delivery. The inbound-webhook URL is the secret: BITRIX24_WEBHOOK_URL."""
 
-    enabled: bool = False
     domain_field: str = "UF_CRM_VI_DOMAIN"
     company_fields: dict[str, str] | None = None  # figure -> UF_ field; None: the defaults
-    dry_run_dir: str | None = None
 
     @field_validator("company_fields")
     @classmethod
@@ -193,12 +192,11 @@ class Bitrix24Settings(_Strict):
         return _known_crm_figures(fields)
 
 
-class WebhookSettings(_Strict):
+class WebhookSettings(_SinkSettings):
     """A signed JSON document per account and window; the signing secret is VISITOR_INTENT_WEBHOOK_SECRET."""
 
-    enabled: bool = False
     url: str | None = None
-    dry_run_dir: str | None = None
+    timeout_seconds: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _url_when_enabled(self) -> WebhookSettings:
@@ -278,23 +276,15 @@ class Settings(_Strict):
 
     def path(self, value: str) -> Path:
         """Resolve a path from the settings file against the file's folder."""
-        candidate = Path(value).expanduser()
-        return candidate if candidate.is_absolute() else (self.base_dir / candidate).resolve()
+        # normpath, not resolve(): resolving links would read the file system.
+        return Path(os.path.normpath(self.base_dir / value))
 
 
-def settings_file() -> Path:
-    """The settings file in use: $VISITOR_INTENT_SETTINGS, else config/settings.yaml."""
-    return Path(os.environ.get(SETTINGS_ENV_VAR) or DEFAULT_SETTINGS_FILE)
-
-
-def load_settings(path: Path | None = None) -> Settings:
-    """Read and validate a settings file; any mistake raises one ConfigError naming the field."""
-    path = Path(path or settings_file())
-    raw, text = read_yaml_mapping(path, "settings file", "a mapping of settings")
+def parse_settings(text: str, source: Path) -> Settings:
+    """Validate a settings file's text (``source``: its absolute path); any mistake raises one
+    ConfigError naming file, line and field."""
+    raw = yaml_mapping(text, source, "a mapping of settings")
     try:
-        return Settings(**raw, base_dir=path.resolve().parent)
+        return Settings(**raw, base_dir=source.parent)
     except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        line = yaml_line(yaml.compose(text), first["loc"])
-        raise ConfigError(f"{path}:{line}: field `{field}`: {first['msg']}") from None
+        raise first_error(error, text, source) from None

@@ -19,7 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails
 
-from enrichment.errors import ConfigError, read_yaml_mapping, yaml_line
+from enrichment.errors import ConfigError, yaml_line, yaml_mapping
 
 Stage = Literal["awareness", "consideration", "decision"]
 STAGES: tuple[Stage, ...] = get_args(Stage)
@@ -74,14 +74,13 @@ class Taxonomy(BaseModel):
         return excluded
 
 
-def load_taxonomy(path: Path) -> Taxonomy:
-    """Read and validate a taxonomy file; any mistake raises one ConfigError naming line, rule and field."""
-    path = Path(path)
-    raw, text = read_yaml_mapping(path, "taxonomy file", "a mapping with `rules` (and `exclude_from_intent`)")
+def parse_taxonomy(text: str, source: Path) -> Taxonomy:
+    """Validate a taxonomy file's text; any mistake raises one ConfigError naming line, rule and field."""
+    raw = yaml_mapping(text, source, "a mapping with `rules` (and `exclude_from_intent`)")
     try:
         return Taxonomy(**raw)
     except ValidationError as error:
-        raise ConfigError(_describe(error.errors()[0], raw, yaml.compose(text), path)) from None
+        raise ConfigError(_describe(error.errors()[0], raw, yaml.compose(text), source)) from None
 
 
 def _describe(error: ErrorDetails, raw: dict[str, Any], document: yaml.Node, path: Path) -> str:

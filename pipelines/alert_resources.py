@@ -6,7 +6,8 @@ from dagster import ConfigurableResource, EnvVar
 
 from connectors.alerts.slack import WEBHOOK_ENV_VAR, SlackWebhook
 from connectors.alerts.smtp import PASSWORD_ENV_VAR, SmtpMailer
-from enrichment.settings import Settings
+from enrichment.settings import AlertSettings
+from pipelines.settings_resource import SettingsResource
 
 # The environment variables holding each alert sink's secrets (only ever read through EnvVar).
 ALERT_SECRET_ENV_VARS = {"slack_alerts": (WEBHOOK_ENV_VAR,), "email_alerts": (PASSWORD_ENV_VAR,)}
@@ -22,38 +23,31 @@ class SlackAlertsResource(ConfigurableResource):
 
 
 class EmailAlertsResource(ConfigurableResource):
-    """An SMTP server; the password only ever comes from VISITOR_INTENT_SMTP_PASSWORD."""
+    """An SMTP server (``alerts.email`` in the settings); the password only ever comes from
+    VISITOR_INTENT_SMTP_PASSWORD."""
 
-    host: str
-    port: int
-    security: str
-    sender: str
-    username: str | None = None
+    settings: SettingsResource
     password: str | None = None
 
     def mailer(self) -> SmtpMailer:
+        email = self.settings.get().alerts.email
         return SmtpMailer(
-            self.host,
-            self.port,
-            sender=self.sender,
-            security=self.security,
-            username=self.username,
+            email.host,
+            email.port,
+            sender=email.sender,
+            security=email.security,
+            username=email.username,
             password=self.password,
         )
 
 
-def alert_resources(settings: Settings) -> dict[str, ConfigurableResource]:
+def alert_resources(settings: SettingsResource, alerts: AlertSettings) -> dict[str, ConfigurableResource]:
     """One resource per enabled alert sink."""
-    alerts, resources = settings.alerts, {}
+    resources: dict[str, ConfigurableResource] = {}
     if alerts.slack.enabled:
         resources["slack_alerts"] = SlackAlertsResource(webhook_url=EnvVar(WEBHOOK_ENV_VAR))
     if alerts.email.enabled:
         resources["email_alerts"] = EmailAlertsResource(
-            host=alerts.email.host,
-            port=alerts.email.port,
-            security=alerts.email.security,
-            sender=alerts.email.sender,
-            username=alerts.email.username,
-            password=EnvVar(PASSWORD_ENV_VAR) if alerts.email.username else None,
+            settings=settings, password=EnvVar(PASSWORD_ENV_VAR) if alerts.email.username else None
         )
     return resources

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, TextIO
 
 import pandas as pd
 
-from enrichment.settings import DEFAULT_SETTINGS_FILE, Settings, load_settings, settings_file
+from connectors.config_files import DEFAULT_SETTINGS_FILE, load_settings, settings_file
+from enrichment.settings import Settings
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -178,21 +179,20 @@ def _run_and_report(
     args: argparse.Namespace, *, hits: list[Path], workspace: Path | None = None, **overrides: Path | None
 ) -> int:
     """Check everything, spool the files, run their days and report windows, print what came out."""
-    from pipelines.definitions import in_workspace
+    from pipelines.crm_resources import CRM_RESOURCE_KEYS
     from pipelines.preflight import preflight
-    from pipelines.resources import CRM_RESOURCE_KEYS, resources_from_settings
+    from pipelines.resources import resources_from_file
     from pipelines.runner import RunTarget, fail_abandoned_runs, run_span
 
     settings_path = (args.settings or settings_file()).resolve()
-    settings = load_settings(settings_path)
     if workspace is not None:
         workspace = workspace.resolve()
-        settings = in_workspace(settings, workspace)
     given = {key: str(Path(value).resolve()) for key, value in overrides.items() if value is not None}
     files = [str(Path(path).resolve()) for path in hits]
-    resources = resources_from_settings(settings, hits=files, **given)
+    resources = resources_from_file(settings_path, workspace=str(workspace) if workspace else None, hits=files, **given)
+    settings = resources["settings"].get()
     preflight(resources, hits=hits)
-    _say_where(args, settings, given.get("reports_dir"))
+    _say_where(args, settings)
 
     progress = Progress(sys.stderr)
     span = _spool(resources["hit_sources"], len(files), progress)
@@ -218,14 +218,14 @@ def _run_and_report(
     return 0
 
 
-def _say_where(args: argparse.Namespace, settings: Settings, reports_dir: str | None) -> None:
+def _say_where(args: argparse.Namespace, settings: Settings) -> None:
     from pipelines.resources import DATABASE_URL_ENV_VAR
 
     # The URL may hold a password: name the variable, not its value.
     warehouse = (
         f"${DATABASE_URL_ENV_VAR}" if os.environ.get(DATABASE_URL_ENV_VAR) else settings.path(settings.warehouse_file)
     )
-    reports = reports_dir or settings.path(settings.report.directory)
+    reports = settings.path(settings.report.directory)
     args.out(
         f"workspace:      warehouse {warehouse}, spool {settings.path(settings.spool_directory)}, reports {reports}"
     )
@@ -279,27 +279,30 @@ class Progress:
 
 
 def _resolve(args: argparse.Namespace) -> int:
+    from connectors.config_files import rules_file
     from connectors.maxmind import MaxMindDatabases
-    from enrichment.classification_rules import rules_file
     from enrichment.errors import ConfigError
     from enrichment.resolution import claim_account_ranges, classify, classify_lookups
-    from pipelines.resources import resources_from_settings
+    from pipelines.resources import resources_from_file
 
     for ip in args.ips:  # a typo is the user's to fix, not a row of "no record"
         try:
             ipaddress.ip_address(ip)
         except ValueError:
             raise ConfigError(f"{ip!r} is not an IPv4 or IPv6 address") from None
-    resources = resources_from_settings(_settings(args))
+    resources = resources_from_file(args.settings or settings_file())
+    rules = resources["rules"].classification_rules()
     databases = MaxMindDatabases.from_directory(args.maxmind_dir) if args.maxmind_dir else resources["maxmind"].open()
     with databases:
         lookups = databases.lookup(args.ips)
         # What the pipeline does: a target account's own IP ranges win over MaxMind.
-        claimed = claim_account_ranges(classify_lookups(lookups), resources["rules"].target_accounts()).set_index("ip")
+        claimed = claim_account_ranges(
+            classify_lookups(lookups, rules), resources["rules"].target_accounts()
+        ).set_index("ip")
         lookups = lookups.set_index("ip")
         for ip in args.ips:
             record = {k: (None if pd.isna(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
-            decision = classify(record)
+            decision = classify(record, rules)
             if claimed.loc[ip, "reason"] == "account_ip_range":
                 record["organization"] = claimed.loc[ip, "organization"]
                 decision = replace(
@@ -341,7 +344,7 @@ def _resolve(args: argparse.Namespace) -> int:
 def _forget(args: argparse.Namespace) -> int:
     from pipelines.forgetting import forget_everywhere
 
-    result = forget_everywhere(_settings(args), network=args.network, organization=args.organization)
+    result = forget_everywhere(args.settings or settings_file(), network=args.network, organization=args.organization)
     deleted, reports = result.warehouse.deleted, result.reports
     args.out(f"forgot {args.network or args.organization!r}: {sum(deleted.values())} rows")
     for table, rows in sorted(deleted.items()):
@@ -360,11 +363,7 @@ def _forget(args: argparse.Namespace) -> int:
 
 def _no_hits(args: argparse.Namespace, hit_sources) -> int:
     """Nothing to run: fine when the files hold no records (a freshly rotated log), an error otherwise."""
-    summaries = {
-        path: hit_sources.spool.summary(path, hit_sources.read_options(source))
-        for source in hit_sources.sources
-        for path in source.files()
-    }
+    summaries = {path: hit_sources.spool.summary(path, options) for path, options in hit_sources.source_files()}
     if summaries and not any(summary.records or summary.unreadable for summary in summaries.values()):
         args.out("nothing to run: the given files hold no log records")
         return 0

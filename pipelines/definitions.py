@@ -7,11 +7,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 
 from dagster import Definitions, JobDefinition, in_process_executor
 
-from enrichment.settings import Settings, load_settings
+from connectors.config_files import settings_file
+from enrichment.settings import Settings
 from pipelines.alert_resources import ALERT_SECRET_ENV_VARS
 from pipelines.assets.alerts import build_alert_assets
 from pipelines.assets.delivery import build_delivery_assets
@@ -20,15 +20,18 @@ from pipelines.assets.ingestion import build_ingestion_assets
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.assets.reporting import build_reporting_assets
 from pipelines.assets.signals import build_signal_assets
+from pipelines.crm_resources import CRM_RESOURCE_KEYS
 from pipelines.partitions import daily_partitions, first_partition_day
-from pipelines.resources import CRM_RESOURCE_KEYS, HitSourcesResource, resources_from_settings
+from pipelines.resources import HitSourcesResource, resources_from_file
 from pipelines.schedules import build_crm_job, build_jobs, build_retention_schedule, build_schedules, build_spool_job
 from pipelines.sensors import build_crm_delivery_sensor, build_maxmind_update_sensor, build_new_logs_sensor
 
 
-def build_definitions(settings: Settings, resources: Mapping[str, object] | None = None) -> Definitions:
-    """Assets, checks, jobs and schedules for one settings file (partition start and window come from it)."""
-    resources = dict(resources if resources is not None else resources_from_settings(settings))
+def build_definitions(resources: Mapping[str, object] | None = None) -> Definitions:
+    """Assets, checks, jobs and schedules for the resources' settings file (partition start and
+    window come from it); default: `resources_from_file` of the settings file in use."""
+    resources = dict(resources if resources is not None else resources_from_file(settings_file()))
+    settings: Settings = resources["settings"].get()
     hit_sources: HitSourcesResource = resources["hit_sources"]
     partitions = daily_partitions(first_partition_day(settings.partitions_start, hit_sources.spool))
     daily_job, report_job = build_jobs()
@@ -74,28 +77,11 @@ def build_definitions(settings: Settings, resources: Mapping[str, object] | None
     )
 
 
-def run_job(
-    job_name: str, settings_file: str, workspace: str | None = None, **overrides: str | list[str]
-) -> JobDefinition:
-    """A job as `visitor-intent run` runs it: ``settings_file`` with ``workspace`` and the command's
-    ``overrides`` (``resources_from_settings`` keyword arguments). Plain arguments, so that Dagster
-    can rebuild the job from the run's record."""
-    settings = load_settings(Path(settings_file))
-    if workspace:
-        settings = in_workspace(settings, Path(workspace))
-    return build_definitions(settings, resources_from_settings(settings, **overrides)).resolve_job_def(job_name)
+def run_job(job_name: str, settings_file: str, **overrides: str | list[str] | None) -> JobDefinition:
+    """A job as `visitor-intent run` runs it: ``settings_file`` with the command's ``overrides``
+    (a workspace, files and folders: ``SettingsResource`` fields). Plain arguments, so that
+    Dagster can rebuild the job from the run's record."""
+    return build_definitions(resources_from_file(settings_file, **overrides)).resolve_job_def(job_name)
 
 
-def in_workspace(settings: Settings, folder: Path) -> Settings:
-    """``settings`` with the warehouse file, spool and reports in ``folder``."""
-    report = settings.report.model_copy(update={"directory": str(folder / "reports")})
-    return settings.model_copy(
-        update={
-            "warehouse_file": str(folder / "warehouse.db"),
-            "spool_directory": str(folder / "spool"),
-            "report": report,
-        }
-    )
-
-
-defs = build_definitions(load_settings())
+defs = build_definitions()

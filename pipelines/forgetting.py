@@ -8,6 +8,9 @@ warehouse first: once it has forgotten, nothing says which accounts to remove el
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import build_resources
 
 from connectors.crm.forget import CrmForgetResult, forget_in_crms
 from connectors.crm.ledger import DeliveryLedger
@@ -15,9 +18,8 @@ from connectors.hits.spool import HitSpool
 from connectors.privacy_store import ForgetResult, forget, forgotten_parties
 from connectors.sinks.report_folders import ForgottenInReports, forget_in_reports
 from connectors.warehouse import Warehouse
-from enrichment.matching import load_target_accounts
-from enrichment.settings import Settings
-from pipelines.resources import CRM_RESOURCE_KEYS, resources_from_settings, warehouse_url
+from pipelines.crm_resources import CRM_RESOURCE_KEYS
+from pipelines.resources import resources_from_file, warehouse_url
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,14 @@ class ForgottenEverywhere:
 
 
 def forget_everywhere(
-    settings: Settings, *, network: str | None = None, organization: str | None = None
+    settings_file: Path | str, *, network: str | None = None, organization: str | None = None
 ) -> ForgottenEverywhere:
     """Forget one network or organization in the CRMs, the warehouse, the spool and the reports."""
+    resources = resources_from_file(settings_file)
+    settings = resources["settings"].get()
     warehouse = Warehouse(warehouse_url(settings))
     parties = forgotten_parties(warehouse, network=network, organization=organization)
-    crms = _forget_in_crms(settings, warehouse, parties.account_ids)
+    crms = _forget_in_crms(resources, warehouse, parties.account_ids)
     result = forget(warehouse, network=network, organization=organization)
     # Spooled logs are parsed copies of whole files: drop them all rather than edit them.
     spooled = HitSpool(settings.path(settings.spool_directory)).clear()
@@ -44,15 +48,15 @@ def forget_everywhere(
     return ForgottenEverywhere(result, spooled, reports, crms)
 
 
-def _forget_in_crms(settings: Settings, warehouse: Warehouse, account_ids: list[str]) -> list[CrmForgetResult]:
+def _forget_in_crms(resources: dict, warehouse: Warehouse, account_ids: list[str]) -> list[CrmForgetResult]:
     """Remove the accounts from every configured CRM, as the delivery ledger says we wrote them."""
-    resources = resources_from_settings(settings)
     configured = [key for key in CRM_RESOURCE_KEYS if key in resources]
     if not configured or not account_ids:
         return []
     ledger = DeliveryLedger(warehouse.engine)
-    accounts = load_target_accounts(settings.path(settings.target_accounts))
+    accounts = resources["rules"].target_accounts()
     domains = {account.account_id: list(account.domains) for account in accounts}
     # Initialised outside a run: their secrets are read from the environment (EnvVar) here.
-    sinks = [resources[key].process_config_and_initialize().sink(ledger, domains) for key in configured]
-    return forget_in_crms(account_ids, sinks, ledger)
+    with build_resources({key: resources[key] for key in configured}) as initialized:
+        sinks = [getattr(initialized, key).sink(ledger, domains) for key in configured]
+        return forget_in_crms(account_ids, sinks, ledger)

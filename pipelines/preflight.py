@@ -15,10 +15,10 @@ from connectors.crm.transport import CrmAuthError
 from connectors.hits import ColumnMappingError, UnknownLogFormat
 from connectors.maxmind import MaxMindDatabaseError
 from connectors.migrations import SchemaVersionError, ensure_current
-from enrichment.classification_rules import default_rules
 from enrichment.errors import ConfigError
 from pipelines.alert_resources import ALERT_SECRET_ENV_VARS, EmailAlertsResource
-from pipelines.resources import CRM_SECRET_ENV_VARS, IntentRulesResource, MaxMindResource
+from pipelines.crm_resources import CRM_SECRET_ENV_VARS
+from pipelines.resources import IntentRulesResource, MaxMindResource
 
 # Mistakes a user can fix from the message alone.
 USER_ERRORS = (
@@ -42,7 +42,7 @@ def preflight(resources: Mapping[str, object], *, hits: list[Path] = ()) -> None
     rules: IntentRulesResource = resources["rules"]
     rules.target_accounts()
     rules.taxonomy()
-    default_rules()
+    rules.classification_rules()
     rules.salt()
     maxmind: MaxMindResource = resources["maxmind"]
     maxmind.open().close()

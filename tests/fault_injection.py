@@ -58,7 +58,7 @@ def _of_killed_table(connection: Any, table: Any, *args: Any) -> bool:
 def arm(stage: str) -> None:
     """Make this process die at ``stage``."""
     if stage == "spooling":
-        spool._settle_leading_lines = lambda *args: _die()
+        spool.settle_leading_lines = lambda *args: _die()
     elif stage == "warehouse_write":
         for name in ("_insert_many", "_copy_into_postgres"):
             original = getattr(warehouse, name)

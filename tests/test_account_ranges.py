@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from connectors.config_files import default_rules
 from connectors.warehouse import Warehouse
 from enrichment.matching import TargetAccount
 from enrichment.resolution import claim_account_ranges, classify_lookups
@@ -27,7 +28,7 @@ def test_an_address_in_an_accounts_range_is_that_accounts_company_whatever_maxmi
             "user_type": [None, "residential", None],
         }
     )
-    claimed = claim_account_ranges(classify_lookups(lookups), [GLOBEX])
+    claimed = claim_account_ranges(classify_lookups(lookups, default_rules()), [GLOBEX])
     assert claimed["classification"].tolist() == ["company", "company", "unknown"]
     assert claimed["reason"].tolist() == ["account_ip_range", "account_ip_range", "no_record"]
     assert claimed["confidence"].tolist() == [1.0, 1.0, 1.0]
@@ -36,7 +37,7 @@ def test_an_address_in_an_accounts_range_is_that_accounts_company_whatever_maxmi
 
 
 def test_without_declared_ranges_nothing_changes() -> None:
-    classified = classify_lookups(pd.DataFrame({"ip": ["203.0.113.10"], "organization": [None]}))
+    classified = classify_lookups(pd.DataFrame({"ip": ["203.0.113.10"], "organization": [None]}), default_rules())
     assert claim_account_ranges(classified, [TargetAccount(account_id="A", name="Acme")]) is classified
 
 

@@ -13,9 +13,8 @@ from pytest_httpserver import HTTPServer
 
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.settings import load_settings
 from pipelines.definitions import build_definitions
-from pipelines.resources import resources_from_settings
+from pipelines.resources import resources_from_file
 from tests.alert_fakes.slack_server import WEBHOOK_PATH, FakeSlackWebhook
 from tests.alert_fakes.smtp_server import Inbox, start_smtp_server
 
@@ -74,8 +73,7 @@ def test_owners_get_the_alerts_their_accounts_earned_once(
             }
         )
     )
-    settings = load_settings(tmp_path / "settings.yaml")
-    defs = build_definitions(settings, resources_from_settings(settings))
+    defs = build_definitions(resources_from_file(tmp_path / "settings.yaml"))
     instance = DagsterInstance.ephemeral()
 
     for day in range(2, 16):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from connectors.config_files import default_rules
 from enrichment.classification_rules import Classification
 from enrichment.resolution import classify_lookups
 
@@ -64,7 +65,7 @@ def precision_recall(expected: pd.Series, predicted: pd.Series) -> pd.DataFrame:
 
 def test_company_precision_and_recall_on_labelled_records(terminal_summary) -> None:
     cases = load_cases()
-    classified = classify_lookups(cases)
+    classified = classify_lookups(cases, default_rules())
     table = precision_recall(classified["expected"], classified["classification"])
     wrong = classified[classified["expected"] != classified["classification"]]
     report = "\n".join(

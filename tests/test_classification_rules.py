@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from enrichment.classification_rules import (
-    DEFAULT_RULES_FILE,
-    default_rules,
-    load_asn_categories,
-    load_classification_rules,
-)
+from connectors.config_files import DEFAULT_RULES_FILE, default_rules, load_classification_rules
+from enrichment.classification_rules import parse_asn_categories
 from enrichment.errors import ConfigError
 
 ASN_HEADER = "# sources: a test\nasn,category,name\n"
@@ -102,11 +98,9 @@ def test_a_yes_no_signal_needs_is(tmp_path: Path) -> None:
         ("16509,cloud,Amazon\n16509,hosting,Amazon again\n", r"asn.csv:4: field `asn`: AS16509 is listed twice"),
     ],
 )
-def test_a_mistake_in_the_asn_table_names_its_line(tmp_path: Path, rows: str, message: str) -> None:
-    path = tmp_path / "asn.csv"
-    path.write_text(ASN_HEADER + rows, encoding="utf-8")
+def test_a_mistake_in_the_asn_table_names_its_line(rows: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        load_asn_categories(path)
+        parse_asn_categories(ASN_HEADER + rows, Path("asn.csv"))
 
 
 def test_the_asn_table_has_its_sources_and_date_in_the_header() -> None:

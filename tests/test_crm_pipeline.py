@@ -14,10 +14,9 @@ from pytest_httpserver import HTTPServer
 
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.settings import load_settings
 from pipelines.assets.delivery import no_failed_accounts
 from pipelines.definitions import build_definitions
-from pipelines.resources import resources_from_settings
+from pipelines.resources import resources_from_file
 from tests.crm_fakes.hubspot_server import FakeHubSpot
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -57,8 +56,7 @@ def test_a_window_delivered_twice_leaves_one_note_per_company(
             }
         )
     )
-    settings = load_settings(tmp_path / "settings.yaml")
-    defs = build_definitions(settings, resources_from_settings(settings))
+    defs = build_definitions(resources_from_file(tmp_path / "settings.yaml"))
     instance = DagsterInstance.ephemeral()
 
     for day in range(2, 16):

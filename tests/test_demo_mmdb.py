@@ -8,6 +8,7 @@ from pathlib import Path
 import geoip2.database
 import pytest
 
+from connectors.config_files import default_rules
 from connectors.maxmind import MaxMindDatabases
 from demo.mmdb import DemoNetwork, build_demo_database, load_demo_networks
 from enrichment.resolution import classify_lookups
@@ -35,7 +36,7 @@ def address_of(organization: str) -> str:
 
 
 def resolve(databases: MaxMindDatabases, ip: str) -> dict[str, object]:
-    return classify_lookups(databases.lookup([ip])).iloc[0].to_dict()
+    return classify_lookups(databases.lookup([ip]), default_rules()).iloc[0].to_dict()
 
 
 def test_file_is_an_enterprise_database_geoip2_reads(demo_database: Path) -> None:
@@ -90,7 +91,7 @@ def test_extra_networks_resolve_and_stay_clear_of_the_listed_ones(
     assert not any(e.network.overlaps(n.network) for e in extra for n in listed)
     lookups = demo_databases.lookup(str(n.network[1]) for n in extra)
     assert lookups["organization"].tolist() == [n.organization for n in extra]
-    classifications = set(classify_lookups(lookups)["classification"])
+    classifications = set(classify_lookups(lookups, default_rules())["classification"])
     assert classifications == {"isp", "company", "hosting", "mobile"}
 
 

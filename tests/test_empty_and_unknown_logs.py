@@ -14,13 +14,14 @@ import pytest
 import yaml
 from dagster import build_sensor_context, materialize
 
+from connectors.config_files import DEFAULT_SETTINGS_FILE
 from connectors.hits.spool import HitSpool
-from enrichment.settings import load_settings
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
-from pipelines.resources import HitSource, HitSourcesResource, resources_from_settings
+from pipelines.resources import HitSourcesResource, resources_from_file
 from pipelines.schedules import build_jobs, build_spool_job
 from pipelines.sensors import build_new_logs_sensor
+from pipelines.settings_resource import SettingsResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 LINE = '89.160.20.{n} - - [05/Oct/2026:10:00:{n:02d} +0000] "GET /pricing HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"'
@@ -108,12 +109,14 @@ def test_the_new_logs_sensor_requests_nothing_for_an_empty_file(tmp_path: Path) 
     sensor = build_new_logs_sensor(build_spool_job(), build_jobs()[0])
     resources = {
         "hit_sources": HitSourcesResource(
-            sources=[HitSource(paths=[str(tmp_path / "*.log")])], spool_directory=str(tmp_path / "spool")
+            settings=SettingsResource(
+                settings_file=str(DEFAULT_SETTINGS_FILE), workspace=str(tmp_path), hits=[str(tmp_path / "*.log")]
+            )
         )
     }
 
-    context = build_sensor_context(resources=resources)
-    requests = list(sensor(context))
+    with build_sensor_context(resources=resources) as context:
+        requests = list(sensor(context))
 
     assert requests == []  # nothing to spool, no day to build
 
@@ -142,12 +145,12 @@ def test_daily_ingestion_reads_the_good_file_and_names_the_unreadable_one(
     logs: Path, tmp_path: Path, maxmind_test_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
-    settings = load_settings(_settings_file(tmp_path, logs, maxmind_test_dir))
+    resources = resources_from_file(_settings_file(tmp_path, logs, maxmind_test_dir))
 
     result = materialize(
-        list(build_definitions(settings).assets),
+        list(build_definitions(resources).assets),
         partition_key=DAY.isoformat(),
-        resources=resources_from_settings(settings),
+        resources=resources,
         selection=["clean_hits", "hit_drop_counts", "quarantined_lines", "removed_query_parameters"],
     )
 

@@ -16,9 +16,8 @@ from connectors.migrations import ensure_current
 from connectors.warehouse import SchemaError, Warehouse
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.settings import load_settings
 from pipelines.definitions import build_definitions
-from pipelines.resources import resources_from_settings
+from pipelines.resources import resources_from_file
 from pipelines.storage import WarehouseIOManager, WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -63,10 +62,9 @@ def test_steps_reading_the_warehouse_compute_what_steps_handed_frames_in_memory_
         )
     )
     monkeypatch.delenv("VISITOR_INTENT_DATABASE_URL", raising=False)
-    settings = load_settings(settings_file)
-    defs = build_definitions(settings)
+    resources = resources_from_file(settings_file)
+    defs = build_definitions(resources)
     assets = list(defs.assets)
-    resources = resources_from_settings(settings)
     warehouse = Warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}")
     engines: list[str] = []
     monkeypatch.setattr(connectors.warehouse, "create_engine", lambda url: engines.append(url) or sa.create_engine(url))

@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors.config_files import load_target_accounts
 from enrichment.errors import ConfigError
 from enrichment.matching import (
     MATCH_COLUMNS,
     TargetAccount,
-    load_target_accounts,
     match_companies,
     normalize_company_name,
     registrable_domain,

@@ -14,6 +14,7 @@ import pytest
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
+from connectors.config_files import default_rules
 from connectors.maxmind import LOOKUP_COLUMNS, MaxMindDatabaseError, MaxMindDatabases
 from enrichment.resolution import classify, classify_lookups
 
@@ -30,7 +31,7 @@ def open_only(maxmind_test_dir: Path, *editions: str) -> MaxMindDatabases:
 
 def resolve(databases: MaxMindDatabases, ip: str) -> dict[str, object]:
     """The classified lookup row of one IP."""
-    return classify_lookups(databases.lookup([ip])).iloc[0].to_dict()
+    return classify_lookups(databases.lookup([ip]), default_rules()).iloc[0].to_dict()
 
 
 # --- the whole test directory -------------------------------------------------------
@@ -225,8 +226,10 @@ def test_ips_looked_up_together_get_the_rows_they_get_alone(all_databases: MaxMi
         "216.160.83.57",
         "89.160.20.112",
     ]
-    together = classify_lookups(all_databases.lookup(ips))
-    alone = pd.concat([classify_lookups(all_databases.lookup([ip])) for ip in dict.fromkeys(ips)], ignore_index=True)
+    together = classify_lookups(all_databases.lookup(ips), default_rules())
+    alone = pd.concat(
+        [classify_lookups(all_databases.lookup([ip]), default_rules()) for ip in dict.fromkeys(ips)], ignore_index=True
+    )
     pd.testing.assert_frame_equal(together, alone)
 
 
@@ -257,7 +260,7 @@ def test_database_epoch_is_the_newest_build(maxmind_test_dir: Path) -> None:
 def test_explain_says_which_database_said_what(maxmind_test_dir: Path) -> None:
     with open_only(maxmind_test_dir, "GeoIP2-ISP", "GeoIP2-Connection-Type") as databases:
         findings = databases.explain("89.160.20.112")
-        decision = classify(databases.lookup(["89.160.20.112"]).iloc[0].to_dict())
+        decision = classify(databases.lookup(["89.160.20.112"]).iloc[0].to_dict(), default_rules())
     assert ("GeoIP2-ISP", "organization=Bevtec") in findings
     assert ("GeoIP2-ISP", "network=89.160.20.112/29") in findings
     assert ("GeoIP2-Connection-Type", "no record") in findings

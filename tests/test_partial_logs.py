@@ -18,9 +18,9 @@ from connectors.hits.spool import HitSpool
 from connectors.warehouse import Warehouse
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.settings import load_settings
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
+from pipelines.resources import resources_from_file
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 FIRST_DAY, DAYS = dt.date(2026, 11, 2), 14
@@ -94,8 +94,8 @@ def _reports(workspace: Path) -> dict[str, str]:
 
 
 def _first_partition(workspace: Path) -> str:
-    settings = load_settings(workspace / "settings.yaml")
-    return build_definitions(settings).resolve_job_def("daily_hits_job").partitions_def.get_first_partition_key()
+    resources = resources_from_file(workspace / "settings.yaml")
+    return build_definitions(resources).resolve_job_def("daily_hits_job").partitions_def.get_first_partition_key()
 
 
 def _last_week_of(log: Path, target: Path, extra: list[str] = ()) -> Path:

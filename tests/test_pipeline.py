@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from dagster import AssetCheckKey, AssetKey, DagsterInstance
 
+from connectors.config_files import DEFAULT_SETTINGS_FILE, load_settings
 from connectors.warehouse import Warehouse
 from demo.hits import write_sample_hits
-from enrichment.settings import DEFAULT_SETTINGS_FILE, load_settings
 from pipelines.cli import main
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"

@@ -24,13 +24,12 @@ from dagster import DagsterInstance
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from connectors.config_files import load_target_accounts
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.matching import load_target_accounts
-from enrichment.settings import load_settings
 from pipelines.cli import main
 from pipelines.definitions import build_definitions
-from pipelines.resources import resources_from_settings
+from pipelines.resources import resources_from_file
 from tests.crm_fakes.bitrix24_server import FakeBitrix24
 from tests.crm_fakes.hubspot_server import FakeHubSpot
 from tests.crm_fakes.salesforce_server import FakeSalesforce
@@ -162,8 +161,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         for name, value in environment.items():
             patch.setenv(name, value)
         patch.delenv("DAGSTER_HOME", raising=False)
-        settings = load_settings(settings_file)
-        defs = build_definitions(settings, resources_from_settings(settings))
+        defs = build_definitions(resources_from_file(settings_file))
         instance = DagsterInstance.ephemeral()
         for day in range(2, 16):
             defs.resolve_job_def("daily_hits_job").execute_in_process(

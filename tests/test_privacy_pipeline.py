@@ -18,6 +18,7 @@ from enrichment.settings import PrivacySettings
 from pipelines.assets.privacy import build_privacy_assets
 from pipelines.cli import main
 from pipelines.resources import FileReportSinkResource, HitSourcesResource
+from pipelines.settings_resource import SettingsResource
 from pipelines.storage import WarehouseResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -67,10 +68,11 @@ def _full_addresses(warehouse: Warehouse, table: str) -> dict[str, set[str]]:
 
 
 def privacy_resources(store: Warehouse, settings: Path) -> dict:
+    settings_resource = SettingsResource(settings_file=str(settings))
     return {
         "warehouse": WarehouseResource(url=str(store.engine.url)),
-        "hit_sources": HitSourcesResource(sources=[], spool_directory=str(settings.parent / "spool")),
-        "report_sink": FileReportSinkResource(directory=str(settings.parent / "reports")),
+        "hit_sources": HitSourcesResource(settings=settings_resource),
+        "report_sink": FileReportSinkResource(settings=settings_resource),
     }
 
 

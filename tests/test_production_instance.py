@@ -26,9 +26,8 @@ from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage, Postgr
 from connectors.warehouse import Warehouse
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.settings import load_settings
 from pipelines.definitions import build_definitions
-from pipelines.resources import DATABASE_URL_ENV_VAR, resources_from_settings
+from pipelines.resources import DATABASE_URL_ENV_VAR, resources_from_file
 from pipelines.runner import CODE_LOCATION_NAME
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -142,8 +141,7 @@ report: {{directory: reports}}
     )
     monkeypatch.setenv(DATABASE_URL_ENV_VAR, postgres_url)  # the warehouse on PostgreSQL, as in production
     monkeypatch.setenv("VISITOR_INTENT_VISITOR_SALT", "production-instance-test-salt-0123456789")
-    settings = load_settings(settings_file)
-    defs = build_definitions(settings, resources_from_settings(settings))
+    defs = build_definitions(resources_from_file(settings_file))
     day = (FIRST_DAY + dt.timedelta(days=1)).isoformat()
 
     result = defs.resolve_job_def("daily_hits_job").execute_in_process(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from connectors.config_files import default_rules
 from enrichment.resolution import classify, classify_lookups
 
 NORTHWIND = {
@@ -17,7 +18,7 @@ NORTHWIND = {
 
 
 def decided(record: dict[str, object]) -> tuple[str, str]:
-    decision = classify(record)
+    decision = classify(record, default_rules())
     return decision.classification, decision.reason
 
 
@@ -158,7 +159,7 @@ def test_named_organization_on_someone_elses_network_is_a_company() -> None:
 
 
 def test_business_organization_with_domain_is_company() -> None:
-    decision = classify(NORTHWIND)
+    decision = classify(NORTHWIND, default_rules())
     assert (decision.classification, decision.reason) == ("company", "user_type:business")
     assert "organization: 'Northwind Logistics, Inc.' (northwind-logistics.com)" in decision.evidence
 
@@ -214,7 +215,7 @@ def test_precedence(record: dict[str, object], expected: tuple[str, str]) -> Non
 
 def test_evidence_lists_what_the_rules_looked_at_the_rule_and_the_decision() -> None:
     record = {"organization": "T-Mobile USA, Inc.", "isp": "T-Mobile USA"}
-    decision = classify(record)
+    decision = classify(record, default_rules())
     assert "organization_vs_isp: same ('T-Mobile USA, Inc.' / 'T-Mobile USA')" in decision.evidence
     assert any(step.startswith("organization_words: mobile ('t-mobile')") for step in decision.evidence)
     assert decision.evidence[-2] == decision.rule
@@ -238,7 +239,7 @@ def test_classify_lookups_adds_classification_and_reason() -> None:
         },
         index=[10, 11, 12, 13],
     )
-    classified = classify_lookups(lookups)
+    classified = classify_lookups(lookups, default_rules())
     assert classified["classification"].tolist() == ["company", "isp", "company", "unknown"]
     assert classified["reason"].tolist() == [
         "user_type:business",
@@ -257,7 +258,8 @@ def test_a_sole_proprietor_is_never_reported_as_a_company() -> None:
             "isp": "Rostelecom",
             "user_type": "business",
             "network": "95.24.1.8/29",
-        }
+        },
+        default_rules(),
     )
     assert (decision.classification, decision.reason) == ("isp", "organization_is_a_person")
 
@@ -266,7 +268,7 @@ def test_a_personal_name_on_a_tiny_allocation_is_a_home_line_but_a_company_stays
     person = {"organization": "John Smith", "isp": "Comcast", "user_type": "business", "network": "73.15.2.4/30"}
     company = {"organization": "Smith & Wesson", "isp": "Comcast", "user_type": "business", "network": "73.15.2.4/30"}
     lookups = pd.DataFrame([person, company])
-    assert classify_lookups(lookups)["classification"].tolist() == ["isp", "company"]
+    assert classify_lookups(lookups, default_rules())["classification"].tolist() == ["isp", "company"]
 
 
 def test_one_name_is_judged_by_each_rows_network() -> None:
@@ -276,7 +278,7 @@ def test_one_name_is_judged_by_each_rows_network() -> None:
     lookups = pd.DataFrame(
         [{**record, "network": network} for network in ("73.15.2.4/30", "73.15.0.0/16", "73.15.2.8/30")]
     )
-    classified = classify_lookups(lookups)
+    classified = classify_lookups(lookups, default_rules())
     assert classified["reason"].tolist() == [
         "organization_is_a_person",
         "user_type:business",
@@ -353,10 +355,10 @@ def test_the_isps_brand_with_pool_words_is_its_customer_pool(organization: str, 
 
 
 def test_an_enterprise_on_its_own_network_is_a_company_with_weak_confidence() -> None:
-    decision = classify({"organization": "Siemens AG", "isp": "Siemens Aktiengesellschaft"})
+    decision = classify({"organization": "Siemens AG", "isp": "Siemens Aktiengesellschaft"}, default_rules())
     # Not the same spelling: a different name, a company on its own (or someone's) network.
     assert decision.classification == "company"
-    decision = classify({"organization": "Daimler", "isp": "Daimler"})
+    decision = classify({"organization": "Daimler", "isp": "Daimler"}, default_rules())
     assert (decision.classification, decision.reason) == ("company", "org_is_network_owner")
     assert decision.confidence < 0.6  # said as weak, never silently a company
 
@@ -394,7 +396,10 @@ def test_an_owner_with_a_provider_name_is_isp() -> None:
     ],
 )
 def test_provider_words_in_any_language_and_inside_longer_words(organization: str, classification: str) -> None:
-    assert classify({"organization": organization, "isp": "An Upstream Carrier"}).classification == classification
+    assert (
+        classify({"organization": organization, "isp": "An Upstream Carrier"}, default_rules()).classification
+        == classification
+    )
 
 
 @pytest.mark.parametrize(
@@ -415,7 +420,10 @@ def test_provider_words_in_any_language_and_inside_longer_words(organization: st
     ],
 )
 def test_provider_words_in_another_sense_leave_a_company(organization: str) -> None:
-    assert classify({"organization": organization, "isp": "An Upstream Carrier"}).classification == "company"
+    assert (
+        classify({"organization": organization, "isp": "An Upstream Carrier"}, default_rules()).classification
+        == "company"
+    )
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -423,7 +431,7 @@ def test_provider_words_in_another_sense_leave_a_company(organization: str) -> N
 
 def test_every_decision_carries_its_confidence_and_the_rules_version() -> None:
     lookups = pd.DataFrame([NORTHWIND, {"organization": "Generic Customer", "isp": None}, {}])
-    classified = classify_lookups(lookups)
+    classified = classify_lookups(lookups, default_rules())
     assert classified["confidence"].tolist() == [0.95, 0.6, 1.0]
     assert classified["reason"].tolist() == ["user_type:business", "organization_only", "no_record"]
     assert classified["rules_version"].nunique() == 1 and classified["rules_version"].iloc[0]

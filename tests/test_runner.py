@@ -12,8 +12,7 @@ from dagster import DagsterInstance, DagsterRunStatus, RunsFilter
 
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
-from enrichment.settings import load_settings
-from pipelines.resources import resources_from_settings
+from pipelines.resources import resources_from_file
 from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG, RunTarget, Span, run_span
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
@@ -74,7 +73,7 @@ def _settings_file(tmp_path: Path) -> Path:
 
 
 def _run_span(settings_file: Path, instance: DagsterInstance):
-    span = Span(resources_from_settings(load_settings(settings_file))["hit_sources"].days())
+    span = Span(resources_from_file(settings_file)["hit_sources"].days())
     return run_span(instance, RunTarget(str(settings_file)), span, window_days=14)
 
 

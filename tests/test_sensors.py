@@ -11,27 +11,34 @@ from pathlib import Path
 
 from dagster import RunRequest, SkipReason, build_sensor_context, materialize
 
+from connectors.config_files import DEFAULT_SETTINGS_FILE
 from demo.mmdb import build_demo_database
 from enrichment.settings import QualitySettings
 from pipelines.assets.ingestion import build_ingestion_assets
 from pipelines.partitions import daily_partitions
-from pipelines.resources import HitSource, HitSourcesResource, MaxMindResource
+from pipelines.resources import HitSourcesResource, MaxMindResource
 from pipelines.runner import RANGE_END_TAG, RANGE_START_TAG
 from pipelines.schedules import build_jobs, build_spool_job
 from pipelines.sensors import build_maxmind_update_sensor, build_new_logs_sensor
+from pipelines.settings_resource import SettingsResource
 
 LINE = '64.124.10.7 - - [{day}/Oct/2026:10:00:00 +0000] "GET /pricing HTTP/1.1" 200 512 "-" "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0"\n'
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _hit_sources(folder: Path) -> HitSourcesResource:
-    return HitSourcesResource(sources=[HitSource(paths=[str(folder / "*.log")])], spool_directory=str(folder / "spool"))
+    return HitSourcesResource(settings=_settings(folder, hits=[str(folder / "*.log")]))
+
+
+def _settings(folder: Path, **overrides: str | list[str]) -> SettingsResource:
+    """The shipped settings with the spool in ``folder`` and ``overrides``."""
+    return SettingsResource(settings_file=str(DEFAULT_SETTINGS_FILE), workspace=str(folder), **overrides)
 
 
 def _evaluate(folder: Path, cursor: str | None) -> tuple[list[RunRequest], str | None]:
     sensor = build_new_logs_sensor(build_spool_job(), build_jobs()[0])
-    context = build_sensor_context(cursor=cursor, resources={"hit_sources": _hit_sources(folder)})
-    return list(sensor(context)), context.cursor
+    with build_sensor_context(cursor=cursor, resources={"hit_sources": _hit_sources(folder)}) as context:
+        return list(sensor(context)), context.cursor
 
 
 def _spool_run(folder: Path) -> None:
@@ -98,7 +105,7 @@ def test_a_tick_only_looks_so_a_huge_log_never_times_it_out(tmp_path: Path) -> N
 def test_a_newer_maxmind_build_reprocesses_recent_days(tmp_path: Path) -> None:
     build_demo_database(tmp_path)
     sensor = build_maxmind_update_sensor(build_jobs()[0], reprocess_days=3)
-    resources = {"maxmind": MaxMindResource(directory=str(tmp_path))}
+    resources = {"maxmind": MaxMindResource(settings=_settings(tmp_path, maxmind_dir=str(tmp_path)))}
 
     def evaluate(cursor: str | None) -> tuple[object, str]:
         with build_sensor_context(cursor=cursor, resources=resources) as context:

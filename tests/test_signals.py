@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 from dagster import AssetCheckSeverity, materialize
 
+from connectors.config_files import load_target_accounts
 from connectors.signals import read_landing_folder
-from enrichment.matching import TargetAccount, load_target_accounts
+from enrichment.matching import TargetAccount
 from enrichment.signals import (
     SIGNAL_COLUMNS,
     account_signal_summary,
@@ -22,6 +23,7 @@ from enrichment.signals import (
 from pipelines.assets.signals import build_signal_assets
 from pipelines.partitions import daily_partitions
 from pipelines.resources import IntentRulesResource
+from pipelines.settings_resource import SettingsResource
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 EVENTS_HEADER = "account_id,domain,date,type,title,source_url\n"
@@ -207,9 +209,7 @@ def test_signals_stay_apart_from_the_site_score_unless_weighted() -> None:
 def _materialize(folder: Path, window_end: str):
     partitions = daily_partitions(dt.date(2026, 10, 1))
     (asset,) = build_signal_assets(partitions, 14, folder, max_age_days=14)
-    rules = IntentRulesResource(
-        taxonomy_file=str(CONFIG_DIR / "taxonomy.yaml"), target_accounts_file=str(CONFIG_DIR / "target_accounts.csv")
-    )
+    rules = IntentRulesResource(settings=SettingsResource(settings_file=str(CONFIG_DIR / "settings.yaml")))
     return materialize([asset], partition_key=window_end, resources={"rules": rules})
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-import connectors.hits.spool as spool_module
+import connectors.hits.spool_segments as spool_segments
 from connectors.hit_sources import read_day
 from connectors.hits import read_hits
 from connectors.hits.spool import HitSpool, ReadOptions
@@ -58,7 +58,7 @@ def test_a_malformed_line_belongs_to_the_day_of_the_line_before_it(tmp_path: Pat
 def test_a_log_is_parsed_once_however_many_days_are_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     log = _log(tmp_path / "access.log", [_hit(1, 5), _hit(2, 6), _hit(3, 7)])
     parses = []
-    monkeypatch.setattr(spool_module, "read_hits", lambda *a, **k: parses.append(a) or read_hits(*a, **k))
+    monkeypatch.setattr(spool_segments, "read_hits", lambda *a, **k: parses.append(a) or read_hits(*a, **k))
     spool = HitSpool(tmp_path / "spool")
 
     days = spool.days(log)
@@ -88,7 +88,7 @@ def test_a_failed_parse_leaves_nothing_half_written(tmp_path: Path, monkeypatch:
         yield next(chunks)
         raise OSError("disk went away")
 
-    monkeypatch.setattr(spool_module, "read_hits", crash_after_the_first_chunk)
+    monkeypatch.setattr(spool_segments, "read_hits", crash_after_the_first_chunk)
     with pytest.raises(OSError, match="disk went away"):
         HitSpool(tmp_path / "spool", chunk_size=3).days(log)
 

@@ -7,12 +7,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from connectors.config_files import load_taxonomy
 from enrichment.errors import ConfigError
 from enrichment.tagging import (
     PAGE_TAG_COLUMNS,
     Taxonomy,
     furthest_stage,
-    load_taxonomy,
     tag_pages,
     untagged_pages,
 )

@@ -63,10 +63,11 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         confidence by the classification rules; a target account's own IP ranges are that account's."""
         databases = maxmind.opened
         accounts = rules.target_accounts()
+        classification_rules = rules.classification_rules()
         age_days = (dt.datetime.now(dt.UTC) - databases.oldest_build).days
         companies, by_class = {}, []
         for day, hits in clean_hits.items():
-            classified = classify_lookups(databases.lookup(hits["ip"].unique()))
+            classified = classify_lookups(databases.lookup(hits["ip"].unique()), classification_rules)
             companies[day] = claim_account_ranges(classified, accounts)
             hits_by_class = _hits_by_classification(hits, companies[day])
             by_class.append(hits_by_class)

@@ -108,8 +108,8 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
             removed[key] = removed_parameter_counts(batch.hits["removed_parameters"]).assign(day=day)
             cleaned = clean_hits(
                 batch.hits.drop(columns="removed_parameters"),
-                office_networks=rules.office_networks,
-                max_pages_per_minute=rules.max_pages_per_minute,
+                office_networks=rules.cleaning.office_networks,
+                max_pages_per_minute=rules.cleaning.max_pages_per_minute,
             )
             drops[key] = drop_counts(cleaned)
             kept[key] = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
