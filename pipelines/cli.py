@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import ipaddress
-import json
 import os
 import sys
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import pandas as pd
-
 from connectors.config_files import DEFAULT_SETTINGS_FILE, load_settings, settings_file
 from enrichment.settings import Settings
+from pipelines.data_commands import (
+    db_current_command,
+    db_upgrade_command,
+    forget_command,
+    inspect_log_command,
+    resolve_command,
+)
 
 if TYPE_CHECKING:
     from dagster import DagsterInstance
@@ -96,19 +98,21 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("ips", nargs="+", metavar="IP", help="IPv4 or IPv6 addresses")
     resolve.add_argument("--maxmind-dir", type=Path, metavar="DIR")
     resolve.add_argument("--json", action="store_true", help="one JSON object per line")
-    resolve.set_defaults(command=_resolve)
+    resolve.set_defaults(command=resolve_command)
 
     forget = commands.add_parser("forget", help="remove everything stored for a network or an organization")
     target = forget.add_mutually_exclusive_group(required=True)
     target.add_argument("--network", metavar="CIDR", help="e.g. 203.0.113.0/24 (a single address works too)")
     target.add_argument("--organization", metavar="NAME", help="as MaxMind names it (case and spacing ignored)")
-    forget.set_defaults(command=_forget)
+    forget.set_defaults(command=forget_command)
 
     db = commands.add_parser("db", help="the warehouse's schema: which migration it is at, and upgrading it")
     db_commands = db.add_subparsers(required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="run the migrations the warehouse lacks").set_defaults(command=_db_upgrade)
+    db_commands.add_parser("upgrade", help="run the migrations the warehouse lacks").set_defaults(
+        command=db_upgrade_command
+    )
     db_commands.add_parser("current", help="show the warehouse's migration and this release's").set_defaults(
-        command=_db_current
+        command=db_current_command
     )
 
     inspect = commands.add_parser("inspect-log", help="detect a log's format and count parsed and quarantined lines")
@@ -121,7 +125,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="ZONE",
         help="IANA zone of times the log writes without one, e.g. IIS date-local (default: UTC)",
     )
-    inspect.set_defaults(command=_inspect_log)
+    inspect.set_defaults(command=inspect_log_command)
     return parser
 
 
@@ -278,89 +282,6 @@ class Progress:
             self.stream.flush()
 
 
-def _resolve(args: argparse.Namespace) -> int:
-    from connectors.config_files import rules_file
-    from connectors.maxmind import MaxMindDatabases
-    from enrichment.errors import ConfigError
-    from enrichment.resolution import claim_account_ranges, classify, classify_lookups
-    from pipelines.resources import resources_from_file
-
-    for ip in args.ips:  # a typo is the user's to fix, not a row of "no record"
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise ConfigError(f"{ip!r} is not an IPv4 or IPv6 address") from None
-    resources = resources_from_file(args.settings or settings_file())
-    rules = resources["rules"].classification_rules()
-    databases = MaxMindDatabases.from_directory(args.maxmind_dir) if args.maxmind_dir else resources["maxmind"].open()
-    with databases:
-        lookups = databases.lookup(args.ips)
-        # What the pipeline does: a target account's own IP ranges win over MaxMind.
-        claimed = claim_account_ranges(
-            classify_lookups(lookups, rules), resources["rules"].target_accounts()
-        ).set_index("ip")
-        lookups = lookups.set_index("ip")
-        for ip in args.ips:
-            record = {k: (None if pd.isna(v) else v) for k, v in lookups.loc[ip].to_dict().items()}
-            decision = classify(record, rules)
-            if claimed.loc[ip, "reason"] == "account_ip_range":
-                record["organization"] = claimed.loc[ip, "organization"]
-                decision = replace(
-                    decision,
-                    classification="company",
-                    reason="account_ip_range",
-                    confidence=1.0,
-                    rule="a target account's ip_ranges (the account list in the settings)",
-                    evidence=[*decision.evidence[:-1], "decision: company (account_ip_range)"],
-                )
-            if args.json:
-                args.out(
-                    json.dumps(
-                        {
-                            "ip": ip,
-                            **record,
-                            "classification": decision.classification,
-                            "reason": decision.reason,
-                            "confidence": decision.confidence,
-                            "rule": decision.rule,
-                            "rules_version": decision.rules_version,
-                            "evidence": decision.evidence,
-                        },
-                        default=str,
-                    )
-                )
-            else:
-                args.out(f"{ip}: {decision.classification} ({decision.reason})")
-                args.out(f"  confidence: {decision.confidence:.2f}")
-                args.out(f"  decided by: {decision.rule or 'no rule (nothing to name)'}")
-                args.out(f"  rules: {rules_file()} version {decision.rules_version}")
-                for edition, statement in databases.explain(ip):
-                    args.out(f"  {edition}: {statement}")
-                for step in decision.evidence:
-                    args.out(f"  seen: {step}")
-    return 0
-
-
-def _forget(args: argparse.Namespace) -> int:
-    from pipelines.forgetting import forget_everywhere
-
-    result = forget_everywhere(args.settings or settings_file(), network=args.network, organization=args.organization)
-    deleted, reports = result.warehouse.deleted, result.reports
-    args.out(f"forgot {args.network or args.organization!r}: {sum(deleted.values())} rows")
-    for table, rows in sorted(deleted.items()):
-        args.out(f"  {table}: {rows}")
-    args.out(f"  spooled logs removed: {result.spooled_logs}")
-    args.out(
-        f"  reports: {reports.account_pages} account pages, {reports.csv_rows} CSV rows, "
-        f"{reports.summary_rows} summary rows removed"
-    )
-    for crm in result.crms:
-        args.out(f"  {crm.sink}: {crm.accounts} accounts, {crm.notes_deleted} notes, {crm.records_cleared} records")
-        for account_id, why in sorted(crm.failures.items()):
-            print(f"error: {crm.sink} still holds {account_id}: {why} (run forget again)", file=sys.stderr)
-    return 1 if any(crm.failures for crm in result.crms) else 0
-
-
 def _no_hits(args: argparse.Namespace, hit_sources) -> int:
     """Nothing to run: fine when the files hold no records (a freshly rotated log), an error otherwise."""
     summaries = {path: hit_sources.spool.summary(path, options) for path, options in hit_sources.source_files()}
@@ -372,65 +293,3 @@ def _no_hits(args: argparse.Namespace, hit_sources) -> int:
         if summary.unreadable:
             print(f"  {path}: {summary.unreadable}", file=sys.stderr)
     return 1
-
-
-def _db_upgrade(args: argparse.Namespace) -> int:
-    from connectors.migrations import current_revision, ensure_current, head_revision
-    from connectors.warehouse import create_engine
-    from pipelines.resources import warehouse_url
-
-    engine = create_engine(warehouse_url(_settings(args)))
-    before = current_revision(engine)
-    if ensure_current(engine):
-        args.out(f"warehouse upgraded from {before or 'no schema'} to {head_revision()}")
-    else:
-        args.out(f"warehouse already at {head_revision()}")
-    engine.dispose()
-    return 0
-
-
-def _db_current(args: argparse.Namespace) -> int:
-    from connectors.migrations import current_revision, head_revision
-    from connectors.warehouse import create_engine
-    from pipelines.resources import warehouse_url
-
-    engine = create_engine(warehouse_url(_settings(args)))
-    current, head = current_revision(engine), head_revision()
-    engine.dispose()
-    if current == head:
-        args.out(f"{current} (this release's schema)")
-    else:
-        args.out(f"{current or 'no schema'}; this release's is {head}: run `visitor-intent db upgrade`")
-    return 0
-
-
-def _inspect_log(args: argparse.Namespace) -> int:
-    from connectors.hits import EMPTY_LOG, UnknownLogFormat, inspect_log
-
-    exit_code = 0
-    for path in args.paths:
-        try:
-            report = inspect_log(path, timezone=args.timezone)
-        except UnknownLogFormat as unknown:  # say so, and go on with the other files
-            print(f"error: {unknown}", file=sys.stderr)
-            exit_code = 2
-            continue
-        if args.json:
-            args.out(json.dumps(report.to_dict(), default=str))
-            continue
-        if report.format == EMPTY_LOG and not report.lines:
-            args.out(f"{path}: empty: no log records (0 bytes, blank, or headers only); nothing to read")
-            continue
-        args.out(
-            f"{path}: {report.format}; {report.lines} lines, {report.parsed} parsed, {report.quarantined} quarantined"
-        )
-        if report.local_times:
-            args.out(
-                f"  {report.local_times} times written without a zone, read as local time in {report.timezone}"
-                " (set the source's `timezone` if that is wrong)"
-            )
-        for reason, count in sorted(report.reasons.items(), key=lambda item: -item[1]):
-            args.out(f"  {reason}: {count}")
-        for line_no, reason, raw in report.first_errors:
-            args.out(f"  line {line_no}: {reason}: {raw[:120]}")
-    return exit_code
