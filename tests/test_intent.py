@@ -486,7 +486,7 @@ def test_the_explanation_gives_the_reason_for_each_level_and_at_most_three_topic
     assert explanations == [
         "Hot: score 70.0 ≥ 70. Top pages: /pricing (12.0). Top topics: pricing (12.0); integrations (3.0); telematics (2.0).",
         "Hot: score 55.0 ≥ 40 while surging. Surging: 3×. Top pages: /pricing (12.0).",
-        "Hot: score 82.5 ≥ 70. Top pages: /pricing (12.0).",  # an account missing from the surges is not surging
+        "Hot: score 82.5 ≥ 70. Top pages: /pricing (12.0).",  # missing from the surges: no surge sentence
     ]
 
 
