@@ -1,44 +1,16 @@
 """Declared ranges first: an address inside a target account's ip_ranges is that account's,
-whatever MaxMind says or lacks; our own office ranges still win over both."""
+whatever MaxMind says or lacks; our own office ranges still win over both. End to end here;
+`claim_account_ranges` on its own is tested in test_resolution.py."""
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
-import pandas as pd
-
-from connectors.config_files import default_rules
 from connectors.warehouse import Warehouse
-from enrichment.matching import TargetAccount
-from enrichment.resolution import claim_account_ranges, classify_lookups
 from pipelines.cli import main
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "config"
 BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
-GLOBEX = TargetAccount(account_id="G-1", name="Globex Corporation", ip_ranges=(ipaddress.ip_network("203.0.113.0/24"),))
-
-
-def test_an_address_in_an_accounts_range_is_that_accounts_company_whatever_maxmind_says() -> None:
-    lookups = pd.DataFrame(
-        {
-            "ip": ["203.0.113.10", "203.0.113.11", "198.51.100.7"],
-            "organization": [None, "Comcast Cable", None],
-            "isp": [None, "Comcast Cable", None],
-            "user_type": [None, "residential", None],
-        }
-    )
-    claimed = claim_account_ranges(classify_lookups(lookups, default_rules()), [GLOBEX])
-    assert claimed["classification"].tolist() == ["company", "company", "unknown"]
-    assert claimed["reason"].tolist() == ["account_ip_range", "account_ip_range", "no_record"]
-    assert claimed["confidence"].tolist() == [1.0, 1.0, 1.0]
-    # The account's name where MaxMind has none; MaxMind's name where it has one.
-    assert claimed["organization"].tolist()[:2] == ["Globex Corporation", "Comcast Cable"]
-
-
-def test_without_declared_ranges_nothing_changes() -> None:
-    classified = classify_lookups(pd.DataFrame({"ip": ["203.0.113.10"], "organization": [None]}), default_rules())
-    assert claim_account_ranges(classified, [TargetAccount(account_id="A", name="Acme")]) is classified
 
 
 def test_an_account_known_only_by_its_range_is_matched_in_a_run_whose_maxmind_files_know_nothing_of_it(

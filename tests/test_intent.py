@@ -97,11 +97,30 @@ BASELINE_START = WINDOW_START - dt.timedelta(days=BASELINE_DAYS)
         {"surge_threshold": 50},  # "surging" at baseline
         {"hot_score": 30},  # hot below warm
         {"mqa_min_stage": "purchase"},
+        {"surge_threshold": 101},  # scores end at 100
+        {"hot_score": 101},
+        {"mqa_min_score": 101},
     ],
 )
 def test_impossible_intent_settings_are_rejected(settings: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         IntentSettings(**settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"baseline_weeks": 1},
+        {"surge_min_days": 2},
+        {"surge_threshold": 50.5},  # just above "as usual"
+        {"surge_threshold": 100},
+        {"warm_score": 0, "hot_score": 0, "mqa_min_score": 0},  # every account at least hot
+        {"warm_score": 100, "hot_score": 100, "mqa_min_score": 100},
+        {"warm_score": 55, "hot_score": 55},  # no warm band
+    ],
+)
+def test_the_extremes_of_the_intent_settings_are_accepted(settings: dict[str, object]) -> None:
+    assert IntentSettings(**settings).model_dump(include=set(settings)) == settings
 
 
 # --- surge, by example ------------------------------------------------------------------
@@ -125,6 +144,24 @@ def test_a_new_account_surges_on_strong_reading_but_not_on_the_bare_minimum() ->
     surges = surge_of(hits(*strong, *bare_minimum), NO_HITS)
     assert surges.loc["NORTHWIND", "surging"] and not surges.loc["CONTOSO", "surging"]
     assert surges.loc["NORTHWIND", "surge_reason"] == "0.71 pages/day, none in its 12-week baseline"
+    # Exactly the minimum evidence (5 pages on 2 days) is judged, though not a surge.
+    assert surges.loc["CONTOSO", "surge_reason"] == "0.36 pages/day, none in its 12-week baseline"
+
+
+def test_the_default_surge_threshold_is_70() -> None:
+    # 6 pages in 14 days after a silent baseline: (0.43 + 0.3) / 0.3 = 2.43 times, a surge of 70.8.
+    six_pages = hits(*daily("NORTHWIND", WINDOW_START, 2, ["/pricing", "/demo", "/docs/api"]))
+    surge = surge_of(six_pages, NO_HITS).loc["NORTHWIND"]
+    assert 70 < surge["surge"] < 71
+    assert surge["surging"]
+
+
+def test_the_surge_reason_shows_the_multiple_to_one_decimal() -> None:
+    baseline = hits(*daily("NORTHWIND", BASELINE_START, 59, ["/blog/last-mile"]))  # 0.70 pages/day
+    current = hits(*daily("NORTHWIND", WINDOW_START, WINDOW_DAYS, ["/pricing", "/demo", "/docs/api"]))
+    assert surge_of(current, baseline).loc["NORTHWIND", "surge_reason"] == (
+        "4.3× its 12-week baseline (3.0 pages/day vs 0.7)"
+    )
 
 
 def test_a_surge_exactly_at_the_threshold_is_surging() -> None:
@@ -424,6 +461,35 @@ def test_a_warm_account_that_surges_is_explained_as_hot_because_of_the_surge() -
     ]
 
 
+def test_the_explanation_gives_the_reason_for_each_level_and_at_most_three_topics() -> None:
+    accounts = pd.DataFrame(
+        {
+            "account_id": ["AT_HOT", "SURGING", "NO_SURGE_DATA"],
+            "intent_score": [70.0, 55.04, 82.46],  # shown to one decimal
+            "furthest_stage": ["decision"] * 3,
+            "level": ["hot"] * 3,
+            "mqa": [False] * 3,
+        }
+    )
+    surge = pd.DataFrame({"account_id": ["AT_HOT", "SURGING"], "surging": [False, True], "surge_reason": ["-", "3×"]})
+    contributions = pd.DataFrame(
+        {"account_id": ["AT_HOT", "SURGING", "NO_SURGE_DATA"], "path": "/pricing", "points": 12.0}
+    )
+    topics = pd.DataFrame(
+        {
+            "account_id": ["AT_HOT"] * 4,
+            "topic": ["pricing", "integrations", "telematics", "fleet-tracking"],
+            "points": [12.0, 3.0, 2.0, 1.0],
+        }
+    )
+    explanations = explain_accounts(accounts, contributions, topics, surge, SETTINGS).tolist()
+    assert explanations == [
+        "Hot: score 70.0 ≥ 70. Top pages: /pricing (12.0). Top topics: pricing (12.0); integrations (3.0); telematics (2.0).",
+        "Hot: score 55.0 ≥ 40 while surging. Surging: 3×. Top pages: /pricing (12.0).",
+        "Hot: score 82.5 ≥ 70. Top pages: /pricing (12.0).",  # missing from the surges: no surge sentence
+    ]
+
+
 def test_topics_that_earned_no_points_are_not_named_in_the_explanation() -> None:
     accounts = pd.DataFrame(
         {"account_id": ["A"], "intent_score": [26.8], "furthest_stage": ["consideration"], "level": ["cold"]}
@@ -449,6 +515,12 @@ def test_the_movement_and_score_change_come_from_the_previous_window() -> None:
     ]
     assert northwind["score_change"] == pytest.approx(northwind["intent_score"] - 35.0)
     assert assessed.index.tolist() == ["NORTHWIND"]  # gone-quiet accounts are not among this window's accounts
+
+
+def test_the_baseline_ends_the_day_before_the_window() -> None:
+    day_before = pd.Timestamp(WINDOW_START - dt.timedelta(days=1), tz="UTC") + pd.Timedelta(hours=9)
+    assessed = assess(NORTHWIND_WINDOW, [("NORTHWIND", day_before, "/blog/last-mile")])
+    assert "(0.64 pages/day vs 0.01)" in assessed.loc["NORTHWIND", "explanation"]
 
 
 def test_a_window_without_account_activity_assesses_to_no_accounts() -> None:

@@ -54,6 +54,8 @@ def test_the_shipped_account_list_loads(accounts: list[TargetAccount]) -> None:
         ("193.5.40.5", "Fabrikam Banking Services", "mail.fabrikam-bank.ch", "ACME-004", "domain"),
         ("185.71.64.77", "Equinix Managed Office Services", None, "ACME-005", "ip_range"),
         ("63.245.60.5", "Initech Solutions Ltd.", None, "ACME-006", "fuzzy"),
+        ("63.245.60.6", "Tyrel Corp.", None, "ACME-007", "fuzzy"),  # a typo, 91 against "tyrell": at the default 90
+        ("193.5.40.6", "Bank Fabrikam", None, "ACME-004", "fuzzy"),  # the same words in another order
         ("81.130.50.5", "Tyrell Corp.", None, "ACME-007", "alias"),
         ("64.124.10.5", "Northwind Logistics, Inc.", None, "ACME-001", "name"),
     ],
@@ -128,6 +130,23 @@ def test_with_a_single_account_an_unrelated_company_stays_a_prospect() -> None:
     )
     assert pd.isna(matches["account_id"].iloc[0])
     assert matches["account_id"].iloc[1] == "INITECH"
+
+
+def test_ipv6_addresses_match_ipv6_ranges_the_longest_prefix_first() -> None:
+    wide = TargetAccount(account_id="W", name="Wide Area", ip_ranges=(ipaddress.ip_network("2001:db8::/32"),))
+    site = TargetAccount(account_id="S", name="One Site", ip_ranges=(ipaddress.ip_network("2001:db8:1::/48"),))
+    host = TargetAccount(account_id="H", name="One Host", ip_ranges=(ipaddress.ip_network("2001:db8::1/128"),))
+    companies = _companies(("2001:db8:1::5", None, None), ("2001:db8:2::5", None, None), ("2001:db8::1", None, None))
+    assert match_companies(companies, [wide, site, host])["account_id"].tolist() == ["S", "W", "H"]
+
+
+def test_a_client_that_is_not_an_address_matches_no_range(accounts: list[TargetAccount]) -> None:
+    assert pd.isna(_match(accounts, None, ip="unknown")["account_id"])
+
+
+def test_with_no_accounts_nothing_matches() -> None:
+    matches = match_companies(_companies(("10.1.2.3", "Initech", "initech.example")), [])
+    assert matches["account_id"].isna().all()
 
 
 def test_the_longest_prefix_wins_when_ranges_nest() -> None:
@@ -258,6 +277,17 @@ def test_an_unquoted_comma_is_reported(tmp_path: Path) -> None:
     path = _write(tmp_path, "A-1,Northwind Logistics, Inc.,northwind-logistics.com,,,,\n")
     with pytest.raises(ConfigError, match=r"accounts\.csv:2: more values than columns"):
         load_target_accounts(path)
+
+
+def test_a_missing_account_list_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"accounts\.csv: target account list not found"):
+        load_target_accounts(tmp_path / "accounts.csv")
+
+
+def test_spaces_around_values_are_ignored(tmp_path: Path) -> None:
+    (acme,) = load_target_accounts(_write(tmp_path, " A-1 , Acme , acme.com ,,, 0015g00000Xyz , Maria Lopez \n"))
+    assert (acme.account_id, acme.name, acme.domains) == ("A-1", "Acme", ("acme.com",))
+    assert (acme.crm_id, acme.owner) == ("0015g00000Xyz", "Maria Lopez")
 
 
 def test_the_crm_record_and_owner_are_kept_and_blanks_are_missing(tmp_path: Path) -> None:

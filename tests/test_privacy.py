@@ -6,6 +6,7 @@ import hashlib
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -42,6 +43,9 @@ CHROME = (
         ("2001:db8:1:2::5", "2001:db8:1::/48"),
         ("::ffff:203.0.113.77", "203.0.113.0/24"),  # an IPv4 address written as IPv6
         ("203.0.113.76/30", "203.0.113.0/24"),  # a network smaller than the kept prefix
+        ("203.0.113.77/30", "203.0.113.0/24"),  # an address with its prefix, as interfaces are written
+        ("::ffff:203.0.113.0/120", "203.0.113.0/24"),  # an IPv4 network written as IPv6
+        ("::ffff:0:0/96", "0.0.0.0/0"),  # all IPv4-mapped addresses: all of IPv4, not an IPv6 /48
         ("203.0.113.0/24", "203.0.113.0/24"),  # already truncated
         ("10.0.0.0/8", "10.0.0.0/8"),  # already coarser
     ],
@@ -76,6 +80,10 @@ def test_truncate_ips_works_per_value_and_keeps_missing_values() -> None:
         (
             '{"remote_addr":"2001:db8:abcd:12::1","x_forwarded_for":"192.0.2.7, [2001:db8::7]:443"}',
             '{"remote_addr":"2001:db8:abcd::/48","x_forwarded_for":"192.0.2.0/24, [2001:db8::/48]:443"}',
+        ),
+        (  # a time has the shape of an IPv6 address but is none: it stays
+            "2026-10-05 09:00:00 client 203.0.113.77",
+            "2026-10-05 09:00:00 client 203.0.113.0/24",
         ),
     ],
 )
@@ -138,9 +146,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 def test_a_configured_salt_is_used() -> None:
     assert visitor_salt("  4f1c9a0d2b7e4c1f9a8b  ") == "4f1c9a0d2b7e4c1f9a8b"
+    assert visitor_salt("16-characters-ok") == "16-characters-ok"  # the shortest accepted
 
 
-@pytest.mark.parametrize("configured", [None, "", "short"])
+@pytest.mark.parametrize("configured", [None, "", "short", "15-characters!!"])
 def test_a_real_run_without_a_long_salt_stops_naming_the_variable(configured: str | None) -> None:
     with pytest.raises(ConfigError, match="VISITOR_INTENT_VISITOR_SALT"):
         visitor_salt(configured)
@@ -159,6 +168,12 @@ def test_the_demo_falls_back_to_a_public_salt_with_one_warning_per_process() -> 
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.split() == [DEMO_VISITOR_SALT] * 42
     assert ran.stderr.count("VISITOR_INTENT_VISITOR_SALT is not set") == 1
+
+
+def test_the_demo_keys_visitors_with_the_public_salt() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said once per process: see the test above
+        assert visitor_salt("  ", allow_demo_salt=True) == DEMO_VISITOR_SALT
 
 
 def test_a_too_short_salt_is_a_mistake_even_in_the_demo() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+
+import numpy as np
 import pandas as pd
 import pytest
 
 from connectors.config_files import default_rules
-from enrichment.resolution import classify, classify_lookups
+from enrichment.matching import TargetAccount
+from enrichment.resolution import claim_account_ranges, classify, classify_lookups, distinct_rows
 
 NORTHWIND = {
     "organization": "Northwind Logistics, Inc.",
@@ -262,6 +266,7 @@ def test_a_sole_proprietor_is_never_reported_as_a_company() -> None:
         default_rules(),
     )
     assert (decision.classification, decision.reason) == ("isp", "organization_is_a_person")
+    assert decision.rule in decision.evidence  # the rule that took it for a company is still shown
 
 
 def test_a_personal_name_on_a_tiny_allocation_is_a_home_line_but_a_company_stays_a_company() -> None:
@@ -430,8 +435,60 @@ def test_provider_words_in_another_sense_leave_a_company(organization: str) -> N
 
 
 def test_every_decision_carries_its_confidence_and_the_rules_version() -> None:
-    lookups = pd.DataFrame([NORTHWIND, {"organization": "Generic Customer", "isp": None}, {}])
-    classified = classify_lookups(lookups, default_rules())
-    assert classified["confidence"].tolist() == [0.95, 0.6, 1.0]
-    assert classified["reason"].tolist() == ["user_type:business", "organization_only", "no_record"]
+    records = [
+        NORTHWIND,
+        {"organization": "Generic Customer", "isp": None},
+        {},
+        {"country": "GB", "sources": "GeoIP2-Country"},
+        {"organization": "John Smith", "isp": "Comcast", "user_type": "business", "network": "73.15.2.4/30"},
+    ]
+    classified = classify_lookups(pd.DataFrame(records), default_rules())
+    assert classified["confidence"].tolist() == [0.95, 0.6, 1.0, 1.0, 0.9]
+    assert classified["reason"].tolist() == [
+        "user_type:business",
+        "organization_only",
+        "no_record",
+        "no_organization",
+        "organization_is_a_person",
+    ]
     assert classified["rules_version"].nunique() == 1 and classified["rules_version"].iloc[0]
+    # One record at a time is decided as in a whole frame.
+    one_by_one = [
+        (d.classification, d.reason, d.confidence) for d in (classify(record, default_rules()) for record in records)
+    ]
+    assert one_by_one == list(zip(classified["classification"], classified["reason"], classified["confidence"]))
+
+
+# --- declared account ranges ----------------------------------------------------------------
+
+GLOBEX = TargetAccount(account_id="G-1", name="Globex Corporation", ip_ranges=(ipaddress.ip_network("203.0.113.0/24"),))
+
+
+def test_an_address_in_an_accounts_range_is_that_accounts_company_whatever_maxmind_says() -> None:
+    lookups = pd.DataFrame(
+        {
+            "ip": ["203.0.113.10", "203.0.113.11", "198.51.100.7"],
+            "organization": [None, "Comcast Cable", None],
+            "isp": [None, "Comcast Cable", None],
+            "user_type": [None, "residential", None],
+        }
+    )
+    claimed = claim_account_ranges(classify_lookups(lookups, default_rules()), [GLOBEX])
+    assert claimed["classification"].tolist() == ["company", "company", "unknown"]
+    assert claimed["reason"].tolist() == ["account_ip_range", "account_ip_range", "no_record"]
+    assert claimed["confidence"].tolist() == [1.0, 1.0, 1.0]
+    # The account's name where MaxMind has none; MaxMind's name where it has one.
+    assert claimed["organization"].tolist()[:2] == ["Globex Corporation", "Comcast Cable"]
+
+
+def test_without_declared_ranges_nothing_changes() -> None:
+    classified = classify_lookups(pd.DataFrame({"ip": ["203.0.113.10"], "organization": [None]}), default_rules())
+    assert claim_account_ranges(classified, [TargetAccount(account_id="A", name="Acme")]) is classified
+
+
+def test_distinct_rows_are_numbered_in_order_of_appearance_with_missing_values_alike() -> None:
+    names = pd.Series(["Acme", None, "Acme", pd.NA, "Globex"], dtype="str")
+    networks = np.array(["10.0.0.0/8", None, "10.0.0.0/8", None, "10.0.0.0/8"], dtype=object)
+    groups, first_rows = distinct_rows([names, networks], 5)
+    assert groups.tolist() == [0, 1, 0, 1, 2]
+    assert first_rows.tolist() == [0, 1, 4]

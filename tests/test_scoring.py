@@ -20,6 +20,9 @@ WINDOW_DAYS = 14
 PAGES = {
     "/pricing": ("decision", "pricing", False, "pricing"),
     "/demo": ("decision", "demo_request", False, ""),
+    "/contact": ("decision", "contact", False, ""),
+    "/customers/northwind": ("consideration", "case_study", False, ""),
+    "/compare/acme": ("consideration", "comparison", False, ""),
     "/product/fleet-tracker": ("consideration", "product", False, "fleet-tracking;telematics"),
     "/docs/api": ("consideration", "docs", False, "integrations"),
     "/blog/last-mile": ("awareness", "blog", False, "fleet-tracking"),
@@ -98,6 +101,21 @@ def test_pages_excluded_from_intent_and_untagged_pages_earn_nothing() -> None:
     assert scores(account_hits) == {"A": 0.0, "B": 0.0, "C": 0.0}
 
 
+@pytest.mark.parametrize(
+    ("path", "earned"),
+    [
+        ("/demo", 8 * 2.0),  # asking for a demo says most
+        ("/contact", 8 * 1.5),
+        ("/customers/northwind", 3 * 1.2),  # a case study: weighing a purchase
+        ("/compare/acme", 3 * 1.2),
+        ("/docs/api", 3.0),
+        ("/blog/last-mile", 1.0),
+    ],
+)
+def test_each_content_type_earns_its_default_multiple(path: str, earned: float) -> None:
+    assert points(hits(("A", "2026-10-14 09:00", path))) == {"A": pytest.approx(earned)}
+
+
 def test_content_types_without_a_multiplier_count_once() -> None:
     assert points(hits(("A", "2026-10-14 09:00", "/product/fleet-tracker"))) == {"A": 3.0}
 
@@ -145,6 +163,21 @@ def test_contributions_explain_a_score_by_page() -> None:
     assert contributions["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7) / 2, 3.0, 16.0])
 
 
+def test_contributions_are_the_five_best_pages_ties_in_path_order() -> None:
+    every_page = [("A", "2026-10-14 09:00", path) for path in PAGES]
+    contributions = score_contributions(
+        hits(*every_page, ("B", "2026-10-07 09:00", "/blog/last-mile")), window_end=WINDOW_END, weights=ScoringWeights()
+    )
+    assert contributions[["account_id", "path"]].values.tolist() == [
+        ["A", "/demo"],  # 16 points
+        ["A", "/contact"],  # 12, as many as /pricing
+        ["A", "/pricing"],
+        ["A", "/compare/acme"],  # 3.6, as many as the case study
+        ["A", "/customers/northwind"],
+        ["B", "/blog/last-mile"],  # half a point is still a contribution
+    ]
+
+
 def test_pages_that_earned_no_points_are_not_top_pages() -> None:
     account_hits = hits(
         ("A", "2026-10-14 09:00", "/pricing"),
@@ -170,6 +203,20 @@ def test_topic_scores_apply_the_same_formula_to_each_topics_pages() -> None:
     assert topics["points"].tolist() == pytest.approx([12 + 12 * 0.5 ** (1 / 7) / 2, 3 + 1, 3])
     pricing_only = account_hits[account_hits["path"].isin(["/pricing", "/support/pricing-faq"])]
     assert topics["score"].iloc[0] == pytest.approx(scores(pricing_only)["A"])
+
+
+def test_topic_scores_come_per_account_best_first_ties_in_topic_order() -> None:
+    account_hits = hits(
+        ("B", "2026-10-14 09:00", "/docs/api"),  # integrations: 3 points
+        ("A", "2026-10-14 09:00", "/product/fleet-tracker"),  # fleet-tracking and telematics: 3 each
+        ("A", "2026-10-14 09:00", "/pricing"),
+    )
+    topics = score_topics(account_hits, window_end=WINDOW_END, weights=ScoringWeights())
+    expected = pd.DataFrame(
+        [("A", "pricing", 12.0), ("A", "fleet-tracking", 3.0), ("A", "telematics", 3.0), ("B", "integrations", 3.0)],
+        columns=["account_id", "topic", "points"],
+    )
+    pd.testing.assert_frame_equal(topics[["account_id", "topic", "points"]], expected, check_dtype=False)
 
 
 # --- properties -------------------------------------------------------------------
