@@ -33,6 +33,20 @@ class Classification(StrEnum):
 
 
 # MaxMind's anonymity flags (GeoIP2-Anonymous-IP, and GeoIP2-Enterprise traits): the one list.
+# The fields of a merged MaxMind record (one per unique IP) whose value means MaxMind had a
+# record; the Anonymous-IP flags below are apart (a False flag only says it has none).
+RECORD_FIELDS = (
+    "organization",
+    "isp",
+    "domain",
+    "asn",
+    "as_organization",
+    "mobile_country_code",
+    "mobile_network_code",
+    "country",
+    "connection_type",
+    "user_type",
+)
 ANONYMITY_FLAGS = (
     "is_anonymous",
     "is_anonymous_vpn",

@@ -22,7 +22,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from enrichment.classification_rules import ANONYMITY_FLAGS, Classification, ClassificationRules, Rule
+from enrichment.classification_rules import (
+    ANONYMITY_FLAGS,
+    RECORD_FIELDS,
+    Classification,
+    ClassificationRules,
+    Rule,
+)
 from enrichment.evidence import Facts, flag, present, text
 from enrichment.matching import TargetAccount, match_companies
 from enrichment.people import looks_like_a_person
@@ -33,21 +39,8 @@ __all__ = ["Classification", "Decision", "classify", "classify_lookups", "claim_
 PERSON_CONFIDENCE = 0.9
 ACCOUNT_RANGE_CONFIDENCE = 1.0
 
-# Lookup fields whose value means MaxMind had a record (all but ip, network, epoch and the
-# flags: a False flag only says the Anonymous-IP database has no record).
-VALUE_FIELDS = (
-    "organization",
-    "isp",
-    "domain",
-    "asn",
-    "as_organization",
-    "mobile_country_code",
-    "mobile_network_code",
-    "country",
-    "connection_type",
-    "user_type",
-    "sources",
-)
+# Lookup fields whose value means MaxMind had a record (not ip, network, epoch or the flags).
+VALUE_FIELDS = (*RECORD_FIELDS, "sources")
 
 
 @dataclass(frozen=True)

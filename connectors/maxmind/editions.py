@@ -19,25 +19,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from enrichment.classification_rules import ANONYMITY_FLAGS
+from enrichment.classification_rules import ANONYMITY_FLAGS, RECORD_FIELDS
 
-LOOKUP_COLUMNS = (
-    "ip",
-    "network",
-    "organization",
-    "isp",
-    "domain",
-    "asn",
-    "as_organization",
-    "mobile_country_code",
-    "mobile_network_code",
-    "country",
-    "connection_type",
-    "user_type",
-    *ANONYMITY_FLAGS,
-    "database_epoch",
-    "sources",
-)
+LOOKUP_COLUMNS = ("ip", "network", *RECORD_FIELDS, *ANONYMITY_FLAGS, "database_epoch", "sources")
 MERGED_COLUMNS = LOOKUP_COLUMNS[2:]  # all but ip and network, which are per IP
 
 _EMPTY: Mapping[str, Any] = {}
