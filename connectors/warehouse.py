@@ -28,7 +28,9 @@ from sqlalchemy.engine import Connection, Engine
 
 from connectors.schema import PARTITION_COLUMN, WAREHOUSE
 
-_WRITE_BATCH_ROWS = 50_000
+# Rows per INSERT batch or COPY chunk: a batch is held as Python objects, about 1 KiB a row,
+# and smaller batches write as fast.
+_WRITE_BATCH_ROWS = 10_000
 # A writer waits this long for another one's partition on SQLite before it gives up.
 SQLITE_BUSY_TIMEOUT_SECONDS = 300
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -186,3 +188,11 @@ def test_a_spooled_day_holds_only_allowed_parameters_and_a_new_allow_list_reads_
     assert set(hits["removed_parameters"]) == {"email;ref"}
     assert with_ref["url"].tolist() == [f"/page/{n}?utm_source=mail&ref=x" for n in range(1, 41)]
     assert len(_entries(tmp_path / "spool")) == 1  # the entry read with the old allow-list is gone
+
+
+def test_a_spool_worker_hands_freed_arrow_memory_back():
+    """The spool's worker processes, like the pipeline's, allocate Arrow buffers from jemalloc
+    (connectors/__init__.py): the default pool keeps freed pages and raises peak memory."""
+    code = "import connectors.hits.spool_segments, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
+    worker = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert worker.stdout.strip() == "jemalloc"

@@ -16,19 +16,20 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from markupsafe import Markup, escape
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from enrichment.activity import topic_rows
 from enrichment.tagging import STAGES
+
+# matplotlib (about 26 MiB) is imported when the first chart is drawn, not with this module:
+# every run imports the report sink, and only report windows draw.
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 # Okabe and Ito's colour-blind-safe palette, light to dark along the funnel.
 STAGE_COLOURS = {"awareness": "#56b4e9", "consideration": "#e69f00", "decision": "#d55e00"}
@@ -92,11 +93,13 @@ def daily_stages_chart(path: pd.DataFrame, window_start: dt.date, window_end: dt
             axes.bar(positions[drawn], counts[drawn], bottom=below[drawn], width=0.7, color=_stage_colour(stage))
             below += counts
         _label_days(axes, list(pageviews.index))
+        from matplotlib.ticker import MaxNLocator
+
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel("pages")
         axes.grid(axis="y", color=GRID)
         axes.set_axisbelow(True)
-        _legend_above(axes, [Patch(color=_stage_colour(stage), label=stage) for stage in pageviews.columns])
+        _legend_above(axes, [(_stage_colour(stage), stage) for stage in pageviews.columns])
         return Chart(
             _inline_svg(figure, "daily-stages", "Pages viewed per day by funnel stage"),
             "Pages viewed each day, coloured by the funnel stage of their content; “no stage”: untagged "
@@ -180,9 +183,9 @@ def identification_chart(countries: pd.DataFrame) -> Chart | None:
             _legend_above(
                 axes,
                 [
-                    Patch(color=BAND_COLOUR, label="expected band"),
-                    Patch(color=BAR_COLOUR, label="inside its band"),
-                    Patch(color=OUTSIDE_BAND_COLOUR, label="outside its band"),
+                    (BAND_COLOUR, "expected band"),
+                    (BAR_COLOUR, "inside its band"),
+                    (OUTSIDE_BAND_COLOUR, "outside its band"),
                 ],
             )
         caption = f"Share of visits identified as a company, for the {len(shown)} countries with the most visits"
@@ -215,6 +218,8 @@ def pageviews_by_topic(path: pd.DataFrame) -> pd.Series:
 
 @contextmanager
 def _style() -> Iterator[None]:
+    import matplotlib
+
     # Applies while figures are built and saved: text reads it when created, the SVG writer when saving.
     with matplotlib.rc_context(_STYLE):
         yield
@@ -227,6 +232,9 @@ def _figure(
 
     Fixed margins instead of a layout engine: measuring every label costs more than drawing the chart.
     """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height))
     # Agg, explicitly: never a GUI backend on a server. And no pyplot, whose global list of
     # open figures would need closing: these figures are freed like any object.
@@ -280,6 +288,8 @@ def _percent_axis(axes: Axes) -> None:
     axes.set_xlim(0, 1)
     axes.xaxis.set_visible(True)
     axes.spines["bottom"].set_visible(True)
+    from matplotlib.ticker import PercentFormatter
+
     axes.xaxis.set_major_formatter(PercentFormatter(xmax=1))
     axes.grid(axis="x", color=GRID)
     axes.set_axisbelow(True)
@@ -292,7 +302,11 @@ def _label_days(axes: Axes, days: list[dt.date]) -> None:
     axes.set_xlim(-0.6, len(days) - 0.4)
 
 
-def _legend_above(axes: Axes, handles: list[Patch]) -> None:
+def _legend_above(axes: Axes, entries: list[tuple[str, str]]) -> None:
+    """A legend of (colour, label) swatches in one row above the axes."""
+    from matplotlib.patches import Patch
+
+    handles = [Patch(color=colour, label=label) for colour, label in entries]
     axes.legend(handles=handles, loc="lower left", bbox_to_anchor=(0, 1.02), ncols=len(handles), borderaxespad=0)
 
 
