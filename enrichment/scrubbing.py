@@ -168,7 +168,8 @@ def _token_mask(match: re.Match[str]) -> str:
 def _phone_mask(match: re.Match[str]) -> str:
     number = match[0]
     digits = sum(character.isdigit() for character in number)
-    international = number.startswith(("+", "00"))
+    # "00" dials abroad only before a country code, and none starts with 0: "/blog/00000000" is an id.
+    international = number.startswith("+") or re.match(r"00\(?[1-9]", number) is not None
     if _DATE_OR_ADDRESS.search(number) or not (8 if international else 9) <= digits <= 15:
         return number
     if not international and not re.search(r"\d[\s().-]+\d", number):

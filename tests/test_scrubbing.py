@@ -46,6 +46,8 @@ def test_the_reported_referrer_keeps_its_host_and_path() -> None:
         ("/users/jane.doe@example.com/profile", "/users/[email]/profile"),
         ("/users/jane.doe%40example.com/profile", "/users/[email]/profile"),
         ("/call/+49-30-1234567", "/call/[phone]"),
+        ("/call/004930123456", "/call/[phone]"),
+        ("/blog/00000000", "/blog/00000000"),
         ("/reset/3f2a9c4e-1b2d-4c5e-9f00-aa11bb22cc33", "/reset/[token]"),
         ("/confirm/a8f5f167f44f4964e6c998dee827110c", "/confirm/[token]"),
         ("/s/Zx9kP2mQ7vL4rT8wN3bY6cH1", "/s/[token]"),
