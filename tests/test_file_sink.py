@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import os
 import re
 import subprocess
 import sys
@@ -621,10 +622,13 @@ def test_a_copy_left_by_a_killed_delivery_is_removed_by_the_next(tmp_path: Path)
     folder = _deliver(tmp_path, _report(TWO_ACCOUNTS))
     abandoned = tmp_path / f".{folder.name}.partial-{dead.stdout.strip()}-0123abcd"
     (abandoned / "accounts").mkdir(parents=True)  # killed mid-write
+    (tmp_path / f".index.html.{dead.stdout.strip()}-0123abcd").write_text("<html>half a page")  # killed mid-write
+    being_written = tmp_path / f".index.html.{os.getpid()}-4567cdef"  # a live process's, left alone
+    being_written.write_text("<html>")
 
     _deliver(tmp_path, _report(TWO_ACCOUNTS))
 
-    assert sorted(path.name for path in tmp_path.iterdir()) == [folder.name, "index.html"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == [being_written.name, folder.name, "index.html"]
 
 
 def test_the_windows_index_lists_every_window_newest_first_and_each_summary_links_it(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from connectors.processes import process_alive
 from connectors.sinks.report_pages import render_page
 
 _WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
@@ -36,7 +37,19 @@ def write_windows_index(directory: Path) -> Path:
     windows.sort(key=lambda window: (window["end"], window["start"]), reverse=True)
     target = directory / "index.html"
     # Written aside and renamed: a reader (or a concurrent delivery) never sees half a page.
-    staging = target.with_name(f".index.html.{os.getpid()}-{uuid.uuid4().hex[:8]}")
+    _remove_abandoned_pages(directory)
+    staging = target.with_name(f"{_STAGING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}")
     render_page(staging, "windows.html.j2", windows=windows)
     staging.replace(target)
     return target
+
+
+_STAGING_PREFIX = ".index.html."
+
+
+def _remove_abandoned_pages(directory: Path) -> None:
+    """Remove the pages being written aside by processes that died before renaming them (killed mid-write)."""
+    for staging in directory.glob(f"{_STAGING_PREFIX}*"):
+        owner = staging.name.removeprefix(_STAGING_PREFIX).partition("-")[0]
+        if owner.isdigit() and not process_alive(int(owner)):
+            staging.unlink(missing_ok=True)
