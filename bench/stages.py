@@ -54,6 +54,20 @@ def time_goaccess(
     return True
 
 
+def _record_pipeline_run(
+    row: Measurement, wall: float, rss: int, result: dict[str, object], which: str, progress: Out
+) -> bool:
+    """One pipeline run's wall time and peak RSS into ``row``; False when it failed (the row says why)."""
+    if result.get("error"):
+        row.failed = f"{result['error']} ({which})"
+        progress(f"    failed after {wall:.1f} s: {result['error']} (log: {result['log_dir']}/stderr.txt)")
+        return False
+    row.walls.append(wall)
+    row.rss_kib.append(rss)
+    progress(f"    {wall:.1f} s wall ({result.get('seconds', 0):.1f} s in main()), peak RSS {rss / 1024:,.0f} MiB")
+    return True
+
+
 def time_pipeline_and_goaccess(
     data: Generated, work: Path, repeat: int, goaccess: str | None, goaccess_version: str, progress: Out
 ) -> tuple[Measurement, Measurement]:
@@ -71,13 +85,8 @@ def time_pipeline_and_goaccess(
         database = work / f"warehouse-{uuid.uuid4().hex[:8]}.db"
         wall, rss, result = run_pipeline(data, work, database_url=f"sqlite:///{database}")
         database.unlink(missing_ok=True)
-        if result.get("error"):
-            pipeline.failed = f"{result['error']} (run {n + 1} of {repeat})"
-            progress(f"    failed after {wall:.1f} s: {result['error']} (log: {result['log_dir']}/stderr.txt)")
+        if not _record_pipeline_run(pipeline, wall, rss, result, f"run {n + 1} of {repeat}", progress):
             break
-        pipeline.walls.append(wall)
-        pipeline.rss_kib.append(rss)
-        progress(f"    {wall:.1f} s wall ({result.get('seconds', 0):.1f} s in main()), peak RSS {rss / 1024:,.0f} MiB")
         if goaccess and not time_goaccess(goaccess, data, work, goaccess_row, n, repeat, progress):
             break
     if pipeline.failed and goaccess and not goaccess_row.walls:
@@ -129,13 +138,8 @@ def time_postgres(
         progress(f"(a) pipeline on PostgreSQL, run {n + 1}/{repeat} ...")
         with PostgresSchema(postgres_url) as url:
             wall, rss, result = run_pipeline(data, work, database_url=url)
-        if result.get("error"):
-            pg_pipeline.failed = f"{result['error']} (run {n + 1} of {repeat})"
-            progress(f"    failed after {wall:.1f} s: {result['error']} (log: {result['log_dir']}/stderr.txt)")
+        if not _record_pipeline_run(pg_pipeline, wall, rss, result, f"run {n + 1} of {repeat}", progress):
             break
-        pg_pipeline.walls.append(wall)
-        pg_pipeline.rss_kib.append(rss)
-        progress(f"    {wall:.1f} s wall, peak RSS {rss / 1024:,.0f} MiB")
     progress("(f) PostgreSQL writes ...")
     frame = parsed_hits(data.log, PG_WRITE_ROWS)
     with PostgresSchema(postgres_url) as url:
