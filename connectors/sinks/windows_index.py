@@ -13,6 +13,8 @@ from connectors.processes import process_alive
 from connectors.sinks.report_pages import render_page
 
 _WINDOW_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})_(\d{4}-\d{2}-\d{2})")
+# index.html is written aside under this prefix, then renamed.
+_STAGING_PREFIX = ".index.html."
 
 
 def write_windows_index(directory: Path) -> Path:
@@ -42,9 +44,6 @@ def write_windows_index(directory: Path) -> Path:
     render_page(staging, "windows.html.j2", windows=windows)
     staging.replace(target)
     return target
-
-
-_STAGING_PREFIX = ".index.html."
 
 
 def _remove_abandoned_pages(directory: Path) -> None:
