@@ -7,17 +7,24 @@ earlier under another name): a line found in several logs counts as many times a
 log holding it most often holds it, never once per log. So a run on a partial or
 overlapping log adds what is new and never removes or doubles what another log supplied.
 Of the copies of a line, the one in the log spooled first is kept (its file and line number).
+
+A busy day is read in chunks of addresses (``read_day_in_chunks``): every hit of an address
+is in one chunk, so the copies of a line meet in the same chunk and the union is the same.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from connectors.hits.schema import HIT_DTYPES, QUARANTINE_DTYPES
 from connectors.hits.spool import HitSpool, SpooledLog
+from enrichment.addresses import address_chunks, chunk_count
 
 # Where a line was read is not what it says: two logs holding it agree on everything else.
 _WHERE = ["source_file", "line_no"]
@@ -65,23 +72,83 @@ def read_day(spool: HitSpool, day: dt.date, catalogue: list[SpooledLog] | None =
 
     ``catalogue`` is ``spool.catalogue()``, read once by a caller that reads many days.
     """
-    logs = [log for log in (spool.catalogue() if catalogue is None else catalogue) if day in log.days]
-    return DayOfHits.union(
-        [
-            DayOfHits(
-                *spool.read(log, day),
-                files=[log.source],
-                unreadable={log.source: log.unreadable} if log.unreadable else {},
+    logs = _logs_holding(spool, day, catalogue)
+    return DayOfHits.union([_log_day(log, *spool.read(log, day)) for log in logs])
+
+
+def read_day_in_chunks(
+    spool: HitSpool, day: dt.date, catalogue: list[SpooledLog] | None = None, max_hits: int | None = None
+) -> Iterator[DayOfHits]:
+    """``read_day``'s day in chunks of about ``max_hits`` hits (``HITS_PER_CHUNK``), split by address
+    (``address_chunks``).
+
+    A day of at most ``max_hits`` hits is one chunk. A bigger one is split in one pass over each
+    log into files of a spool scratch folder, and read back a chunk at a time. The quarantined
+    lines come with the first chunk.
+    """
+    logs = _logs_holding(spool, day, catalogue)
+    chunks = chunk_count(sum(log.hits.get(day, 0) for log in logs), max_hits)
+    if chunks == 1:
+        yield read_day(spool, day, logs)
+        return
+    with spool.scratch() as scratch:
+        split = [_split(spool, log, day, chunks, scratch / str(number)) for number, log in enumerate(logs)]
+        for chunk in range(chunks):
+            yield DayOfHits.union(
+                [
+                    _log_day(
+                        log,
+                        _read_split(files[chunk]),
+                        spool.read_kind(log, day, "quarantine") if chunk == 0 else _empty(QUARANTINE_DTYPES),
+                    )
+                    for log, files in zip(logs, split)
+                ]
             )
-            for log in logs
-        ]
+
+
+def _logs_holding(spool: HitSpool, day: dt.date, catalogue: list[SpooledLog] | None) -> list[SpooledLog]:
+    return [log for log in (spool.catalogue() if catalogue is None else catalogue) if day in log.days]
+
+
+def _log_day(log: SpooledLog, hits: pd.DataFrame, quarantine: pd.DataFrame) -> DayOfHits:
+    return DayOfHits(
+        hits, quarantine, files=[log.source], unreadable={log.source: log.unreadable} if log.unreadable else {}
     )
+
+
+def _split(spool: HitSpool, log: SpooledLog, day: dt.date, chunks: int, folder: Path) -> list[Path]:
+    """Write a log's hits of ``day`` into one Arrow file per chunk (in file order); returns the files."""
+    folder.mkdir()
+    files = [folder / f"{chunk}.arrow" for chunk in range(chunks)]
+    writers: list[pa.ipc.RecordBatchFileWriter] = []
+    try:
+        for batch in spool.hit_batches(log, day):
+            writers = writers or [pa.ipc.new_file(file, batch.schema) for file in files]
+            chunk_of_hit = address_chunks(batch.column("ip").to_pandas(), chunks)
+            for chunk, writer in enumerate(writers):
+                writer.write_batch(batch.filter(pa.array(chunk_of_hit == chunk)))
+    finally:
+        for writer in writers:
+            writer.close()
+    return files
+
+
+def _read_split(file: Path) -> pd.DataFrame:
+    if not file.exists():  # the log has no hits that day, only quarantined lines
+        return _empty(HIT_DTYPES)
+    # Read, not memory-mapped: a column kept from the chunk would keep the whole file mapped.
+    with pa.OSFile(str(file)) as source:
+        return pa.ipc.open_file(source).read_all().to_pandas()
+
+
+def _empty(dtypes: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
 
 
 def _union(parts: list[pd.DataFrame], dtypes: dict[str, str], identity: list[str]) -> pd.DataFrame:
     parts = [part for part in parts if len(part)]
     if not parts:  # typed even when empty: the steps after read its dtypes
-        return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in dtypes.items()})
+        return _empty(dtypes)
     if len(parts) == 1:
         return parts[0]
     # The n-th copy of a line in one log is the same line as the n-th copy in another.

@@ -25,6 +25,7 @@ Work is done per unique IP, URL and user agent; the burst check is one sort.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Callable, Sequence
@@ -195,12 +196,19 @@ def _is_static(url: str, extensions: frozenset[str]) -> bool:
 
 
 def _bot_user_agents(user_agents: pd.Series) -> pd.Series:
-    detector = CrawlerDetect()
+    detector = _crawler_detect()
 
     def is_bot(user_agent: str) -> bool:
         return user_agent.strip() in _MISSING_USER_AGENTS or detector.is_crawler(user_agent)
 
     return user_agents.isna() | _per_unique(user_agents, is_bot)
+
+
+# One detector per process: it remembers its verdicts, and the same browsers come back every
+# day and in every chunk of a busy day.
+@functools.cache
+def _crawler_detect() -> CrawlerDetect:
+    return CrawlerDetect()
 
 
 def _in_burst(pages: pd.DataFrame, max_pages_per_minute: int) -> pd.Series:

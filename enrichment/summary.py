@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from enrichment.activity import top_counts, topic_rows
+from enrichment.addresses import address_chunks, chunk_count
+from enrichment.attribution import attribute_hits
 from enrichment.matching import ACCOUNT_COLUMNS
 from enrichment.scoring import ScoringWeights, score_accounts
 
@@ -57,6 +59,74 @@ class ProspectActivity(NamedTuple):
     days: pd.DataFrame
     topics: pd.DataFrame
     pages: pd.DataFrame
+
+    @classmethod
+    def total(cls, parts: list[ProspectActivity]) -> ProspectActivity:
+        """The counts of several chunks of a day's hits that share no visitor, as one day's."""
+        keys = ["day", *_COMPANY]
+        days = pd.concat([part.days for part in parts], ignore_index=True)
+        topics = pd.concat([part.topics for part in parts], ignore_index=True)
+        pages = pd.concat([part.pages for part in parts], ignore_index=True)
+        return cls(
+            days.groupby(keys, as_index=False, dropna=False).agg(
+                visits=("visits", "sum"), pageviews=("pageviews", "sum"), last_seen=("last_seen", "max")
+            )[PROSPECT_DAY_COLUMNS],
+            topics.groupby([*keys, "topic"], as_index=False, dropna=False)["pageviews"].sum()[PROSPECT_TOPIC_COLUMNS],
+            pages.groupby(PROSPECT_PAGE_COLUMNS[:-1], as_index=False, dropna=False)["pageviews"].sum()[
+                PROSPECT_PAGE_COLUMNS
+            ],
+        )
+
+
+class AttributedDay(NamedTuple):
+    """What is kept of a day's attributed hits (see ``attribute_day``)."""
+
+    account_hits: pd.DataFrame
+    prospects: ProspectActivity
+    traffic_counts: pd.DataFrame
+
+
+def attribute_day(
+    clean_hits: pd.DataFrame,
+    ip_companies: pd.DataFrame,
+    account_matches: pd.DataFrame,
+    page_tags: pd.DataFrame,
+    *,
+    visitor_salt: str,
+    max_hits: int | None = None,
+) -> AttributedDay:
+    """A day's clean hits attributed (``attribute_hits``), reduced to what is kept of them.
+
+    Target accounts' hits with everything ``attribute_hits`` adds; prospects'
+    reading (``prospect_activity``) and all traffic (``count_traffic``) as counts. A day of
+    more than ``max_hits`` hits (``HITS_PER_CHUNK``) is attributed in chunks of addresses (``address_chunks``),
+    whose counts add up: a hashed visitor, its visits and an address are in one chunk only.
+    (A site's own visitor id seen from two addresses on a busy day counts a visit in each.)
+    """
+    chunks = chunk_count(len(clean_hits), max_hits)
+    chunk_of_hit = address_chunks(clean_hits["ip"], chunks)
+    parts = []
+    for chunk in range(chunks):
+        # One chunk's rows at a time (a groupby would first copy the whole day in chunk order).
+        hits = clean_hits.take(np.flatnonzero(chunk_of_hit == chunk)) if chunks > 1 else clean_hits
+        attributed = attribute_hits(hits, ip_companies, account_matches, page_tags, visitor_salt=visitor_salt)
+        parts.append(
+            AttributedDay(
+                attributed[(attributed["classification"] == "company") & attributed["account_id"].notna()],
+                prospect_activity(attributed),
+                count_traffic(attributed),
+            )
+        )
+    if len(parts) == 1:
+        return parts[0]
+    traffic = pd.concat([part.traffic_counts for part in parts], ignore_index=True)
+    return AttributedDay(
+        pd.concat([part.account_hits for part in parts], ignore_index=True),
+        ProspectActivity.total([part.prospects for part in parts]),
+        traffic.groupby(TRAFFIC_COUNT_COLUMNS[:5], as_index=False)[["hits", "visits", "ips"]].sum()[
+            TRAFFIC_COUNT_COLUMNS
+        ],
+    )
 
 
 def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:

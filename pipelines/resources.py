@@ -18,7 +18,7 @@ from dagster import ConfigurableIOManager, ConfigurableResource, EnvVar, InitRes
 from pydantic import PrivateAttr
 
 from connectors.config_files import default_rules, load_target_accounts, load_taxonomy
-from connectors.hit_sources import DayOfHits, read_day
+from connectors.hit_sources import DayOfHits, read_day_in_chunks
 from connectors.hits import ColumnMapping
 from connectors.hits.spool import HitSpool, ReadOptions, SpooledLog
 from connectors.maxmind import MaxMindDatabases
@@ -96,13 +96,14 @@ class HitSourcesResource(ConfigurableResource):
         """The UTC days with hits in the configured files."""
         return frozenset(day for log in self.spool_sources() for day, hits in log.hits.items() if hits)
 
-    def read_days(self, days: Iterable[dt.date]) -> Iterator[tuple[dt.date, DayOfHits]]:
-        """Each day built from every log that holds it: the configured files and all the spool holds."""
+    def read_days(self, days: Iterable[dt.date]) -> Iterator[tuple[dt.date, Iterator[DayOfHits]]]:
+        """Each day built from every log that holds it (the configured files and all the spool holds),
+        in chunks of addresses when it is busy (``read_day_in_chunks``)."""
         list(self.spool_sources())  # parsed first if new or changed
         spool = self.spool
         catalogue = spool.catalogue()
         for day in days:
-            yield day, read_day(spool, day, catalogue)
+            yield day, read_day_in_chunks(spool, day, catalogue)
 
 
 class MaxMindResource(ConfigurableResource):

@@ -11,6 +11,7 @@ import pytest
 from enrichment.activity import ACCOUNT_COLUMNS, PATH_COLUMNS, AccountActivity, build_account_activity
 from enrichment.attribution import attribute_hits
 from enrichment.scoring import ScoringWeights
+from enrichment.summary import AttributedDay, attribute_day
 
 WINDOW = {"window_start": dt.date(2026, 10, 1), "window_end": dt.date(2026, 10, 14)}
 VISITOR_SALT = "a-test-salt-of-sufficient-length"
@@ -262,3 +263,25 @@ def test_a_window_without_account_hits_gives_empty_frames() -> None:
 def test_the_first_and_last_day_belong_to_the_window(hit_time: str) -> None:
     result = activity(clean_hits((hit_time, CONTOSO, "/pricing", "Edge", None)))
     assert result.accounts["pageviews"].tolist() == [1]
+
+
+def test_a_busy_day_attributed_in_chunks_keeps_what_the_whole_day_keeps() -> None:
+    def attributed_day(max_hits: int) -> AttributedDay:
+        return attribute_day(
+            WINDOW_HITS, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt=VISITOR_SALT, max_hits=max_hits
+        )
+
+    whole, chunked = attributed_day(len(WINDOW_HITS)), attributed_day(3)  # 5 chunks of addresses
+
+    kept = {
+        "account_hits": chunked.account_hits,
+        **chunked.prospects._asdict(),
+        "traffic_counts": chunked.traffic_counts,
+    }
+    for name, frame in kept.items():
+        expected = getattr(whole.prospects, name) if name in whole.prospects._fields else getattr(whole, name)
+        columns = list(expected.columns)
+        pd.testing.assert_frame_equal(
+            frame.sort_values(columns, ignore_index=True), expected.sort_values(columns, ignore_index=True), obj=name
+        )
+    assert whole.traffic_counts["visits"].sum() == 10  # Northwind's two visits on Oct 5 stay two

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from enrichment.addresses import NOT_IPV4, in_networks, ipv4_integers
+from enrichment.addresses import NOT_IPV4, address_chunks, chunk_count, in_networks, ipv4_integers
 from enrichment.cleaning import clean_hits
 
 TEXTS = [
@@ -82,3 +82,21 @@ def test_private_addresses_are_the_ones_ipaddress_calls_not_global_or_multicast(
     dropped = (clean_hits(hits)["drop_reason"] == "private_address").tolist()
     expected = [not (ipaddress.ip_address(ip).is_global and not ipaddress.ip_address(ip).is_multicast) for ip in ips]
     assert dropped == expected
+
+
+def test_an_address_falls_in_the_same_chunk_whichever_batch_it_comes_in() -> None:
+    first = pd.Series(["198.51.100.10", "203.0.113.5", None, "2001:db8::1", "198.51.100.10"], dtype="str")
+    second = pd.Series(["2001:db8::1", "192.0.2.7", "198.51.100.10", "203.0.113.5"], dtype="str")
+
+    in_first = dict(zip(first, address_chunks(first, 3)))
+    in_second = dict(zip(second, address_chunks(second, 3)))
+
+    assert {ip: in_first[ip] for ip in in_second if ip in in_first} == {
+        ip: in_second[ip] for ip in in_second if ip in in_first
+    }
+    assert set(in_first.values()) | set(in_second.values()) <= {0, 1, 2}
+    assert address_chunks(first, 3)[2] == 0  # a missing address
+
+
+def test_a_day_is_one_chunk_up_to_the_limit_and_more_chunks_beyond() -> None:
+    assert [chunk_count(hits, 100) for hits in (0, 1, 100, 101, 250)] == [1, 1, 1, 2, 3]

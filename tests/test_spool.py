@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import connectors.hits.spool_segments as spool_segments
-from connectors.hit_sources import read_day
+from connectors.hit_sources import read_day, read_day_in_chunks
 from connectors.hits import read_hits
 from connectors.hits.spool import HitSpool, ReadOptions
 
@@ -196,3 +196,26 @@ def test_a_spool_worker_hands_freed_arrow_memory_back():
     code = "import connectors.hits.spool_segments, pyarrow as pa; print(pa.default_memory_pool().backend_name)"
     worker = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert worker.stdout.strip() == "jemalloc"
+
+
+def test_a_busy_day_read_in_chunks_holds_each_address_in_one_chunk_and_every_line_once(tmp_path: Path) -> None:
+    # Two overlapping logs: the chunks' union must drop the same repeated lines as the whole day's.
+    lines = [_hit(n % 7, 5, f"{10 + n % 5:02d}") for n in range(40)] + ["garbage"]
+    full = _log(tmp_path / "full.log", lines)
+    _log(tmp_path / "part.log", lines[10:25] + [_hit(9, 5)])
+    spool = HitSpool(tmp_path / "spool", chunk_size=8)
+    spool.days(full), spool.days(tmp_path / "part.log")
+
+    whole = read_day(spool, D5)
+    chunks = list(read_day_in_chunks(spool, D5, max_hits=10))
+
+    assert len(chunks) == 6  # 56 hits in the two logs, before their union
+    addresses = [set(chunk.hits["ip"]) for chunk in chunks]
+    assert sum(map(len, addresses)) == len(set().union(*addresses))  # no address in two chunks
+    together = pd.concat([chunk.hits for chunk in chunks], ignore_index=True)
+    by_line = ["source_file", "line_no"]
+    pd.testing.assert_frame_equal(
+        together.sort_values(by_line, ignore_index=True), whole.hits.sort_values(by_line, ignore_index=True)
+    )
+    assert [len(chunk.quarantine) for chunk in chunks] == [1, 0, 0, 0, 0, 0]
+    assert [path.name for path in (tmp_path / "spool").iterdir() if "scratch" in path.name] == []

@@ -39,6 +39,8 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -52,7 +54,6 @@ from connectors.hits.formats import UnknownLogFormat
 from connectors.hits.lines import Segment, segments
 from connectors.hits.reader import resolve_format
 from connectors.hits.spool_segments import (
-    KINDS,
     SCHEMAS,
     ReadOptions,
     settle_leading_lines,
@@ -68,6 +69,7 @@ MIN_SEGMENT_BYTES = 32 * 2**20  # below this a worker process costs more than it
 _MANIFEST = "manifest.json"
 _FIRST_DAY = ".first_day"
 _LAYOUT = 4  # part of every entry's key: a spool written in another layout is never read
+_BATCH_ROWS = 65_536  # rows per batch when a day is read a batch at a time
 
 
 @dataclass(frozen=True)
@@ -151,7 +153,33 @@ class HitSpool:
 
     def read(self, log: SpooledLog, day: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The hits (in file order) and quarantined lines of a catalogue entry that belong to ``day``."""
-        return tuple(self._read(log.entry, day, kind) for kind in KINDS)
+        return self.read_kind(log, day, "hits"), self.read_kind(log, day, "quarantine")
+
+    def read_kind(self, log: SpooledLog, day: dt.date, kind: str) -> pd.DataFrame:
+        """One kind (``hits`` or ``quarantine``) of a catalogue entry's rows of ``day``, in file order."""
+        parts = self._parts(log.entry, day, kind)
+        table = pa.concat_tables([pq.read_table(part) for part in parts]) if parts else SCHEMAS[kind].empty_table()
+        frame = table.to_pandas()
+        # Leading lines of a segment are settled last: put quarantined lines back in file order.
+        return frame.sort_values("line_no", kind="stable", ignore_index=True) if kind == "quarantine" else frame
+
+    def hit_batches(self, log: SpooledLog, day: dt.date) -> Iterator[pa.RecordBatch]:
+        """A catalogue entry's hits of ``day`` in file order, a batch at a time: a day need not fit in memory."""
+        for part in self._parts(log.entry, day, "hits"):
+            yield from pq.ParquetFile(part).iter_batches(batch_size=_BATCH_ROWS)
+
+    @contextmanager
+    def scratch(self) -> Iterator[Path]:
+        """A temporary folder beside the entries, for a day split into chunks; removed afterwards.
+
+        Named as an entry being built, so that the next build removes it if this process is killed.
+        """
+        folder = self.directory / f".scratch.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        folder.mkdir(parents=True)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def catalogue(self) -> list[SpooledLog]:
         """Every log the spool holds, the first spooled first (that order decides between overlapping logs)."""
@@ -275,9 +303,5 @@ class HitSpool:
             shutil.rmtree(partial, ignore_errors=True)
 
     @staticmethod
-    def _read(entry: Path, day: dt.date, kind: str) -> pd.DataFrame:
-        parts = sorted(entry.glob(f"{day.isoformat()}.{kind}.*.parquet"))
-        table = pa.concat_tables([pq.read_table(part) for part in parts]) if parts else SCHEMAS[kind].empty_table()
-        frame = table.to_pandas()
-        # Leading lines of a segment are settled last: put quarantined lines back in file order.
-        return frame.sort_values("line_no", kind="stable", ignore_index=True) if kind == "quarantine" else frame
+    def _parts(entry: Path, day: dt.date, kind: str) -> list[Path]:
+        return sorted(entry.glob(f"{day.isoformat()}.{kind}.*.parquet"))

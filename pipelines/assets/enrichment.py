@@ -14,12 +14,11 @@ from dagster import (
     multi_asset,
 )
 
-from enrichment.attribution import attribute_hits
 from enrichment.matching import match_companies
 from enrichment.quality import rate_outside
 from enrichment.resolution import claim_account_ranges, classify_lookups
 from enrichment.settings import QualitySettings
-from enrichment.summary import count_traffic, prospect_activity
+from enrichment.summary import attribute_day
 from enrichment.tagging import tag_pages, untagged_pages
 from pipelines.checks import partition_check, record_check, selected
 from pipelines.metadata import markdown_table
@@ -187,17 +186,12 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         salt = rules.salt()
         outputs: dict[str, Days] = {name: {} for name in ATTRIBUTION_OUTPUTS}
         for day, hits in clean_hits.items():
-            attributed = attribute_hits(
-                hits, ip_companies[day], account_matches[day], page_tags[day], visitor_salt=salt
-            )
-            outputs["account_hits"][day] = attributed[
-                (attributed["classification"] == "company") & attributed["account_id"].notna()
-            ]
-            prospects = prospect_activity(attributed)
-            outputs["prospect_days"][day] = prospects.days
-            outputs["prospect_topics"][day] = prospects.topics
-            outputs["prospect_pages"][day] = prospects.pages
-            outputs["traffic_counts"][day] = count_traffic(attributed)
+            attributed = attribute_day(hits, ip_companies[day], account_matches[day], page_tags[day], visitor_salt=salt)
+            outputs["account_hits"][day] = attributed.account_hits
+            outputs["prospect_days"][day] = attributed.prospects.days
+            outputs["prospect_topics"][day] = attributed.prospects.topics
+            outputs["prospect_pages"][day] = attributed.prospects.pages
+            outputs["traffic_counts"][day] = attributed.traffic_counts
         account_hits = pd.concat(outputs["account_hits"].values(), ignore_index=True)
         prospect_days = pd.concat(outputs["prospect_days"].values(), ignore_index=True)
         metadata = {

@@ -103,21 +103,31 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         kept, drops, quarantined, removed = {}, {}, {}, {}
         files, unreadable, lines, parsed = set(), {}, 0, 0
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
-        for day, batch in hit_sources.read_days(days):
+        for day, chunks in hit_sources.read_days(days):
             key = day.isoformat()
-            removed[key] = removed_parameter_counts(batch.hits["removed_parameters"]).assign(day=day)
-            cleaned = clean_hits(
-                batch.hits.drop(columns="removed_parameters"),
-                office_networks=rules.cleaning.office_networks,
-                max_pages_per_minute=rules.cleaning.max_pages_per_minute,
-            )
-            drops[key] = drop_counts(cleaned)
-            kept[key] = cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason")
-            quarantined[key] = batch.quarantine
-            files.update(batch.files)
-            unreadable.update(batch.unreadable)
-            lines, parsed = lines + batch.lines, parsed + len(batch.hits)
-            _judge_day(context, key, batch.lines, len(batch.quarantine), len(cleaned), drops[key])
+            day_kept, day_reasons, day_quarantined, day_removed, day_lines = [], [], [], [], 0
+            # A busy day comes in chunks of addresses: each chunk holds whole visitors (see read_day_in_chunks).
+            for batch in chunks:
+                # Only the hits that had parameters removed: a column would keep the whole chunk alive.
+                day_removed.append(batch.hits["removed_parameters"].dropna())
+                cleaned = clean_hits(
+                    batch.hits.drop(columns="removed_parameters"),
+                    office_networks=rules.cleaning.office_networks,
+                    max_pages_per_minute=rules.cleaning.max_pages_per_minute,
+                )
+                day_reasons.append(cleaned["drop_reason"])
+                day_kept.append(cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason"))
+                day_quarantined.append(batch.quarantine)
+                files.update(batch.files)
+                unreadable.update(batch.unreadable)
+                day_lines += batch.lines
+            reasons = pd.concat(day_reasons, ignore_index=True)
+            removed[key] = removed_parameter_counts(pd.concat(day_removed, ignore_index=True)).assign(day=day)
+            drops[key] = drop_counts(reasons.to_frame())
+            kept[key] = pd.concat(day_kept, ignore_index=True)
+            quarantined[key] = pd.concat(day_quarantined, ignore_index=True)
+            lines, parsed = lines + day_lines, parsed + len(reasons)
+            _judge_day(context, key, day_lines, len(quarantined[key]), len(reasons), drops[key])
 
         all_drops = pd.concat(drops.values(), ignore_index=True).groupby("reason", as_index=False)["hits"].sum()
         outputs = {
