@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -125,8 +126,12 @@ def _split(spool: HitSpool, log: SpooledLog, day: dt.date, chunks: int, folder: 
         for batch in spool.hit_batches(log, day):
             writers = writers or [pa.ipc.new_file(file, batch.schema) for file in files]
             chunk_of_hit = address_chunks(batch.column("ip").to_pandas(), chunks)
+            # One reordering by chunk (stable: file order within a chunk), then a slice per chunk.
+            order = np.argsort(chunk_of_hit, kind="stable")
+            ordered = batch.take(pa.array(order))
+            bounds = np.searchsorted(chunk_of_hit[order], np.arange(chunks + 1))
             for chunk, writer in enumerate(writers):
-                writer.write_batch(batch.filter(pa.array(chunk_of_hit == chunk)))
+                writer.write_batch(ordered.slice(bounds[chunk], bounds[chunk + 1] - bounds[chunk]))
     finally:
         for writer in writers:
             writer.close()

@@ -182,6 +182,7 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
 
         Reports read a window of days: counts per prospect and day keep that cheap however
         busy the site, while the accounts sales follows keep every hit for their digital path.
+        A busy day is attributed in chunks of addresses (``attribute_day``).
         """
         salt = rules.salt()
         outputs: dict[str, Days] = {name: {} for name in ATTRIBUTION_OUTPUTS}

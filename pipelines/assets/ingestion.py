@@ -96,6 +96,7 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
     def ingested_hits(context: AssetExecutionContext, hit_sources: HitSourcesResource, rules: IntentRulesResource):
         """Read each day's hits from every log that holds the day and drop what isn't a person reading a page.
 
+        A busy day is read and cleaned in chunks of addresses (``read_day_in_chunks``).
         Malformed lines go to quarantine; every dropped hit is counted by reason. A file whose
         log format cannot be told is named in the metadata (and quarantined as line 0), and the
         other files are read as usual.
@@ -106,7 +107,6 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         for day, chunks in hit_sources.read_days(days):
             key = day.isoformat()
             day_kept, day_reasons, day_quarantined, day_removed, day_lines = [], [], [], [], 0
-            # A busy day comes in chunks of addresses: each chunk holds whole visitors (see read_day_in_chunks).
             for batch in chunks:
                 # Only the hits that had parameters removed: a column would keep the whole chunk alive.
                 day_removed.append(batch.hits["removed_parameters"].dropna())
