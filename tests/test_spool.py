@@ -109,6 +109,20 @@ def test_retention_removes_copies_of_logs_that_hold_only_older_days(tmp_path: Pa
     assert str(recent.resolve()) in (kept / "manifest.json").read_text(encoding="utf-8")
 
 
+def test_retention_removes_the_chunks_of_a_busy_day_a_killed_process_left(tmp_path: Path) -> None:
+    spool = HitSpool(tmp_path / "spool")
+    spool.days(_log(tmp_path / "access.log", [_hit(1, 5)]))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp_path / "spool" / f".scratch.partial-{dead.stdout.strip()}-0123abcd"
+    (left / "0").mkdir(parents=True)
+    (left / "0" / "0.arrow").write_bytes(b"raw addresses")
+    with spool.scratch() as in_use:  # a live process's, left alone
+        spool.purge(older_than=D5)
+
+        assert not left.exists()
+        assert in_use.is_dir()
+
+
 def test_a_log_cut_into_segments_spools_as_in_one_pass(tmp_path: Path) -> None:
     lines = ["garbage"] + [_hit(n, 5 + n // 40, f"{10 + n % 40 // 4:02d}") for n in range(120)]
     for position in (30, 41, 42, 43, 80, 81):  # malformed lines on both sides of cuts and of midnight

@@ -199,8 +199,13 @@ class HitSpool:
         return SpooledFile(records=records, unreadable=manifest.get("unreadable"))
 
     def purge(self, older_than: dt.date) -> int:
-        """Remove entries whose every day is before ``older_than`` (the raw-IP retention); returns the count."""
+        """Remove entries whose every day is before ``older_than`` (the raw-IP retention); returns the count.
+
+        What killed processes left (entries half built, a busy day's chunks) goes too: it holds
+        raw addresses, and no later build may come to remove it.
+        """
         self._remember_first_day(frozenset().union(*(log.days for log in self.catalogue())))
+        self._remove_abandoned_builds()
         removed = 0
         for entry, manifest in self._entries():
             days = [dt.date.fromisoformat(day) for day in {**manifest["hits"], **manifest["quarantine"]}]
@@ -269,7 +274,7 @@ class HitSpool:
         self._remember_first_day(SpooledLog.from_manifest(entry, manifest).days)
 
     def _remove_abandoned_builds(self) -> None:
-        """Remove entries still being built by processes that died (killed mid-parse): nothing else would."""
+        """Remove entries still being built, and scratch folders, of processes that died (killed mid-parse)."""
         for partial in self.directory.glob(".*.partial-*"):
             owner = partial.name.rpartition(".partial-")[2].partition("-")[0]
             if owner.isdigit() and not process_alive(int(owner)):
