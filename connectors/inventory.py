@@ -32,7 +32,8 @@ FILES = [
     (
         "spooled logs (`spool_directory`)",
         "every parsed hit: IP addresses, scrubbed URLs and referrers, user agents, visitor ids",
-        "until every day in the file is past the raw-IP limit; `forget` removes them all",
+        "until every day in the file is past the raw-IP limit (a busy day's chunks: until the day is worked,"
+        " or the next retention run if the process was killed); `forget` removes them all",
         "`privacy.raw_ip_retention_days`",
     ),
     (

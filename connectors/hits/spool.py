@@ -215,7 +215,8 @@ class HitSpool:
         return removed
 
     def clear(self) -> int:
-        """Remove every entry; returns the count."""
+        """Remove every entry, and what killed processes left; returns the count of entries."""
+        self._remove_abandoned_builds()
         entries = [entry for entry, _ in self._entries()]
         for entry in entries:
             shutil.rmtree(entry, ignore_errors=True)
