@@ -172,7 +172,8 @@ class HitSpool:
     def scratch(self) -> Iterator[Path]:
         """A temporary folder beside the entries, for a day split into chunks; removed afterwards.
 
-        Named as an entry being built, so that the next build removes it if this process is killed.
+        Named as an entry being built: if this process is killed, the next build, retention run or
+        ``forget`` removes it.
         """
         folder = self.directory / f".scratch.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         folder.mkdir(parents=True)
