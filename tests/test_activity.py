@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from enrichment.activity import ACCOUNT_COLUMNS, PATH_COLUMNS, AccountActivity, build_account_activity
+from enrichment.addresses import address_chunks
 from enrichment.attribution import attribute_hits
 from enrichment.scoring import ScoringWeights
 from enrichment.summary import AttributedDay, attribute_day
@@ -266,12 +267,33 @@ def test_the_first_and_last_day_belong_to_the_window(hit_time: str) -> None:
 
 
 def test_a_busy_day_attributed_in_chunks_keeps_what_the_whole_day_keeps() -> None:
-    def attributed_day(max_hits: int) -> AttributedDay:
-        return attribute_day(
-            WINDOW_HITS, IP_COMPANIES, ACCOUNT_MATCHES, PAGE_TAGS, visitor_salt=VISITOR_SALT, max_hits=max_hits
-        )
+    # A second address for a prospect and for people at home, on the days of the first ones.
+    wayne_2, comcast_2 = "192.0.2.8", "100.64.1.2"
+    companies = pd.concat(
+        [
+            IP_COMPANIES,
+            IP_COMPANIES[IP_COMPANIES["ip"].isin([WAYNE, COMCAST])].replace({WAYNE: wayne_2, COMCAST: comcast_2}),
+        ],
+        ignore_index=True,
+    )
+    matches = pd.concat([ACCOUNT_MATCHES, ACCOUNT_MATCHES[ACCOUNT_MATCHES["ip"] == WAYNE].replace({WAYNE: wayne_2})])
+    hits = pd.concat(
+        [
+            WINDOW_HITS,
+            clean_hits(
+                ("2026-10-06 12:30", wayne_2, "/pricing", "Chrome", None),
+                ("2026-10-07 19:30", comcast_2, "/docs/api", "Chrome", None),
+            ),
+        ],
+        ignore_index=True,
+    )
+    chunk_of = dict(zip(hits["ip"], address_chunks(hits["ip"], 4)))
+    assert chunk_of[WAYNE] != chunk_of[wayne_2] and chunk_of[COMCAST] != chunk_of[comcast_2]
 
-    whole, chunked = attributed_day(len(WINDOW_HITS)), attributed_day(3)  # 5 chunks of addresses
+    def attributed_day(max_hits: int) -> AttributedDay:
+        return attribute_day(hits, companies, matches, PAGE_TAGS, visitor_salt=VISITOR_SALT, max_hits=max_hits)
+
+    whole, chunked = attributed_day(len(hits)), attributed_day(4)  # 15 hits: 4 chunks of addresses
 
     kept = {
         "account_hits": chunked.account_hits,
@@ -284,4 +306,5 @@ def test_a_busy_day_attributed_in_chunks_keeps_what_the_whole_day_keeps() -> Non
         pd.testing.assert_frame_equal(
             frame.sort_values(columns, ignore_index=True), expected.sort_values(columns, ignore_index=True), obj=name
         )
-    assert whole.traffic_counts["visits"].sum() == 10  # Northwind's two visits on Oct 5 stay two
+    wayne = whole.prospects.days.set_index("organization").loc["Wayne Enterprises"]
+    assert (wayne["visits"], wayne["pageviews"]) == (2, 2)  # one row, from two addresses
