@@ -30,7 +30,7 @@ DAILY_TABLES = [
     "prospect_pages",
     "traffic_counts",
 ]
-SMALL_CHUNK = 10
+SMALL_CHUNK = 30
 CHECKS = [
     ("quarantined_lines", "parse_error_rate"),
     ("hit_drop_counts", "bot_share"),
@@ -131,7 +131,7 @@ def test_running_again_replaces_partitions_instead_of_appending(demo_run) -> Non
 def test_a_day_worked_in_chunks_of_addresses_gives_what_the_whole_day_gives(demo_run) -> None:
     whole, chunked = demo_run["tables"]
     per_day = whole["clean_hits"]["timestamp"].dt.date.value_counts()
-    assert per_day.median() > 2 * SMALL_CHUNK, per_day.describe()  # most days worked in several chunks
+    assert per_day.min() > SMALL_CHUNK, per_day.describe()  # every day worked in two chunks or more
     for table in DAILY_TABLES:
         # The demo builds its MaxMind database again on each run.
         columns = [column for column in whole[table].columns if column != "database_epoch"]
