@@ -43,7 +43,8 @@ class WindowSummary:
 UNKNOWN_COUNTRY = "??"
 # The prospects table is already wide: a few topics are enough to judge interest.
 PROSPECT_TOPICS = 3
-TRAFFIC_COUNT_COLUMNS = ["day", "country", "classification", "resolved", "target_account", "hits", "visits", "ips"]
+_TRAFFIC_KEYS = ["day", "country", "classification", "resolved", "target_account"]
+TRAFFIC_COUNT_COLUMNS = [*_TRAFFIC_KEYS, "hits", "visits", "ips"]
 _COMPANY = ["organization", "domain", "country"]
 PROSPECT_DAY_COLUMNS = ["day", *_COMPANY, "visits", "pageviews", "last_seen"]
 PROSPECT_TOPIC_COLUMNS = ["day", *_COMPANY, "topic", "pageviews"]
@@ -104,11 +105,11 @@ def attribute_day(
     (A site's own visitor id seen from two addresses on a busy day counts a visit in each.)
     """
     chunks = chunk_count(len(clean_hits), max_hits)
-    chunk_of_hit = address_chunks(clean_hits["ip"], chunks)
+    # One chunk's rows at a time (a groupby would first copy the whole day in chunk order).
+    chunk_of_hit = address_chunks(clean_hits["ip"], chunks) if chunks > 1 else None
     parts = []
     for chunk in range(chunks):
-        # One chunk's rows at a time (a groupby would first copy the whole day in chunk order).
-        hits = clean_hits.take(np.flatnonzero(chunk_of_hit == chunk)) if chunks > 1 else clean_hits
+        hits = clean_hits if chunk_of_hit is None else clean_hits.take(np.flatnonzero(chunk_of_hit == chunk))
         attributed = attribute_hits(hits, ip_companies, account_matches, page_tags, visitor_salt=visitor_salt)
         parts.append(
             AttributedDay(
@@ -123,9 +124,7 @@ def attribute_day(
     return AttributedDay(
         pd.concat([part.account_hits for part in parts], ignore_index=True),
         ProspectActivity.total([part.prospects for part in parts]),
-        traffic.groupby(TRAFFIC_COUNT_COLUMNS[:5], as_index=False)[["hits", "visits", "ips"]].sum()[
-            TRAFFIC_COUNT_COLUMNS
-        ],
+        traffic.groupby(_TRAFFIC_KEYS, as_index=False)[["hits", "visits", "ips"]].sum()[TRAFFIC_COUNT_COLUMNS],
     )
 
 
@@ -142,7 +141,7 @@ def count_traffic(attributed_hits: pd.DataFrame) -> pd.DataFrame:
         resolved=attributed_hits["network"].notna(),
         target_account=attributed_hits["account_id"].notna(),
     )
-    return hits.groupby(["day", "country", "classification", "resolved", "target_account"], as_index=False).agg(
+    return hits.groupby(_TRAFFIC_KEYS, as_index=False).agg(
         hits=("ip", "size"), visits=("visit_id", "nunique"), ips=("ip", "nunique")
     )[TRAFFIC_COUNT_COLUMNS]
 
