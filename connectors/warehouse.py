@@ -15,7 +15,7 @@ import io
 import itertools
 import os
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -85,24 +85,28 @@ class Warehouse:
                 raise SchemaError(f"{table}.{column.name} holds values of another type: {error}") from error
         return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
 
-    def replace_partition(self, table: str, frame: pd.DataFrame, partition_key: str) -> int:
-        """Replace one day's rows of a table with ``frame``'s; returns the rows written.
+    def replace_partition(self, table: str, frames: pd.DataFrame | Iterable[pd.DataFrame], partition_key: str) -> int:
+        """Replace one day's rows of a table with a frame's, or with those of several frames
+        (a busy day's chunks, conformed and written one at a time); returns the rows written.
 
         One transaction, and one writer per table and day at a time (a PostgreSQL advisory
         lock, SQLite's write lock): two runs of one day leave exactly one copy of it.
         """
         declared = self.table(table)
-        rows = self.conform(table, frame)
         day = dt.date.fromisoformat(partition_key)
+        written = 0
         with self.engine.begin() as connection:
             _lock_partition(connection, table, day)
             connection.execute(sa.delete(declared).where(declared.c[PARTITION_COLUMN] == day))
-            if len(rows):
-                if connection.dialect.name == "postgresql":
-                    _copy_into_postgres(connection, declared, rows, day)
-                else:
-                    _insert_many(connection, declared, rows, day)
-        return len(rows)
+            for frame in [frames] if isinstance(frames, pd.DataFrame) else frames:
+                rows = self.conform(table, frame)
+                if len(rows):
+                    if connection.dialect.name == "postgresql":
+                        _copy_into_postgres(connection, declared, rows, day)
+                    else:
+                        _insert_many(connection, declared, rows, day)
+                written += len(rows)
+        return written
 
     def read(self, table: str, partition_keys: Sequence[str] | None = None) -> pd.DataFrame:
         """A table, or only the given partitions (days) of it, with its declared types."""

@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 
 from enrichment.activity import top_counts, topic_rows
-from enrichment.addresses import address_chunks, chunk_count
 from enrichment.attribution import attribute_hits
+from enrichment.hit_chunks import HitChunks
 from enrichment.matching import ACCOUNT_COLUMNS
 from enrichment.scoring import ScoringWeights, score_accounts
 
@@ -88,28 +88,22 @@ class AttributedDay(NamedTuple):
 
 
 def attribute_day(
-    clean_hits: pd.DataFrame,
+    clean_hits: HitChunks,
     ip_companies: pd.DataFrame,
     account_matches: pd.DataFrame,
     page_tags: pd.DataFrame,
     *,
     visitor_salt: str,
-    max_hits: int | None = None,
 ) -> AttributedDay:
-    """A day's clean hits attributed (``attribute_hits``), reduced to what is kept of them.
+    """A day's clean hits attributed (``attribute_hits``) chunk by chunk, reduced to what is kept of them.
 
     Target accounts' hits with everything ``attribute_hits`` adds; prospects'
-    reading (``prospect_activity``) and all traffic (``count_traffic``) as counts. A day of
-    more than ``max_hits`` hits (``HITS_PER_CHUNK``) is attributed in chunks of addresses (``address_chunks``),
-    whose counts add up: a hashed visitor, its visits and an address are in one chunk only.
+    reading (``prospect_activity``) and all traffic (``count_traffic``) as counts, which add
+    up across chunks: a hashed visitor, its visits and an address are in one chunk only.
     (A site's own visitor id seen from two addresses on a busy day counts a visit in each.)
     """
-    chunks = chunk_count(len(clean_hits), max_hits)
-    # One chunk's rows at a time (a groupby would first copy the whole day in chunk order).
-    chunk_of_hit = address_chunks(clean_hits["ip"], chunks) if chunks > 1 else None
     parts = []
-    for chunk in range(chunks):
-        hits = clean_hits if chunk_of_hit is None else clean_hits.take(np.flatnonzero(chunk_of_hit == chunk))
+    for hits in clean_hits.frames():
         attributed = attribute_hits(hits, ip_companies, account_matches, page_tags, visitor_salt=visitor_salt)
         parts.append(
             AttributedDay(

@@ -19,6 +19,7 @@ import pandas as pd
 from dagster import BackfillPolicy, BetaWarning, DailyPartitionsDefinition, TimeWindowPartitionMapping
 
 from connectors.hits.spool import HitSpool
+from enrichment.hit_chunks import HitChunks
 
 # A week per backfill run: few runs, and a run's frames (held until it ends) stay a week's.
 DAYS_PER_RUN = 7
@@ -26,6 +27,8 @@ DAYS_PER_RUN = 7
 # A partitioned asset's value, in and out of the warehouse I/O manager: one frame per partition
 # key, for the days of the run (daily assets) or of the window read (report assets).
 Days = dict[str, pd.DataFrame]
+# Clean hits' value: a day's hits in chunks of addresses (``connectors.schema.in_chunks_of_addresses``).
+DaysOfHits = dict[str, HitChunks]
 
 
 def daily_partitions(start: dt.date) -> DailyPartitionsDefinition:

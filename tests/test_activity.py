@@ -11,6 +11,7 @@ import pytest
 from enrichment.activity import ACCOUNT_COLUMNS, PATH_COLUMNS, AccountActivity, build_account_activity
 from enrichment.addresses import address_chunks
 from enrichment.attribution import attribute_hits
+from enrichment.hit_chunks import HitChunks
 from enrichment.scoring import ScoringWeights
 from enrichment.summary import AttributedDay, attribute_day
 
@@ -291,7 +292,8 @@ def test_a_busy_day_attributed_in_chunks_keeps_what_the_whole_day_keeps() -> Non
     assert chunk_of[WAYNE] != chunk_of[wayne_2] and chunk_of[COMCAST] != chunk_of[comcast_2]
 
     def attributed_day(max_hits: int) -> AttributedDay:
-        return attribute_day(hits, companies, matches, PAGE_TAGS, visitor_salt=VISITOR_SALT, max_hits=max_hits)
+        chunks = HitChunks.split(hits, max_hits=max_hits)
+        return attribute_day(chunks, companies, matches, PAGE_TAGS, visitor_salt=VISITOR_SALT)
 
     whole, chunked = attributed_day(len(hits)), attributed_day(4)  # 15 hits: 4 chunks of addresses
 

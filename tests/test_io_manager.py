@@ -16,6 +16,7 @@ from connectors.migrations import ensure_current
 from connectors.warehouse import SchemaError, Warehouse
 from demo.hits import write_sample_hits
 from demo.mmdb import build_demo_database
+from enrichment.hit_chunks import HitChunks
 from pipelines.definitions import build_definitions
 from pipelines.resources import resources_from_file
 from pipelines.storage import WarehouseIOManager, WarehouseResource
@@ -149,3 +150,34 @@ def test_a_missing_required_column_is_an_error_and_a_missing_nullable_one_is_nul
     _write(manager, "page_tags", pd.DataFrame({"url": ["/pricing"], "excluded_from_intent": [False], "hits": [3]}))
 
     assert _load(_manager(tmp_path), "page_tags")[["topics", "stage", "rule"]].isna().all().all()
+
+
+def test_a_busy_day_of_clean_hits_is_stored_whole_and_handed_on_in_chunks_of_addresses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("enrichment.addresses.HITS_PER_CHUNK", 4)
+    ips = [f"198.51.100.{n}" for n in range(1, 6)]
+    hits = pd.DataFrame(
+        {
+            "timestamp": pd.date_range("2026-11-03 09:00", periods=10, freq="min", tz="UTC"),
+            "ip": ips * 2,
+            "url": ["/pricing", "/docs"] * 5,
+            "status": pd.array([200] * 9 + [None], dtype="Int64"),
+            "source_file": "access.log",
+            "line_no": range(1, 11),
+        }
+    )
+    manager = _manager(tmp_path)
+    _write(manager, "clean_hits", HitChunks.split(hits))  # 10 hits: 3 chunks
+    _write(manager, "clean_hits", HitChunks.split(hits))  # a re-run replaces the day
+
+    stored = Warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}").read("clean_hits", [DAY])
+    assert sorted(stored["line_no"]) == list(range(1, 11))
+    for chunks in (_load(manager, "clean_hits"), _load(_manager(tmp_path), "clean_hits")):  # memory, warehouse
+        frames = list(chunks.frames())
+        assert len(frames) == 3
+        addresses = [set(frame["ip"]) for frame in frames]
+        assert sum(len(chunk) for chunk in addresses) == len(set().union(*addresses)) == 5
+        pd.testing.assert_frame_equal(
+            _comparable(pd.concat(frames, ignore_index=True)), _comparable(stored), check_exact=True
+        )

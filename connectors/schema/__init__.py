@@ -18,6 +18,7 @@ from connectors.schema.columns import (
     TIMESTAMP,
     WAREHOUSE,
     Personal,
+    in_chunks_of_addresses,
     is_listed,
     personal_kind,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "WAREHOUSE",
     "Personal",
     "enrichment",
+    "in_chunks_of_addresses",
     "ingestion",
     "is_listed",
     "personal_columns",

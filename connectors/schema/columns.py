@@ -41,6 +41,7 @@ class Personal(StrEnum):
 
 
 LIST_SEPARATOR = ";"
+_IN_CHUNKS_OF_ADDRESSES = "in_chunks_of_addresses"
 
 
 def personal(kind: Personal, *, listed: bool = False) -> dict[str, Any]:
@@ -58,12 +59,23 @@ def is_listed(column: sa.Column) -> bool:
     return column.info.get("listed", False)
 
 
-def daily_table(name: str, *columns: sa.Column) -> sa.Table:
-    """A table with one partition per UTC day: ``partition_key`` is the day, indexed."""
+def daily_table(name: str, *columns: sa.Column, in_chunks_of_addresses: bool = False) -> sa.Table:
+    """A table with one partition per UTC day: ``partition_key`` is the day, indexed.
+
+    ``in_chunks_of_addresses``: a day of it goes from step to step in chunks of addresses
+    (``enrichment.hit_chunks``), however it was stored, so that what reads it works a busy day
+    one chunk at a time.
+    """
     return sa.Table(
         name,
         WAREHOUSE,
         *columns,
         sa.Column(PARTITION_COLUMN, sa.Date, nullable=False),
         sa.Index(f"ix_{name}_partition", PARTITION_COLUMN),
+        info={_IN_CHUNKS_OF_ADDRESSES: in_chunks_of_addresses},
     )
+
+
+def in_chunks_of_addresses(table: sa.Table) -> bool:
+    """Whether a day of ``table`` goes from step to step in chunks of addresses (see ``daily_table``)."""
+    return table.info.get(_IN_CHUNKS_OF_ADDRESSES, False)

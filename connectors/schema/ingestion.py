@@ -27,7 +27,7 @@ def hit_columns() -> list[sa.Column]:
     ]
 
 
-CLEAN_HITS = daily_table("clean_hits", *hit_columns())
+CLEAN_HITS = daily_table("clean_hits", *hit_columns(), in_chunks_of_addresses=True)
 
 HIT_DROP_COUNTS = daily_table(
     "hit_drop_counts",

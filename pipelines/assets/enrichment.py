@@ -14,6 +14,7 @@ from dagster import (
     multi_asset,
 )
 
+from enrichment.hit_chunks import HitChunks
 from enrichment.matching import match_companies
 from enrichment.quality import rate_outside
 from enrichment.resolution import claim_account_ranges, classify_lookups
@@ -22,7 +23,7 @@ from enrichment.summary import attribute_day
 from enrichment.tagging import tag_pages, untagged_pages
 from pipelines.checks import partition_check, record_check, selected
 from pipelines.metadata import markdown_table
-from pipelines.partitions import Days, ranged_backfills
+from pipelines.partitions import Days, DaysOfHits, ranged_backfills
 from pipelines.resources import IntentRulesResource, MaxMindResource
 
 # Company decisions below this confidence rest on the name alone (see config/classification_rules.yaml).
@@ -56,7 +57,7 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         ],
     )
     def ip_companies(
-        context: AssetExecutionContext, clean_hits: Days, maxmind: MaxMindResource, rules: IntentRulesResource
+        context: AssetExecutionContext, clean_hits: DaysOfHits, maxmind: MaxMindResource, rules: IntentRulesResource
     ):
         """Each unique visitor IP of the day, resolved once with MaxMind and classified with its reason and
         confidence by the classification rules; a target account's own IP ranges are that account's."""
@@ -65,19 +66,21 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         classification_rules = rules.classification_rules()
         age_days = (dt.datetime.now(dt.UTC) - databases.oldest_build).days
         companies, by_class = {}, []
-        for day, hits in clean_hits.items():
-            classified = classify_lookups(databases.lookup(hits["ip"].unique()), classification_rules)
+        for day, chunks in clean_hits.items():
+            # Chunks share no address: their hits per IP are the day's.
+            hits_per_ip = pd.concat([hits["ip"].value_counts(sort=False) for hits in chunks.frames()])
+            classified = classify_lookups(databases.lookup(hits_per_ip.index.to_numpy()), classification_rules)
             companies[day] = claim_account_ranges(classified, accounts)
-            hits_by_class = _hits_by_classification(hits, companies[day])
+            hits_by_class = _hits_by_classification(hits_per_ip, companies[day])
             by_class.append(hits_by_class)
             company_hits = int(hits_by_class.loc[hits_by_class["classification"] == "company", "hits"].sum())
-            rate = company_hits / len(hits) if len(hits) else None
+            rate = company_hits / chunks.hits if chunks.hits else None
             record_check(
                 context,
                 "ip_companies",
                 "identification_rate",
                 day,
-                passed=not rate_outside(company_hits, len(hits), band.min, band.max),
+                passed=not rate_outside(company_hits, chunks.hits, band.min, band.max),
                 metadata={"rate": round(rate, 4) if rate is not None else "no hits", "band": f"{band.min}–{band.max}"},
             )
             record_check(
@@ -104,13 +107,12 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         )
 
     @asset(partitions_def=partitions, group_name="tagging", backfill_policy=ranged_backfills())
-    def page_tags(context: AssetExecutionContext, clean_hits: Days, rules: IntentRulesResource):
+    def page_tags(context: AssetExecutionContext, clean_hits: DaysOfHits, rules: IntentRulesResource):
         """Topic, funnel stage and content type of each unique URL read that day."""
         taxonomy = rules.taxonomy()
         tags, untagged = {}, []
-        for day, hits in clean_hits.items():
-            titles = hits.dropna(subset=["page_title"]).drop_duplicates("url").set_index("url")["page_title"]
-            url_hits = hits["url"].value_counts()
+        for day, chunks in clean_hits.items():
+            url_hits, titles = _url_hits_and_titles(chunks)
             tags[day] = tag_pages(url_hits.index, taxonomy, titles=titles.to_dict())
             # The day's hit count per URL lets a report window rank untagged pages without the hits.
             tags[day]["hits"] = url_hits.reindex(tags[day]["url"]).to_numpy()
@@ -172,7 +174,7 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
     )
     def attribution(
         context: AssetExecutionContext,
-        clean_hits: Days,
+        clean_hits: DaysOfHits,
         ip_companies: Days,
         account_matches: Days,
         page_tags: Days,
@@ -186,8 +188,10 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
         """
         salt = rules.salt()
         outputs: dict[str, Days] = {name: {} for name in ATTRIBUTION_OUTPUTS}
-        for day, hits in clean_hits.items():
-            attributed = attribute_day(hits, ip_companies[day], account_matches[day], page_tags[day], visitor_salt=salt)
+        for day, chunks in clean_hits.items():
+            attributed = attribute_day(
+                chunks, ip_companies[day], account_matches[day], page_tags[day], visitor_salt=salt
+            )
             outputs["account_hits"][day] = attributed.account_hits
             outputs["prospect_days"][day] = attributed.prospects.days
             outputs["prospect_topics"][day] = attributed.prospects.topics
@@ -209,12 +213,17 @@ def build_enrichment_assets(partitions: DailyPartitionsDefinition, quality: Qual
     return [ip_companies, page_tags, account_matches, attribution]
 
 
-def _hits_by_classification(hits: pd.DataFrame, companies: pd.DataFrame) -> pd.DataFrame:
-    return (
-        hits[["ip"]]
-        .merge(companies[["ip", "classification"]], on="ip", how="left")
-        .groupby("classification")
-        .size()
-        .rename("hits")
-        .reset_index()
-    )
+def _hits_by_classification(hits_per_ip: pd.Series, companies: pd.DataFrame) -> pd.DataFrame:
+    classification = companies.set_index("ip")["classification"].reindex(hits_per_ip.index)
+    return hits_per_ip.groupby(classification.to_numpy()).sum().rename_axis("classification").reset_index(name="hits")
+
+
+def _url_hits_and_titles(chunks: HitChunks) -> tuple[pd.Series, pd.Series]:
+    """Hits per URL, most first, and the first title seen for each URL that has one."""
+    counts, titles = [], []
+    for hits in chunks.frames():
+        counts.append(hits["url"].value_counts())
+        titles.append(hits.dropna(subset=["page_title"]).drop_duplicates("url").set_index("url")["page_title"])
+    url_hits = pd.concat(counts).groupby(level=0, sort=False).sum().sort_values(ascending=False, kind="stable")
+    first_titles = pd.concat(titles)
+    return url_hits, first_titles[~first_titles.index.duplicated()]

@@ -25,6 +25,7 @@ from dagster import (
 )
 
 from enrichment.cleaning import BOT_BEHAVIOUR, BOT_USER_AGENT, clean_hits, drop_counts
+from enrichment.hit_chunks import HitChunks
 from enrichment.quality import rate_outside
 from enrichment.scrubbing import removed_parameter_counts
 from enrichment.settings import QualitySettings
@@ -106,7 +107,7 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
         days = [dt.date.fromisoformat(key) for key in context.partition_keys]
         for day, chunks in hit_sources.read_days(days):
             key = day.isoformat()
-            day_kept, day_reasons, day_quarantined, day_removed, day_lines = [], [], [], [], 0
+            day_kept, day_reasons, day_quarantined, day_removed, day_lines = HitChunks(), [], [], [], 0
             for batch in chunks:
                 # Only the hits that had parameters removed: a column would keep the whole chunk alive.
                 day_removed.append(batch.hits["removed_parameters"].dropna())
@@ -116,7 +117,7 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
                     max_pages_per_minute=rules.cleaning.max_pages_per_minute,
                 )
                 day_reasons.append(cleaned["drop_reason"])
-                day_kept.append(cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason"))
+                day_kept.add(cleaned[cleaned["drop_reason"].isna()].drop(columns="drop_reason"))
                 day_quarantined.append(batch.quarantine)
                 files.update(batch.files)
                 unreadable.update(batch.unreadable)
@@ -124,7 +125,7 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
             reasons = pd.concat(day_reasons, ignore_index=True)
             removed[key] = removed_parameter_counts(pd.concat(day_removed, ignore_index=True)).assign(day=day)
             drops[key] = drop_counts(reasons.to_frame())
-            kept[key] = pd.concat(day_kept, ignore_index=True)
+            kept[key] = day_kept
             quarantined[key] = pd.concat(day_quarantined, ignore_index=True)
             lines, parsed = lines + day_lines, parsed + len(reasons)
             _judge_day(context, key, day_lines, len(quarantined[key]), len(reasons), drops[key])
@@ -141,7 +142,7 @@ def build_ingestion_assets(partitions: DailyPartitionsDefinition, quality: Quali
                     ),
                     "lines": lines,
                     "parsed hits": parsed,
-                    "kept": sum(len(frame) for frame in kept.values()),
+                    "kept": sum(chunks.hits for chunks in kept.values()),
                 },
             ),
             "hit_drop_counts": (
