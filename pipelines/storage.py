@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pandas as pd
 from dagster import ConfigurableIOManager, ConfigurableResource, InitResourceContext, InputContext, OutputContext
@@ -63,8 +63,8 @@ class WarehouseIOManager(ConfigurableIOManager):
         rows = 0
         for partition_key, value in obj.items():
             if chunked:
-                conformed = HitChunks(warehouse.conform(table, frame) for frame in value.frames())
-                rows += warehouse.replace_partition(table, conformed.frames(), partition_key)
+                conformed = HitChunks()
+                rows += warehouse.replace_partition(table, _kept(value, conformed, warehouse, table), partition_key)
             else:
                 conformed = warehouse.conform(table, value)
                 rows += warehouse.replace_partition(table, conformed, partition_key)
@@ -86,3 +86,11 @@ class WarehouseIOManager(ConfigurableIOManager):
 
 def _handed_on(value: pd.DataFrame | HitChunks) -> pd.DataFrame | HitChunks:
     return value if isinstance(value, HitChunks) else value.copy(deep=False)
+
+
+def _kept(chunks: HitChunks, kept: HitChunks, warehouse: Warehouse, table: str) -> Iterator[pd.DataFrame]:
+    """Each chunk conformed to ``table``, added to ``kept`` as it goes to the warehouse: one frame at a time."""
+    for frame in chunks.frames():
+        conformed = warehouse.conform(table, frame)
+        kept.add(conformed)
+        yield conformed
